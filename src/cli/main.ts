@@ -1,0 +1,118 @@
+/** The `laaf` command: wires subcommands to the pipeline; no numerics here. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import YAML from 'yaml';
+import { solve, checkSpec } from '../run/solve.js';
+import { laafVersion, packageRoot } from '../run/versions.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
+import { UserError } from '../spec/errors.js';
+import { consoleReporter } from './progress.js';
+import { EXIT, formatUserError, reportError } from './report.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
+  return n;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('laaf')
+    .description('Physics-informed neural networks with locally adaptive activation functions (GAAF, L-LAAF, N-LAAF).')
+    .version(laafVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(`laaf: ${s.replace(/^error: /, 'error: ')}`) });
+
+  program
+    .command('solve')
+    .description('train a PINN for the problem in SPEC (YAML) and write results to a run directory')
+    .argument('<spec>', 'problem spec (YAML)')
+    .option('-o, --out <dir>', 'run directory (default runs/<name>-<timestamp>); must not exist or be empty')
+    .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect, [])
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('wasm'))
+    .option('--max-steps <n>', 'cap the number of optimizer steps (smoke runs)', positiveInt)
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', `
+Writes spec.resolved.yaml, history.csv, solution.csv and summary.json.
+Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss), 130 interrupted.`)
+    .action(async (specFile: string, o: { out?: string; set: string[]; backend: BackendChoice; maxSteps?: number; quiet?: boolean }) => {
+      let stop = false;
+      const onSignal = () => {
+        if (stop) process.exit(EXIT.interrupted);
+        stop = true;
+        process.stderr.write('\nlaaf: stopping after this step (press again to quit at once)\n');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const summary = await solve({
+          specFile, set: o.set, out: o.out, backend: o.backend, maxSteps: o.maxSteps,
+          reporter: consoleReporter(o.quiet === true), shouldStop: () => stop,
+        });
+        process.exitCode = summary.status === 'diverged' ? EXIT.diverged : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  program
+    .command('validate')
+    .description('check specs (YAML, keys, types, expressions) without training; exit 0 when all are valid')
+    .argument('<specs...>', 'problem specs')
+    .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect, [])
+    .action((files: string[], o: { set: string[] }) => {
+      let bad = 0;
+      for (const f of files) {
+        try {
+          const { problem } = checkSpec(f, o.set);
+          process.stdout.write(`ok ${f}: ${problem.inputs.length} inputs, ${problem.outputs.length} outputs, ${problem.terms.length} loss terms\n`);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          process.stderr.write(`${formatUserError(e)}\n`);
+          bad++;
+        }
+      }
+      if (bad > 0) process.exitCode = EXIT.user;
+    });
+
+  program
+    .command('problems')
+    .description('list the built-in problems (problems/*.yaml shipped with laaf)')
+    .action(() => {
+      const dir = join(packageRoot(), 'problems');
+      const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+      const width = Math.max(...files.map((f) => f.length));
+      for (const f of files) {
+        let about = '';
+        try {
+          const doc = YAML.parse(readFileSync(join(dir, f), 'utf8')) as { about?: string };
+          about = String(doc.about ?? '').split('\n')[0]!;
+        } catch {
+          about = '(unreadable)';
+        }
+        process.stdout.write(`${join('problems', f).padEnd(width + 10)}${about}\n`);
+      }
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.user;
+    }
+    return reportError(e);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The spec format: one YAML file says what to solve and how to train.
+ * The zod schema is the single source of truth for keys, types and defaults;
+ * `Spec` (after parsing) has every default filled in and is what spec.resolved.yaml shows.
+ * Expressions stay strings here: expr/ checks them (see semantics in problem/).
+ */
+import { z } from 'zod';
+
+/** Base activations known to laaf (nn/ implements their derivative towers). */
+export const ACTIVATIONS = [
+  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
+] as const;
+export const ADAPTIVE_MODES = ['none', 'global', 'layer', 'neuron'] as const;
+export const SAMPLING_METHODS = ['uniform', 'lhs', 'sobol', 'halton', 'grid'] as const;
+export const BUILTIN_REFERENCES = ['burgers-cole-hopf'] as const;
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const positive = finite.refine((v) => v > 0, 'must be > 0');
+const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
+/** A number, or an expression string in constants (`0.01/pi`, `2*pi`). */
+const numberOrExpr = z.union([finite, z.string().min(1)]);
+const identifier = /^[A-Za-z][A-Za-z0-9]*$/;
+
+const condition = z.strictObject({
+  /** Where: `t = 0`, `x = -1`, a list of them, or `boundary` (every face). */
+  on: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** What must hold there: an equation in outputs, their derivatives, inputs and constants. */
+  require: z.string().min(1),
+  weight: finite.refine((v) => v >= 0, 'must be >= 0').default(1),
+  /** Points sampled for this condition; default sampling.boundary. */
+  points: count.optional(),
+});
+
+const equation = z.union([
+  z.string().min(1),
+  z.strictObject({ require: z.string().min(1), weight: finite.refine((v) => v >= 0, 'must be >= 0').default(1) }),
+]);
+
+const slopeRecovery = z.union([
+  finite.refine((v) => v >= 0, 'must be >= 0'),
+  z.strictObject({
+    weight: finite.refine((v) => v >= 0, 'must be >= 0').default(1),
+    /** paper: 1/((1/(D-1)) Σ exp(a_k)); script: the authors' TF script, without 1/(D-1) */
+    form: z.enum(['paper', 'script']).default('paper'),
+  }),
+]);
+
+const model = z.strictObject({
+  hidden: z.array(count).min(1, 'needs at least one hidden layer').default([20, 20, 20, 20]),
+  activation: z.enum(ACTIVATIONS).default('tanh'),
+  adaptive: z
+    .strictObject({
+      mode: z.enum(ADAPTIVE_MODES).default('none'),
+      /** scale factor n >= 1: one for the net or one per hidden layer */
+      n: z.union([finite.refine((v) => v >= 1, 'must be >= 1'), z.array(finite.refine((v) => v >= 1, 'must be >= 1')).min(1)]).default(1),
+      /** initial a; default 1/n so that n·a = 1 */
+      init: finite.optional(),
+    })
+    .default({ mode: 'none', n: 1 }),
+  slope_recovery: slopeRecovery.default(0),
+  init: z.enum(['xavier', 'normal']).default('xavier'),
+  /** map each input affinely onto [-1, 1] before the first layer */
+  normalize_inputs: z.boolean().default(true),
+});
+
+const reference = z.union([
+  z.strictObject({ builtin: z.enum(BUILTIN_REFERENCES), nu: numberOrExpr.optional() }),
+  z.strictObject({ exact: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]) }),
+]);
+
+const sampling = z.strictObject({
+  method: z.enum(SAMPLING_METHODS).default('lhs'),
+  interior: count.default(2000),
+  /** default number of points of each condition */
+  boundary: count.default(200),
+});
+
+const training = z.strictObject({
+  seed: z.number().int('must be a whole number').default(1234),
+  adam: z
+    .strictObject({
+      lr: positive.default(1e-3),
+      steps: z.number().int('must be a whole number').min(0).default(1000),
+    })
+    .default({ lr: 1e-3, steps: 1000 }),
+  log_every: count.default(50),
+});
+
+const output = z.strictObject({
+  /** points per input of the evaluation grid written to solution.csv */
+  grid: z.record(z.string(), count).optional(),
+});
+
+export const specSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .'),
+  about: z.string().optional(),
+  inputs: z.record(z.string().regex(identifier, 'input names are letters then letters/digits (no _)'), z.tuple([numberOrExpr, numberOrExpr])),
+  outputs: z.array(z.string().regex(identifier, 'output names are letters then letters/digits (no _)')).min(1),
+  constants: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'constant names are identifiers'), numberOrExpr).default({}),
+  equations: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names are letters, digits, - _ .'), equation).default({}),
+  conditions: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names are letters, digits, - _ .'), condition).default({}),
+  reference: reference.optional(),
+  model: model.default(model.parse({})),
+  sampling: sampling.default(sampling.parse({})),
+  training: training.default(training.parse({})),
+  output: output.default({}),
+});
+
+export type SpecInput = z.input<typeof specSchema>;
+export type Spec = z.output<typeof specSchema>;
+export type ConditionSpec = z.output<typeof condition>;
