@@ -16,8 +16,8 @@ function positiveInt(v: string): number {
   return n;
 }
 
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
 }
 
 export function buildProgram(): Command {
@@ -33,14 +33,14 @@ export function buildProgram(): Command {
     .description('train a PINN for the problem in SPEC (YAML) and write results to a run directory')
     .argument('<spec>', 'problem spec (YAML)')
     .option('-o, --out <dir>', 'run directory (default runs/<name>-<timestamp>); must not exist or be empty')
-    .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect, [])
+    .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect)
     .addOption(new Option('-b, --backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('wasm'))
     .option('--max-steps <n>', 'cap the number of optimizer steps (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
 Writes spec.resolved.yaml, history.csv, solution.csv and summary.json.
 Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss), 130 interrupted.`)
-    .action(async (specFile: string, o: { out?: string; set: string[]; backend: BackendChoice; maxSteps?: number; quiet?: boolean }) => {
+    .action(async (specFile: string, o: { out?: string; set?: string[]; backend: BackendChoice; maxSteps?: number; quiet?: boolean }) => {
       let stop = false;
       const onSignal = () => {
         if (stop) process.exit(EXIT.interrupted);
@@ -51,7 +51,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       process.on('SIGTERM', onSignal);
       try {
         const summary = await solve({
-          specFile, set: o.set, out: o.out, backend: o.backend, maxSteps: o.maxSteps,
+          specFile, set: o.set ?? [], out: o.out, backend: o.backend, maxSteps: o.maxSteps,
           reporter: consoleReporter(o.quiet === true), shouldStop: () => stop,
         });
         process.exitCode = summary.status === 'diverged' ? EXIT.diverged : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
@@ -65,12 +65,12 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
     .command('validate')
     .description('check specs (YAML, keys, types, expressions) without training; exit 0 when all are valid')
     .argument('<specs...>', 'problem specs')
-    .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect, [])
-    .action((files: string[], o: { set: string[] }) => {
+    .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect)
+    .action((files: string[], o: { set?: string[] }) => {
       let bad = 0;
       for (const f of files) {
         try {
-          const { problem } = checkSpec(f, o.set);
+          const { problem } = checkSpec(f, o.set ?? []);
           process.stdout.write(`ok ${f}: ${problem.inputs.length} inputs, ${problem.outputs.length} outputs, ${problem.terms.length} loss terms\n`);
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
