@@ -4,7 +4,8 @@
  * the derivative channels the network must supply, and the reference solution.
  * Mistakes in expressions become SpecErrors pointing inside the offending string.
  */
-import type { Spec, ConditionSpec } from '../spec/schema.js';
+import { isAbsolute, join } from 'node:path';
+import type { Spec, ConditionSpec, DataSpec } from '../spec/schema.js';
 import { SpecError, type SpecPath } from '../spec/errors.js';
 import {
   ExprError, compileEquation, compileExpr, numberOps, splitEquation,
@@ -12,20 +13,37 @@ import {
 } from '../expr/index.js';
 import { allFaces, faceValue, type Box, type Face } from '../domain/box.js';
 import { grid as makeGrid, sampleBox, sampleFaces } from '../domain/sampling.js';
-import type { Rng } from '../domain/rng.js';
+import { Rng } from '../domain/rng.js';
+import { readPointTable } from './csv-data.js';
 import { makeReference, type Reference } from './reference.js';
 import { located } from './located.js';
 
 
-export interface Term {
-  /** the loss column name: the equation's or condition's name */
+interface TermBase {
+  /** the loss column name */
   name: string;
-  kind: 'equation' | 'condition';
   weight: number;
-  residual: Compiled;
-  /** for conditions: the faces the points lie on; equations use the interior */
-  faces?: Face[];
-  points: number;
+}
+
+/** An equation on the interior points. */
+export interface EquationTerm extends TermBase { kind: 'equation'; residual: Compiled; points: number }
+/** A condition on faces of the box. */
+export interface FaceTerm extends TermBase { kind: 'condition'; residual: Compiled; faces: Face[]; points: number }
+/** A condition at given points. */
+export interface PointTerm extends TermBase { kind: 'point'; residual: Compiled; X: Float64Array }
+/** Opposite faces of input `dim` agree in every `match` expression. Its point block is
+ *  [lo-face points; the same points moved to the hi face]. */
+export interface PeriodicTerm extends TermBase { kind: 'periodic'; dim: number; match: Compiled[]; points: number }
+/** Outputs fitted to fixed targets. */
+export interface DataTerm extends TermBase { kind: 'data'; X: Float64Array; outputs: number[]; targets: Float64Array[] }
+
+export type Term = EquationTerm | FaceTerm | PointTerm | PeriodicTerm | DataTerm;
+
+export interface Parameter {
+  name: string;
+  init: number;
+  bounds?: [number, number];
+  trueValue?: number;
 }
 
 export interface Problem {
@@ -34,6 +52,8 @@ export interface Problem {
   outputs: string[];
   box: Box;
   constants: Record<string, number>;
+  /** trainable unknowns (inverse problems), in spec order */
+  parameters: Parameter[];
   terms: Term[];
   /** every output derivative any term uses (the network's jet channels derive from these) */
   derivs: DerivRef[];
@@ -43,58 +63,104 @@ export interface Problem {
   samplingMethod: Spec['sampling']['method'];
 }
 
-/** Compile a spec. Throws SpecError on any semantic mistake. */
-export function buildProblem(spec: Spec): Problem {
+export interface BuildOptions {
+  /** folder that relative file paths in the spec are resolved against (the spec's folder) */
+  baseDir?: string;
+}
+
+/** Compile a spec. Throws SpecError (or UserError for data files) on any semantic mistake. */
+export function buildProblem(spec: Spec, opts: BuildOptions = {}): Problem {
+  const baseDir = opts.baseDir ?? '.';
   const inputs = Object.keys(spec.inputs);
   const outputs = [...spec.outputs];
   if (inputs.length === 0) throw new SpecError('at least one input is needed', ['inputs'], 'for example inputs: { x: [-1, 1] }');
   checkNames(spec, inputs, outputs);
 
   const constants = resolveConstants(spec.constants, inputs, outputs);
+  const parameters = resolveParameters(spec);
   const box = resolveBox(spec, inputs, constants);
-  const table: SymbolTable = { inputs, outputs, constants: Object.keys(constants) };
+  const table: SymbolTable = { inputs, outputs, constants: Object.keys(constants), parameters: parameters.map((p) => p.name) };
+  const involves = (c: Compiled, what: string, path: SpecPath) => {
+    if (c.derivs.length === 0) throw new SpecError(`${what} does not involve any output (${outputs.join(', ')})`, path);
+    return c;
+  };
 
   const terms: Term[] = [];
   for (const [name, eq] of Object.entries(spec.equations)) {
     const text = typeof eq === 'string' ? eq : eq.require;
     const path: SpecPath = typeof eq === 'string' ? ['equations', name] : ['equations', name, 'require'];
-    const residual = located(path, () => compileEquation(text, table));
-    if (residual.derivs.length === 0) throw new SpecError(`equation '${name}' does not involve any output (${outputs.join(', ')})`, path);
+    const residual = involves(located(path, () => compileEquation(text, table)), `equation '${name}'`, path);
     terms.push({ name, kind: 'equation', weight: typeof eq === 'string' ? 1 : eq.weight, residual, points: spec.sampling.interior });
   }
   for (const [name, cond] of Object.entries(spec.conditions)) {
-    const faces = resolveFaces(cond, ['conditions', name, 'on'], box, inputs, constants);
-    const residual = located(['conditions', name, 'require'], () => compileEquation(cond.require, table));
-    if (residual.derivs.length === 0) {
-      throw new SpecError(`condition '${name}' does not involve any output (${outputs.join(', ')})`, ['conditions', name, 'require']);
-    }
-    terms.push({ name, kind: 'condition', weight: cond.weight, residual, faces, points: cond.points ?? spec.sampling.boundary });
+    terms.push(conditionTerm(name, cond, spec, box, table, constants, involves));
   }
-  if (terms.length === 0) throw new SpecError('nothing to train: give equations: or conditions:', [], undefined);
+  const reference = spec.reference ? makeReference(spec.reference, { inputs, outputs, constants, box, baseDir }) : undefined;
+  for (const [name, d] of Object.entries(spec.data)) {
+    terms.push(dataTerm(name, d, spec, { inputs, outputs, constants, box, baseDir, reference }));
+  }
+  if (terms.length === 0) throw new SpecError('nothing to train: give equations:, conditions: or data:', [], undefined);
   const names = new Set<string>();
   for (const t of terms) {
-    if (names.has(t.name)) throw new SpecError(`'${t.name}' names both an equation and a condition; loss columns need distinct names`, ['conditions', t.name], undefined, undefined, true);
+    const section = t.kind === 'equation' ? 'equations' : t.kind === 'data' ? 'data' : 'conditions';
+    if (names.has(t.name)) throw new SpecError(`'${t.name}' names two loss terms; loss columns need distinct names`, [section, t.name], undefined, undefined, true);
     names.add(t.name);
   }
+  for (const p of parameters) {
+    if (!terms.some((t) => t.kind !== 'data' && compiledOf(t).some((c) => c.symbolsUsed.includes(p.name)))) {
+      throw new SpecError(`parameter '${p.name}' is not used by any equation or condition`, ['parameters', p.name], undefined, undefined, true);
+    }
+  }
 
-  const derivs = uniqueDerivs(terms.flatMap((t) => t.residual.derivs));
-  const reference = spec.reference ? makeReference(spec.reference, { inputs, outputs, constants, box }) : undefined;
+  const derivs = uniqueDerivs([
+    ...terms.flatMap((t) => compiledOf(t).flatMap((c) => c.derivs)),
+    ...terms.flatMap((t) => (t.kind === 'data' ? t.outputs.map((o) => ({ output: o, channel: [] })) : [])),
+  ]);
   const gridCounts = resolveGrid(spec, inputs);
-  return { name: spec.name, inputs, outputs, box, constants, terms, derivs, reference, gridCounts, samplingMethod: spec.sampling.method };
+  return { name: spec.name, inputs, outputs, box, constants, parameters, terms, derivs, reference, gridCounts, samplingMethod: spec.sampling.method };
 }
 
-/** Points of every term, row-major [n, d]; equations share one interior set. */
+/** The compiled expressions of a term (none for data terms). */
+export function compiledOf(t: Term): Compiled[] {
+  switch (t.kind) {
+    case 'periodic': return t.match;
+    case 'data': return [];
+    default: return [t.residual];
+  }
+}
+
+/**
+ * Points of every term, row-major [n, d]. Equations share one interior set; a periodic
+ * term's block is its lo-face points followed by the same points on the hi face; point
+ * and data terms keep their fixed points.
+ */
 export function samplePoints(problem: Problem, rng: Rng): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
+  const d = problem.inputs.length;
   let interior: Float64Array | undefined;
   for (const t of problem.terms) {
-    const r = rng.derive(t.kind === 'equation' ? 'interior' : `condition:${t.name}`);
-    if (t.kind === 'equation') {
-      const pts = interior ?? sampleBox(problem.box, t.points, problem.samplingMethod, r);
-      interior = pts;
-      out.set(t.name, pts);
-    } else {
-      out.set(t.name, sampleFaces(problem.box, t.faces!, t.points, problem.samplingMethod, r));
+    switch (t.kind) {
+      case 'equation': {
+        interior ??= sampleBox(problem.box, t.points, problem.samplingMethod, rng.derive('interior'));
+        out.set(t.name, interior);
+        break;
+      }
+      case 'condition':
+        out.set(t.name, sampleFaces(problem.box, t.faces, t.points, problem.samplingMethod, rng.derive(`condition:${t.name}`)));
+        break;
+      case 'periodic': {
+        const lo = sampleFaces(problem.box, [{ dim: t.dim, side: 'lo' }], t.points, problem.samplingMethod, rng.derive(`condition:${t.name}`));
+        const both = new Float64Array(2 * lo.length);
+        both.set(lo, 0);
+        both.set(lo, lo.length);
+        for (let i = 0; i < lo.length / d; i++) both[lo.length + i * d + t.dim] = problem.box.hi[t.dim]!;
+        out.set(t.name, both);
+        break;
+      }
+      case 'point':
+      case 'data':
+        out.set(t.name, t.X);
+        break;
     }
   }
   return out;
@@ -105,6 +171,140 @@ export function evaluationGrid(problem: Problem): Float64Array {
 }
 
 // ---------------------------------------------------------------------------- helpers
+
+type Involves = (c: Compiled, what: string, path: SpecPath) => Compiled;
+
+function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, table: SymbolTable,
+  constants: Record<string, number>, involves: Involves): Term {
+  const path: SpecPath = ['conditions', name];
+  const kinds = (['on', 'periodic', 'at'] as const).filter((k) => cond[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw new SpecError(kinds.length === 0 ? `condition '${name}' needs one of on:, periodic:, at:` : `condition '${name}' has both ${kinds.join(' and ')}:`,
+      kinds.length === 0 ? path : [...path, kinds[1]!], "on: faces (t = 0, boundary), periodic: an input, at: points", undefined, kinds.length > 1);
+  }
+  const points = cond.points ?? spec.sampling.boundary;
+  const inputs = table.inputs;
+  if (cond.periodic !== undefined) {
+    const dim = inputs.indexOf(cond.periodic.trim());
+    if (dim < 0) throw new SpecError(`'${cond.periodic}' is not an input`, [...path, 'periodic'], `inputs are ${inputs.join(', ')}`);
+    if (cond.require !== undefined) throw new SpecError('a periodic condition takes match:, not require:', [...path, 'require'], 'match: [u, u_x]', undefined, true);
+    const texts = cond.match ?? table.outputs;
+    const match = texts.map((text, k) => {
+      const p: SpecPath = cond.match ? [...path, 'match', k] : [...path, 'periodic'];
+      return involves(located(p, () => compileExpr(text, table)), `match '${text}'`, p);
+    });
+    return { name, kind: 'periodic', weight: cond.weight, dim, match, points };
+  }
+  if (cond.match !== undefined) throw new SpecError('match: belongs to periodic conditions', [...path, 'match'], undefined, undefined, true);
+  if (cond.require === undefined) throw new SpecError(`condition '${name}' needs require:`, path, "for example require: u = 0");
+  const residual = involves(located([...path, 'require'], () => compileEquation(cond.require!, table)), `condition '${name}'`, [...path, 'require']);
+  if (cond.at !== undefined) {
+    const list = (typeof cond.at[0] === 'number' ? [cond.at] : cond.at) as number[][];
+    const X = new Float64Array(list.length * inputs.length);
+    list.forEach((pt, i) => {
+      const p: SpecPath = typeof cond.at![0] === 'number' ? [...path, 'at'] : [...path, 'at', i];
+      if (pt.length !== inputs.length) throw new SpecError(`a point needs ${inputs.length} coordinates (${inputs.join(', ')}), got ${pt.length}`, p);
+      pt.forEach((v, j) => {
+        if (v < box.lo[j]! || v > box.hi[j]!) throw new SpecError(`${inputs[j]} = ${v} is outside [${box.lo[j]}, ${box.hi[j]}]`, p);
+        X[i * inputs.length + j] = v;
+      });
+    });
+    return { name, kind: 'point', weight: cond.weight, residual, X };
+  }
+  const faces = resolveFaces(cond.on!, [...path, 'on'], box, inputs, constants);
+  return { name, kind: 'condition', weight: cond.weight, residual, faces, points };
+}
+
+interface DataContext {
+  inputs: string[];
+  outputs: string[];
+  constants: Record<string, number>;
+  box: Box;
+  baseDir: string;
+  reference?: Reference;
+}
+
+function dataTerm(name: string, d: DataSpec, spec: Spec, ctx: DataContext): DataTerm {
+  const path: SpecPath = ['data', name];
+  const sources = (['file', 'target', 'from_reference'] as const).filter((k) => d[k] !== undefined && d[k] !== false);
+  if (sources.length !== 1) {
+    throw new SpecError(sources.length === 0 ? `data '${name}' needs one of file:, target:, from_reference: true` : `data '${name}' has both ${sources.join(' and ')}`,
+      path, undefined, undefined, true);
+  }
+  const observed = (d.outputs ?? (d.target && typeof d.target !== 'string' ? Object.keys(d.target) : ctx.outputs));
+  const outputs = observed.map((o, k) => {
+    const i = ctx.outputs.indexOf(o);
+    if (i < 0) throw new SpecError(`'${o}' is not an output`, d.outputs ? [...path, 'outputs', k] : [...path, 'target', o], `outputs are ${ctx.outputs.join(', ')}`, undefined, !d.outputs);
+    return i;
+  });
+  const rng = new Rng(spec.training.seed).derive(`data:${name}`);
+  let X: Float64Array;
+  let targets: Float64Array[];
+  if (d.file !== undefined) {
+    if (d.points !== undefined || d.sampling !== undefined) throw new SpecError('points: and sampling: are for generated data, not a file', [...path, d.points !== undefined ? 'points' : 'sampling'], undefined, undefined, true);
+    const table = readPointTable(resolvePath(ctx.baseDir, d.file), d.file, ctx.inputs, observed.map((o) => o), d.columns ?? {});
+    X = table.X;
+    targets = table.values;
+  } else {
+    if (d.columns !== undefined) throw new SpecError('columns: is for data files', [...path, 'columns'], undefined, undefined, true);
+    if (d.points === undefined) throw new SpecError(`data '${name}' needs points: (how many samples to generate)`, path, undefined, undefined, true);
+    X = sampleBox(ctx.box, d.points, d.sampling ?? spec.sampling.method, rng.derive('points'));
+    if (d.from_reference) {
+      if (!ctx.reference) throw new SpecError('from_reference needs a reference: in the spec', [...path, 'from_reference']);
+      const all = ctx.reference.evaluate(X);
+      targets = outputs.map((o) => all[o]!);
+    } else {
+      targets = targetValues(d.target!, observed, X, [...path, 'target'], ctx);
+    }
+  }
+  if (d.noise > 0) targets = targets.map((t) => addNoise(t, d.noise, rng.derive('noise')));
+  return { name, kind: 'data', weight: d.weight, X, outputs, targets };
+}
+
+function targetValues(target: string | Record<string, string>, observed: string[], X: Float64Array, path: SpecPath, ctx: DataContext): Float64Array[] {
+  const table: SymbolTable = { inputs: ctx.inputs, outputs: ctx.outputs, constants: Object.keys(ctx.constants), allowOutputs: false };
+  const dim = ctx.inputs.length;
+  return observed.map((o) => {
+    const text = typeof target === 'string' ? target : target[o];
+    const p: SpecPath = typeof target === 'string' ? path : [...path, o];
+    if (text === undefined) throw new SpecError(`no target for output '${o}'`, path);
+    if (typeof target === 'string' && observed.length > 1) throw new SpecError('with several observed outputs, give one target per output', path, `target: { ${observed.map((q) => `${q}: ...`).join(', ')} }`);
+    const c = located(p, () => compileExpr(text, table));
+    const out = new Float64Array(X.length / dim);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = c.evaluate(numberOps, { input: (j) => X[i * dim + j]!, deriv: () => NaN, symbol: (s) => ctx.constants[s]! });
+      if (!Number.isFinite(out[i]!)) throw new SpecError(`target is ${out[i]} at ${ctx.inputs.map((n, j) => `${n} = ${X[i * dim + j]}`).join(', ')}`, p);
+    }
+    return out;
+  });
+}
+
+/** target + level · std(target) · N(0, 1), as in the papers' noisy-data experiments. */
+function addNoise(values: Float64Array, level: number, rng: Rng): Float64Array {
+  const n = values.length;
+  const mean = values.reduce((p, v) => p + v, 0) / n;
+  const std = Math.sqrt(values.reduce((p, v) => p + (v - mean) ** 2, 0) / n);
+  return values.map((v) => v + level * std * rng.normal());
+}
+
+function resolveParameters(spec: Spec): Parameter[] {
+  return Object.entries(spec.parameters).map(([name, p]) => {
+    if (typeof p === 'number') return { name, init: p };
+    const out: Parameter = { name, init: p.init };
+    if (p.bounds) {
+      const [lo, hi] = p.bounds;
+      if (!(hi > lo)) throw new SpecError(`bounds [${lo}, ${hi}] are empty`, ['parameters', name, 'bounds'], 'write [lo, hi] with lo < hi');
+      if (!(p.init > lo && p.init < hi)) throw new SpecError(`init ${p.init} must lie strictly inside the bounds [${lo}, ${hi}]`, ['parameters', name, 'init']);
+      out.bounds = [lo, hi];
+    }
+    if (p.true_value !== undefined) out.trueValue = p.true_value;
+    return out;
+  });
+}
+
+function resolvePath(baseDir: string, file: string): string {
+  return isAbsolute(file) ? file : join(baseDir, file);
+}
 
 function checkNames(spec: Spec, inputs: string[], outputs: string[]): void {
   const seen = new Map<string, string>();
@@ -181,11 +381,11 @@ function resolveBox(spec: Spec, inputs: string[], constants: Record<string, numb
   return { names: inputs, lo, hi };
 }
 
-function resolveFaces(cond: ConditionSpec, path: SpecPath, box: Box, inputs: string[], constants: Record<string, number>): Face[] {
-  const list = Array.isArray(cond.on) ? cond.on : [cond.on];
+function resolveFaces(on: string | string[], path: SpecPath, box: Box, inputs: string[], constants: Record<string, number>): Face[] {
+  const list = Array.isArray(on) ? on : [on];
   const faces: Face[] = [];
   list.forEach((text, k) => {
-    const p: SpecPath = Array.isArray(cond.on) ? [...path, k] : path;
+    const p: SpecPath = Array.isArray(on) ? [...path, k] : path;
     if (text.trim() === 'boundary') {
       faces.push(...allFaces(box));
       return;

@@ -8,6 +8,8 @@ import { compileExpr, numberOps, type Compiled } from '../expr/index.js';
 import type { Box } from '../domain/box.js';
 import { burgersColeHopfMany } from './burgers-reference.js';
 import { located } from './located.js';
+import { isAbsolute, join } from 'node:path';
+import { readPointTable } from './csv-data.js';
 
 export interface Reference {
   /** one line for the console and summary.json */
@@ -16,10 +18,11 @@ export interface Reference {
   evaluate(points: Float64Array): Float64Array[];
 }
 
-interface Context { inputs: string[]; outputs: string[]; constants: Record<string, number>; box: Box }
+interface Context { inputs: string[]; outputs: string[]; constants: Record<string, number>; box: Box; baseDir: string }
 
 export function makeReference(ref: NonNullable<Spec['reference']>, ctx: Context): Reference {
   if ('builtin' in ref) return burgersReference(ref, ctx);
+  if ('file' in ref) return fileReference(ref.file, ref.columns ?? {}, ctx);
   return exactReference(ref.exact, ctx);
 }
 
@@ -86,4 +89,72 @@ function exactReference(exact: string | Record<string, string>, ctx: Context): R
       });
     },
   };
+}
+
+/**
+ * Reference values from a CSV table whose points form a tensor grid (a solver's output
+ * grid, in any row order), evaluated anywhere by multilinear interpolation.
+ */
+function fileReference(file: string, columns: Record<string, string>, ctx: Context): Reference {
+  const path = isAbsolute(file) ? file : join(ctx.baseDir, file);
+  const table = readPointTable(path, file, ctx.inputs, ctx.outputs, columns);
+  const grid = asTensorGrid(table.X, ctx.inputs.length);
+  if (!grid) throw new SpecError(`${file}: reference points must form a full tensor grid (every combination of the distinct input values, once)`, ['reference', 'file']);
+  return {
+    describe: `file ${file} (${table.rows} points, multilinear interpolation)`,
+    evaluate(points) {
+      return table.values.map((v) => interpolate(grid, v, points));
+    },
+  };
+}
+
+interface TensorGrid { axes: number[][]; strides: number[]; order: Int32Array }
+
+/** The distinct values per input and, for each grid node in row-major order, its table row. */
+function asTensorGrid(X: Float64Array, d: number): TensorGrid | undefined {
+  const n = X.length / d;
+  const axes = Array.from({ length: d }, (_, j) => [...new Set(Array.from({ length: n }, (_, i) => X[i * d + j]!))].sort((a, b) => a - b));
+  const size = axes.reduce((p, a) => p * a.length, 1);
+  if (size !== n) return undefined;
+  const strides = axes.map((_, j) => axes.slice(j + 1).reduce((p, a) => p * a.length, 1));
+  const order = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    let k = 0;
+    for (let j = 0; j < d; j++) k += axes[j]!.indexOf(X[i * d + j]!) * strides[j]!;
+    if (order[k] !== -1) return undefined;
+    order[k] = i;
+  }
+  return { axes, strides, order };
+}
+
+function interpolate(g: TensorGrid, values: Float64Array, points: Float64Array): Float64Array {
+  const d = g.axes.length;
+  const n = points.length / d;
+  const out = new Float64Array(n);
+  const lo = new Array<number>(d);
+  const w = new Array<number>(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) {
+      const a = g.axes[j]!;
+      const x = points[i * d + j]!;
+      let k = 0;
+      while (k + 2 < a.length && a[k + 1]! <= x) k++;
+      lo[j] = k;
+      w[j] = a.length === 1 ? 0 : Math.min(1, Math.max(0, (x - a[k]!) / (a[k + 1]! - a[k]!)));
+    }
+    let acc = 0;
+    for (let corner = 0; corner < 1 << d; corner++) {
+      let weight = 1;
+      let k = 0;
+      for (let j = 0; j < d; j++) {
+        const up = (corner >> j) & 1;
+        if (up && g.axes[j]!.length === 1) { weight = 0; break; }
+        weight *= up ? w[j]! : 1 - w[j]!;
+        k += (lo[j]! + up) * g.strides[j]!;
+      }
+      if (weight !== 0) acc += weight * values[g.order[k]!]!;
+    }
+    out[i] = acc;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@
  * reports through `Reporter`.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadSpec, toUserError, type LoadedSpec } from '../spec/load.js';
 import { SpecError, UserError } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
@@ -79,7 +79,7 @@ export interface RunSummary {
 export function checkSpec(specFile: string, set: string[] = []): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
   try {
-    return { loaded, problem: buildProblem(loaded.spec) };
+    return { loaded, problem: buildProblem(loaded.spec, { baseDir: dirname(specFile) }) };
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;

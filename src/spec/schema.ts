@@ -21,19 +21,62 @@ const count = z.number().int('must be a whole number').min(1, 'must be at least 
 const numberOrExpr = z.union([finite, z.string().min(1)]);
 const identifier = /^[A-Za-z][A-Za-z0-9]*$/;
 
+const weight = finite.refine((v) => v >= 0, 'must be >= 0').default(1);
+
+/**
+ * A condition is one of three kinds (exactly one of `on`, `periodic`, `at`):
+ *   on:       faces (`t = 0`, a list, or `boundary`) where `require` holds;
+ *   periodic: an input whose two faces must match in `match` (default: every output);
+ *   at:       explicit points (one [x, t, ...] or a list of them) where `require` holds.
+ */
 const condition = z.strictObject({
-  /** Where: `t = 0`, `x = -1`, a list of them, or `boundary` (every face). */
-  on: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  on: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  periodic: z.string().min(1).optional(),
+  at: z.union([z.array(finite).min(1), z.array(z.array(finite).min(1)).min(1)]).optional(),
   /** What must hold there: an equation in outputs, their derivatives, inputs and constants. */
-  require: z.string().min(1),
-  weight: finite.refine((v) => v >= 0, 'must be >= 0').default(1),
+  require: z.string().min(1).optional(),
+  /** periodic: the quantities equal on both faces, e.g. [u, u_x] */
+  match: z.array(z.string().min(1)).min(1).optional(),
+  weight,
   /** Points sampled for this condition; default sampling.boundary. */
   points: count.optional(),
 });
 
+/**
+ * A data term: outputs fitted to targets at points (regression, observations for inverse problems).
+ * Exactly one source: `file` (CSV with a header), `target` (expressions in the inputs), or
+ * `from_reference` (samples of the spec's reference solution).
+ */
+const dataTerm = z.strictObject({
+  file: z.string().min(1).optional(),
+  /** spec name (input or output) -> CSV column, where they differ */
+  columns: z.record(z.string(), z.string().min(1)).optional(),
+  target: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]).optional(),
+  from_reference: z.boolean().optional(),
+  /** observed outputs (default: all, or the keys of `target`) */
+  outputs: z.array(z.string().min(1)).min(1).optional(),
+  /** generated data: number of points and how they are placed */
+  points: count.optional(),
+  sampling: z.enum(SAMPLING_METHODS).optional(),
+  /** relative Gaussian noise: target + noise * std(target) * N(0, 1), seeded */
+  noise: finite.refine((v) => v >= 0, 'must be >= 0').default(0),
+  weight,
+});
+
+const parameter = z.union([
+  finite,
+  z.strictObject({
+    init: finite,
+    /** keeps the value inside (lo, hi) through a smooth map */
+    bounds: z.tuple([finite, finite]).optional(),
+    /** the true value, when known, for the error column */
+    true_value: finite.optional(),
+  }),
+]);
+
 const equation = z.union([
   z.string().min(1),
-  z.strictObject({ require: z.string().min(1), weight: finite.refine((v) => v >= 0, 'must be >= 0').default(1) }),
+  z.strictObject({ require: z.string().min(1), weight }),
 ]);
 
 const slopeRecovery = z.union([
@@ -66,6 +109,8 @@ const model = z.strictObject({
 const reference = z.union([
   z.strictObject({ builtin: z.enum(BUILTIN_REFERENCES), nu: numberOrExpr.optional() }),
   z.strictObject({ exact: z.union([z.string().min(1), z.record(z.string(), z.string().min(1))]) }),
+  /** a CSV with inputs and outputs as columns (names mapped by `columns` where they differ) */
+  z.strictObject({ file: z.string().min(1), columns: z.record(z.string(), z.string().min(1)).optional() }),
 ]);
 
 const sampling = z.strictObject({
@@ -99,6 +144,10 @@ export const specSchema = z.strictObject({
   constants: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'constant names are identifiers'), numberOrExpr).default({}),
   equations: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names are letters, digits, - _ .'), equation).default({}),
   conditions: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names are letters, digits, - _ .'), condition).default({}),
+  data: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'names are letters, digits, - _ .'), dataTerm).default({}),
+  parameters: z.record(z.string().regex(identifier, 'parameter names are letters then letters/digits (no _)'), parameter).default({}),
+  /** hard constraints: output = expression in the inputs and the raw network output N<name> (or N) */
+  transform: z.record(z.string(), z.string().min(1)).default({}),
   reference: reference.optional(),
   model: model.default(model.parse({})),
   sampling: sampling.default(sampling.parse({})),
@@ -109,3 +158,5 @@ export const specSchema = z.strictObject({
 export type SpecInput = z.input<typeof specSchema>;
 export type Spec = z.output<typeof specSchema>;
 export type ConditionSpec = z.output<typeof condition>;
+export type DataSpec = z.output<typeof dataTerm>;
+export type ParameterSpec = z.output<typeof parameter>;

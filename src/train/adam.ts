@@ -42,7 +42,7 @@ export interface TrainResult {
 
 export async function trainAdam(loss: PinnLoss, opts: AdamOptions): Promise<TrainResult> {
   const optimizer = tf.train.adam(opts.lr, 0.9, 0.999, 1e-8);
-  const vars = loss.model.trainableVariables();
+  const vars = loss.variables();
   const t0 = performance.now();
   let last: HistoryRow | undefined;
 

@@ -1,6 +1,8 @@
 /**
  * The PINN loss: every term's residual evaluated on its points from ONE jet forward
  * pass over all points, J = Σ W_term · mean(residual²) + W_a · S(a).
+ * Periodic terms compare the two halves of their point block; data terms compare the
+ * output values with fixed targets.
  * Residual expressions run on tfjs tensors through expr/'s tensorOps, so tfjs reverse
  * mode differentiates the whole loss once with respect to the parameters.
  */
@@ -9,6 +11,7 @@ import type { Problem } from '../problem/build.js';
 import { tensorOps, type DerivRef, type Env } from '../expr/index.js';
 import { makePlan, type JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
+import { TrainableParameters } from './parameters.js';
 
 export interface LossParts {
   total: tf.Scalar;
@@ -28,6 +31,10 @@ export class PinnLoss {
   private readonly blocks: Block[];
   private readonly inputCols: tf.Tensor2D[][];
   private readonly symbols: Map<string, tf.Scalar>;
+  /** data terms: one [n, 1] target tensor per observed output */
+  private readonly targets: tf.Tensor2D[][];
+  /** unknown constants of inverse problems */
+  readonly parameters: TrainableParameters;
 
   constructor(
     readonly problem: Problem,
@@ -61,6 +68,9 @@ export class PinnLoss {
     this.inputCols = this.blocks.map((b) =>
       problem.inputs.map((_, j) => tf.slice(this.X, [b.start, j], [b.n, 1]) as tf.Tensor2D));
     this.symbols = new Map(Object.entries(problem.constants).map(([k, v]) => [k, tf.scalar(v)]));
+    this.targets = problem.terms.map((t, k) =>
+      t.kind === 'data' ? t.targets.map((v) => tf.tensor2d(Float32Array.from(v), [this.blocks[k]!.n, 1])) : []);
+    this.parameters = new TrainableParameters(problem.parameters);
   }
 
   /** Number of collocation points in the one forward pass. */
@@ -68,32 +78,59 @@ export class PinnLoss {
     return this.X.shape[0];
   }
 
+  /** Every trainable variable: the network's and the unknown parameters'. */
+  variables(): tf.Variable[] {
+    return [...this.model.trainableVariables(), ...this.parameters.raw];
+  }
+
   /** Loss parts at the current parameters (call inside tf.tidy or an optimizer closure). */
   compute(): LossParts {
     const jets = this.model.forwardJet(this.plan, this.X);
+    const paramValues = new Map<string, tf.Tensor>();
+    const symbol = (s: string): tf.Tensor => {
+      const c = this.symbols.get(s);
+      if (c) return c;
+      let v = paramValues.get(s);
+      if (!v) {
+        const k = this.parameters.names.indexOf(s);
+        if (k < 0) throw new Error(`internal: unknown symbol ${s}`);
+        v = this.parameters.value(k);
+        paramValues.set(s, v);
+      }
+      return v;
+    };
     const terms = this.problem.terms.map((term, k) => {
       const b = this.blocks[k]!;
+      const column = (output: number, channel: readonly number[]) =>
+        tf.slice(jets[this.plan.index(channel)]!, [b.start, output], [b.n, 1]);
+      if (term.kind === 'data') {
+        const diffs = term.outputs.map((o, j) => tf.sub(column(o, []), this.targets[k]![j]!));
+        return tf.mean(tf.square(diffs.length === 1 ? diffs[0]! : tf.concat(diffs, 0))) as tf.Scalar;
+      }
       const cache = new Map<string, tf.Tensor>();
       const env: Env<tf.Tensor> = {
         input: (j) => this.inputCols[k]![j]!,
-        symbol: (s) => {
-          const v = this.symbols.get(s);
-          if (!v) throw new Error(`internal: unknown symbol ${s}`);
-          return v;
-        },
+        symbol,
         deriv: (ref: DerivRef) => {
           const key = `${ref.output}|${ref.channel.join(',')}`;
           let v = cache.get(key);
           if (!v) {
-            const jet = jets[this.plan.index(ref.channel)]!;
-            v = tf.slice(jet, [b.start, ref.output], [b.n, 1]);
+            v = column(ref.output, ref.channel);
             cache.set(key, v);
           }
           return v;
         },
       };
-      const r = term.residual.evaluate(tensorOps, env);
-      return tf.mean(tf.square(r)) as tf.Scalar;
+      if (term.kind === 'periodic') {
+        // The block is [lo-face points; the same points on the hi face].
+        const half = b.n / 2;
+        const diffs = term.match.map((m) => {
+          const v = tf.broadcastTo(m.evaluate(tensorOps, env), [b.n, 1]);
+          return tf.sub(tf.slice(v, [half, 0], [half, 1]), tf.slice(v, [0, 0], [half, 1]));
+        });
+        return tf.mean(tf.square(diffs.length === 1 ? diffs[0]! : tf.concat(diffs, 0))) as tf.Scalar;
+      }
+      return tf.mean(tf.square(term.residual.evaluate(tensorOps, env))) as tf.Scalar;
     });
     let total = tf.scalar(0) as tf.Scalar;
     this.problem.terms.forEach((t, k) => {
@@ -108,5 +145,7 @@ export class PinnLoss {
     this.X.dispose();
     for (const cols of this.inputCols) for (const c of cols) c.dispose();
     for (const s of this.symbols.values()) s.dispose();
+    for (const ts of this.targets) for (const t of ts) t.dispose();
+    this.parameters.dispose();
   }
 }
