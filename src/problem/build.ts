@@ -58,9 +58,19 @@ export interface Problem {
   /** every output derivative any term uses (the network's jet channels derive from these) */
   derivs: DerivRef[];
   reference?: Reference;
+  /**
+   * Hard constraints: per output, an expression in the inputs, constants and the raw
+   * network outputs (named by `rawOutputNames`) that replaces the network's output; null = identity.
+   */
+  transforms: (Compiled | null)[];
   /** evaluation grid counts per input (solution.csv) */
   gridCounts: number[];
   samplingMethod: Spec['sampling']['method'];
+}
+
+/** Names of the raw network outputs inside transforms: N<output>, and N alone for a single output. */
+export function rawOutputNames(outputs: string[]): string[] {
+  return outputs.length === 1 ? [`N${outputs[0]}`, 'N'] : outputs.map((o) => `N${o}`);
 }
 
 export interface BuildOptions {
@@ -117,7 +127,8 @@ export function buildProblem(spec: Spec, opts: BuildOptions = {}): Problem {
     ...terms.flatMap((t) => (t.kind === 'data' ? t.outputs.map((o) => ({ output: o, channel: [] })) : [])),
   ]);
   const gridCounts = resolveGrid(spec, inputs);
-  return { name: spec.name, inputs, outputs, box, constants, parameters, terms, derivs, reference, gridCounts, samplingMethod: spec.sampling.method };
+  const transforms = resolveTransforms(spec, inputs, outputs, constants);
+  return { name: spec.name, inputs, outputs, box, constants, parameters, terms, derivs, reference, transforms, gridCounts, samplingMethod: spec.sampling.method };
 }
 
 /** The compiled expressions of a term (none for data terms). */
@@ -285,6 +296,23 @@ function addNoise(values: Float64Array, level: number, rng: Rng): Float64Array {
   const mean = values.reduce((p, v) => p + v, 0) / n;
   const std = Math.sqrt(values.reduce((p, v) => p + (v - mean) ** 2, 0) / n);
   return values.map((v) => v + level * std * rng.normal());
+}
+
+function resolveTransforms(spec: Spec, inputs: string[], outputs: string[], constants: Record<string, number>): (Compiled | null)[] {
+  const raw = rawOutputNames(outputs);
+  for (const k of Object.keys(spec.transform)) {
+    if (!outputs.includes(k)) throw new SpecError(`'${k}' is not an output`, ['transform', k], `outputs are ${outputs.join(', ')}`, undefined, true);
+  }
+  const table: SymbolTable = { inputs, outputs: raw, constants: Object.keys(constants) };
+  return outputs.map((o) => {
+    const text = spec.transform[o];
+    if (text === undefined) return null;
+    const c = located(['transform', o], () => compileExpr(text, table));
+    const d = c.derivs.find((r) => r.channel.length > 0);
+    if (d) throw new SpecError('a transform uses the raw network output, not its derivatives', ['transform', o], `write it in ${raw[0]} and the inputs; laaf differentiates it`);
+    if (c.derivs.length === 0) throw new SpecError(`the transform of '${o}' does not use the network output ${raw.join(' or ')}`, ['transform', o]);
+    return c;
+  });
 }
 
 function resolveParameters(spec: Spec): Parameter[] {

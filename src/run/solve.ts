@@ -108,7 +108,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const reference = problem.reference?.evaluate(grid);
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
-    const e = errorSummary(predict(model, grid, d), reference);
+    const e = errorSummary(predict(model, grid, d, problem), reference);
     return problem.outputs.length > 1 ? [e.relL2, ...e.perOutput] : [e.relL2];
   };
 
@@ -152,7 +152,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const wall = (performance.now() - t0) / 1000;
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
-  const pred = predict(model, grid, d);
+  const pred = predict(model, grid, d, problem);
   const solHeader = [...problem.inputs, ...problem.outputs];
   if (reference) for (const o of problem.outputs) solHeader.push(`${o}_ref`, `${o}_abs_err`);
   const rows: number[][] = [];

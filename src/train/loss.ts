@@ -12,6 +12,7 @@ import { tensorOps, type DerivRef, type Env } from '../expr/index.js';
 import { makePlan, type JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
 import { TrainableParameters } from './parameters.js';
+import { transformJets } from './transform.js';
 
 export interface LossParts {
   total: tf.Scalar;
@@ -85,7 +86,7 @@ export class PinnLoss {
 
   /** Loss parts at the current parameters (call inside tf.tidy or an optimizer closure). */
   compute(): LossParts {
-    const jets = this.model.forwardJet(this.plan, this.X);
+    const jets = transformJets(this.problem, this.plan, this.X, this.model.forwardJet(this.plan, this.X));
     const paramValues = new Map<string, tf.Tensor>();
     const symbol = (s: string): tf.Tensor => {
       const c = this.symbols.get(s);

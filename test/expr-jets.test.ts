@@ -1,0 +1,71 @@
+/**
+ * Expressions on jets (src/jet/expr-ops.ts) against float64 central finite differences:
+ * every channel up to order 4 in two inputs, for every whitelisted function.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileExpr, numberOps, type Compiled } from '../src/expr/index.js';
+import { makePlan } from '../src/jet/plan.js';
+import { jetOps } from '../src/jet/expr-ops.js';
+
+const TABLE = { inputs: ['x', 't'], outputs: [], constants: ['c'], allowOutputs: false };
+const C = 0.7;
+
+function value(c: Compiled, x: number, t: number): number {
+  return c.evaluate(numberOps, { input: (i) => (i === 0 ? x : t), symbol: () => C, deriv: () => NaN });
+}
+
+/** Mixed partial ∂^(a+b)/∂x^a ∂t^b by nested central differences (float64). */
+function fd(f: (x: number, t: number) => number, x: number, t: number, a: number, b: number, h: number): number {
+  if (a > 0) return (fd(f, x + h, t, a - 1, b, h) - fd(f, x - h, t, a - 1, b, h)) / (2 * h);
+  if (b > 0) return (fd(f, x, t + h, a, b - 1, h) - fd(f, x, t - h, a, b - 1, h)) / (2 * h);
+  return f(x, t);
+}
+
+/** Richardson-extrapolated FD: error O(h^4). */
+function deriv(f: (x: number, t: number) => number, x: number, t: number, a: number, b: number): number {
+  const h = a + b <= 2 ? 1e-3 : 2e-2;
+  return (4 * fd(f, x, t, a, b, h / 2) - fd(f, x, t, a, b, h)) / 3;
+}
+
+const EXPRESSIONS = [
+  'sin(2*x)*cos(t) + x^3*t',
+  'exp(-x*t) / (1 + x^2)',
+  'log(2 + x + t^2) * sqrt(3 + x*t)',
+  'tanh(1.5*x - t) + sinh(x)*cosh(t)',
+  'tan(0.5*x) + atan(x*t + 0.3)',
+  'abs(x + 2) * (1 + t)^2.5',
+  '(x + 2)^-2 * c + (x + t)^4',
+  'x > 0 ? t*sin(x) : x^2',
+  't*(1 - x^2)*exp(x) - sin(pi*x)',
+];
+
+test('jetOps over numbers matches finite differences up to order 4', () => {
+  const requested = [[0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 1], [0, 1, 1, 1], [1, 1, 1, 1]];
+  const plan = makePlan(2, requested);
+  const ops = jetOps(plan, numberOps);
+  const points = [[0.31, 0.42], [0.77, -0.2], [1.3, 0.9]];
+  for (const text of EXPRESSIONS) {
+    const c = compileExpr(text, TABLE);
+    for (const [x, t] of points) {
+      const jet = c.evaluate(ops, { input: (i) => ops.input(i, i === 0 ? x! : t!), symbol: () => ops.constant(C), deriv: () => ops.constant(NaN) });
+      plan.channels.forEach((ch, k) => {
+        const a = ch.filter((i) => i === 0).length;
+        const b = ch.length - a;
+        const want = deriv((u, v) => value(c, u, v), x!, t!, a, b);
+        const got = jet[k] ?? 0;
+        const tol = (ch.length <= 2 ? 1e-6 : 2e-4) * Math.max(1, Math.abs(want));
+        assert.ok(Math.abs(got - want) <= tol, `${text} at (${x}, ${t}), channel [${ch.join(',')}]: jet ${got}, FD ${want}`);
+      });
+    }
+  }
+});
+
+test('constants stay constant: no derivative channels are created', () => {
+  const plan = makePlan(2, [[0, 1]]);
+  const ops = jetOps(plan, numberOps);
+  const c = compileExpr('c*2 + sin(c)', TABLE);
+  const jet = c.evaluate(ops, { input: (i) => ops.input(i, 0), symbol: () => ops.constant(C), deriv: () => ops.constant(0) });
+  assert.ok(Math.abs(jet[0]! - (2 * C + Math.sin(C))) < 1e-15);
+  assert.ok(jet.slice(1).every((v) => v === null));
+});
