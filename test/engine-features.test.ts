@@ -182,3 +182,31 @@ output: { grid: { x: 11, t: 3 } }
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /h\.yaml:7:\d+: a transform uses the raw network output, not its derivatives/);
 });
+
+test('inverse runs write parameters.csv and report the parameters in summary.json', () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'i.yaml'), `name: inv
+inputs: { x: [0, 1] }
+outputs: [u]
+parameters:
+  k: { init: 1.2, bounds: [0.5, 4], true_value: 2 }
+  bias: 0.1
+equations:
+  pde: u_xx/pi^2 + k^2*u = bias*0
+data:
+  obs: { target: sin(2*pi*x), points: 50 }
+model: { hidden: [20, 20] }
+sampling: { interior: 100 }
+training: { seed: 7, adam: { lr: 0.01, steps: 200 }, log_every: 100 }
+`);
+  const r = laaf(['solve', 'i.yaml', '--out', 'run'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}k = [\d.]+ \(true 2, error [\d.]+ %\)$/m);
+  const k = csvColumn(join(dir, 'run', 'parameters.csv'), 'k');
+  assert.deepEqual(csvColumn(join(dir, 'run', 'parameters.csv'), 'step'), [0, 100, 200]);
+  assert.ok(Math.abs(k[0]! - 1.2) < 1e-6 && k[2] !== k[0]);
+  const summary = JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'));
+  assert.ok(Math.abs(summary.final.parameters.k.value - k[2]!) < 1e-6);
+  assert.ok(Math.abs(summary.final.parameters.k.rel_error - Math.abs(k[2]! - 2) / 2) < 1e-7);
+  assert.deepEqual(Object.keys(summary.final.parameters.bias), ['value']);
+});

@@ -45,8 +45,10 @@ export function consoleReporter(quiet: boolean): Reporter {
       bar?.stop();
       const err = s.final.rel_l2 !== undefined ? `, rel-L2 ${fmt(s.final.rel_l2)}` : '';
       const msg = s.message ? ` — ${s.message}` : '';
+      const params = Object.entries(s.final.parameters ?? {}).map(([name, p]) =>
+        `  ${name} = ${p.value.toPrecision(6)}${p.true_value !== undefined ? ` (true ${p.true_value}, error ${(100 * p.rel_error!).toFixed(2)} %)` : ''}\n`).join('');
       process.stdout.write(`${s.status}: ${s.steps} steps in ${s.wall_time_s.toFixed(1)} s, loss ${fmt(s.final.loss)}${err}${msg}\n` +
-        `results in ${s.run_dir}\n`);
+        params + `results in ${s.run_dir}\n`);
     },
   };
 }

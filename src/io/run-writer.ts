@@ -3,6 +3,7 @@
  *   spec.resolved.yaml  the spec with every default filled in (written first)
  *   history.csv         one row per logged step, appended as training goes
  *   solution.csv        the evaluation grid: inputs, outputs, reference and error
+ *   parameters.csv      inverse problems: every unknown's value at every logged step
  *   summary.json        status, final losses and errors, seed, backend, versions
  * summary.json and solution.csv are replaced atomically, so a killed run leaves
  * complete files (summary.json then says "running").
@@ -26,6 +27,11 @@ export class RunWriter {
   history(header: string[]): CsvLog {
     this.historyLog ??= new CsvLog(join(this.dir, 'history.csv'), header);
     return this.historyLog;
+  }
+
+  /** Another appended CSV log in the run directory (e.g. parameters.csv). */
+  csvLog(name: string, header: string[]): CsvLog {
+    return new CsvLog(join(this.dir, name), header);
   }
 
   writeSolution(header: string[], rows: number[][]): void {

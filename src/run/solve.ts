@@ -72,6 +72,8 @@ export interface RunSummary {
     rel_l2?: number;
     rel_l2_per_output?: Record<string, number>;
     max_abs_error?: Record<string, number>;
+    /** inverse problems: final value, and with a known true value its relative error */
+    parameters?: Record<string, { value: number; true_value?: number; rel_error?: number }>;
   };
 }
 
@@ -117,6 +119,8 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const vers = versions(backend);
   writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
   const history = writer.history(header);
+  const paramNames = problem.parameters.map((p) => p.name);
+  const paramLog = paramNames.length ? writer.csvLog('parameters.csv', ['step', ...paramNames]) : undefined;
   const pointCounts: Record<string, number> = {};
   for (const t of problem.terms) pointCounts[t.kind === 'equation' ? 'interior' : t.name] = points.get(t.name)!.length / d;
   const parameters = model.parameterCount();
@@ -146,6 +150,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     onLog: (row) => {
       const cells = historyCells(row, model);
       history.append(cells);
+      paramLog?.append([row.step, ...row.parameters]);
       opts.reporter?.log?.(row, cells);
     },
   });
@@ -182,6 +187,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
         rel_l2_per_output: Object.fromEntries(problem.outputs.map((o, k) => [o, errs.perOutput[k]!])),
         max_abs_error: Object.fromEntries(problem.outputs.map((o, k) => [o, errs.maxAbs[k]!])),
       } : {}),
+      ...(paramNames.length ? { parameters: parameterSummary(problem, loss.parameters.values()) } : {}),
     },
   };
   writer.writeSummary(summary);
@@ -198,6 +204,14 @@ function runDirError<T>(f: () => T): T {
     if (e instanceof RunDirExistsError) throw new UserError(e.message, 'choose another --out, or remove that directory');
     throw e;
   }
+}
+
+function parameterSummary(problem: Problem, values: number[]): NonNullable<RunSummary['final']['parameters']> {
+  return Object.fromEntries(problem.parameters.map((p, k) => {
+    const value = values[k]!;
+    if (p.trueValue === undefined) return [p.name, { value }];
+    return [p.name, { value, true_value: p.trueValue, rel_error: Math.abs(value - p.trueValue) / Math.abs(p.trueValue) }];
+  }));
 }
 
 export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {

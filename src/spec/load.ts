@@ -181,6 +181,10 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
       }
       return new SpecError(`${where}: ${issue.message}`, path);
     }
+    case 'invalid_key': {
+      const inner = (issue as { issues?: { message: string }[] }).issues?.[0]?.message ?? issue.message;
+      return new SpecError(`${where}: '${String(path.at(-1))}' is not a valid name: ${inner}`, path, undefined, undefined, true);
+    }
     case 'too_small':
     case 'too_big':
       if (path[0] === 'inputs' && path.length === 2) return new SpecError(`${where}: expected a range [lo, hi]`, path, `for example ${String(path[1])}: [-1, 1]`);

@@ -18,6 +18,8 @@ export interface HistoryRow {
   slopes: { mean: number; min: number; max: number }[];
   /** rel-L2 over all outputs, then per output (empty without a reference) */
   errors: number[];
+  /** values of the unknown parameters (inverse problems), in problem order */
+  parameters: number[];
 }
 
 export interface AdamOptions {
@@ -46,7 +48,7 @@ export async function trainAdam(loss: PinnLoss, opts: AdamOptions): Promise<Trai
   const t0 = performance.now();
   let last: HistoryRow | undefined;
 
-  const makeRow = (step: number, v: LossValues, slopes: HistoryRow['slopes'], errors: number[]): HistoryRow => ({
+  const makeRow = (step: number, v: LossValues, slopes: HistoryRow['slopes'], errors: number[], parameters: number[]): HistoryRow => ({
     step,
     elapsed: (performance.now() - t0) / 1000,
     lr: opts.lr,
@@ -55,6 +57,7 @@ export async function trainAdam(loss: PinnLoss, opts: AdamOptions): Promise<Trai
     slopeRecovery: v.slope,
     slopes,
     errors,
+    parameters,
   });
 
   const logAt = (step: number) => step % opts.logEvery === 0 || step === opts.steps;
@@ -65,6 +68,7 @@ export async function trainAdam(loss: PinnLoss, opts: AdamOptions): Promise<Trai
       // What a row reports is read before this step's update: the parameters after `step` updates.
       const slopes = logging ? loss.model.slopeStats() : [];
       const errors = logging ? opts.evaluateErrors() : [];
+      const params = logging ? loss.parameters.values() : [];
       let values: LossValues;
       if (final) {
         values = evaluateNow(loss);
@@ -83,13 +87,13 @@ export async function trainAdam(loss: PinnLoss, opts: AdamOptions): Promise<Trai
         const terms = values.terms.length ? values.terms : evaluateNow(loss).terms;
         const bad = loss.problem.terms.filter((_, k) => !Number.isFinite(terms[k]!)).map((t) => `'${t.name}'`);
         const what = bad.length ? ` (term ${bad.join(', ')})` : '';
-        return { status: 'diverged', steps: step, last: last ?? makeRow(step, values, slopes, errors), message: `loss is ${values.total} at step ${step}${what}` };
+        return { status: 'diverged', steps: step, last: last ?? makeRow(step, values, slopes, errors, params), message: `loss is ${values.total} at step ${step}${what}` };
       }
       opts.onStep?.(step, values.total);
       // Let signal handlers and the progress display run between steps.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (logging) {
-        last = makeRow(step, values, slopes, errors);
+        last = makeRow(step, values, slopes, errors, params);
         opts.onLog(last);
       }
       if (final) return { status: step === opts.steps ? 'completed' : 'interrupted', steps: step, last: last! };
