@@ -28,9 +28,9 @@ interface Block { start: number; n: number }
 
 export class PinnLoss {
   readonly plan: JetPlan;
-  private readonly X: tf.Tensor2D;
-  private readonly blocks: Block[];
-  private readonly inputCols: tf.Tensor2D[][];
+  private X!: tf.Tensor2D;
+  private blocks!: Block[];
+  private inputCols!: tf.Tensor2D[][];
   private readonly symbols: Map<string, tf.Scalar>;
   /** data terms: one [n, 1] target tensor per observed output */
   private readonly targets: tf.Tensor2D[][];
@@ -44,8 +44,17 @@ export class PinnLoss {
     readonly slope: SlopeRecoveryOptions,
   ) {
     this.plan = makePlan(problem.inputs.length, problem.derivs.map((d) => d.channel));
+    this.layout(points);
+    this.symbols = new Map(Object.entries(problem.constants).map(([k, v]) => [k, tf.scalar(v)]));
+    this.targets = problem.terms.map((t, k) =>
+      t.kind === 'data' ? t.targets.map((v) => tf.tensor2d(Float32Array.from(v), [this.blocks[k]!.n, 1])) : []);
+    this.parameters = new TrainableParameters(problem.parameters);
+  }
+
+  /** Lay the point sets out as one [N, d] tensor; sets shared by several terms (the interior) are stored once. */
+  private layout(points: Map<string, Float64Array>): void {
+    const problem = this.problem;
     const d = problem.inputs.length;
-    // Point sets shared by several terms (the interior) are stored once.
     const unique: Float64Array[] = [];
     const blockOf = new Map<Float64Array, Block>();
     let total = 0;
@@ -68,10 +77,39 @@ export class PinnLoss {
     this.blocks = problem.terms.map((t) => blockOf.get(points.get(t.name)!)!);
     this.inputCols = this.blocks.map((b) =>
       problem.inputs.map((_, j) => tf.slice(this.X, [b.start, j], [b.n, 1]) as tf.Tensor2D));
-    this.symbols = new Map(Object.entries(problem.constants).map(([k, v]) => [k, tf.scalar(v)]));
-    this.targets = problem.terms.map((t, k) =>
-      t.kind === 'data' ? t.targets.map((v) => tf.tensor2d(Float32Array.from(v), [this.blocks[k]!.n, 1])) : []);
-    this.parameters = new TrainableParameters(problem.parameters);
+  }
+
+  /**
+   * Replace the point sets (resampling, adaptive refinement) without rebuilding the loss.
+   * Data terms keep their targets, so their point counts must not change.
+   */
+  setPoints(points: Map<string, Float64Array>): void {
+    const d = this.problem.inputs.length;
+    this.problem.terms.forEach((t, k) => {
+      if (t.kind === 'data' && points.get(t.name)?.length !== this.blocks[k]!.n * d) throw new Error(`internal: data term ${t.name} changed its point count`);
+    });
+    const old = { X: this.X, cols: this.inputCols };
+    this.layout(points);
+    old.X.dispose();
+    for (const cols of old.cols) for (const c of cols) c.dispose();
+  }
+
+  /**
+   * Σ over the equation terms of the squared residual at each interior point (the
+   * points given to the equations), for residual-based refinement. Empty without equations.
+   */
+  equationResiduals(): Float64Array {
+    const k0 = this.problem.terms.findIndex((t) => t.kind === 'equation');
+    if (k0 < 0) return new Float64Array(0);
+    const values = tf.tidy(() => {
+      const sq = this.squares();
+      let sum: tf.Tensor | undefined;
+      this.problem.terms.forEach((t, k) => {
+        if (t.kind === 'equation') sum = sum ? tf.add(sum, sq[k]!) : sq[k]!;
+      });
+      return tf.reshape(sum!, [-1]).dataSync();
+    });
+    return Float64Array.from(values);
   }
 
   /** Number of collocation points in the one forward pass. */
@@ -86,6 +124,18 @@ export class PinnLoss {
 
   /** Loss parts at the current parameters (call inside tf.tidy or an optimizer closure). */
   compute(): LossParts {
+    const terms = this.squares().map((sq) => tf.mean(sq) as tf.Scalar);
+    let total = tf.scalar(0) as tf.Scalar;
+    this.problem.terms.forEach((t, k) => {
+      total = tf.add(total, tf.mul(t.weight, terms[k]!));
+    });
+    const slopeRecovery = this.slope.weight > 0 ? this.model.slopeRecovery(this.slope.form) : tf.scalar(0);
+    if (this.slope.weight > 0) total = tf.add(total, tf.mul(this.slope.weight, slopeRecovery));
+    return { total, terms, slopeRecovery };
+  }
+
+  /** Per term, its squared residuals (one per point, or per point and matched quantity). */
+  private squares(): tf.Tensor[] {
     const jets = transformJets(this.problem, this.plan, this.X, this.model.forwardJet(this.plan, this.X));
     const paramValues = new Map<string, tf.Tensor>();
     const symbol = (s: string): tf.Tensor => {
@@ -100,13 +150,13 @@ export class PinnLoss {
       }
       return v;
     };
-    const terms = this.problem.terms.map((term, k) => {
+    return this.problem.terms.map((term, k) => {
       const b = this.blocks[k]!;
       const column = (output: number, channel: readonly number[]) =>
         tf.slice(jets[this.plan.index(channel)]!, [b.start, output], [b.n, 1]);
       if (term.kind === 'data') {
         const diffs = term.outputs.map((o, j) => tf.sub(column(o, []), this.targets[k]![j]!));
-        return tf.mean(tf.square(diffs.length === 1 ? diffs[0]! : tf.concat(diffs, 0))) as tf.Scalar;
+        return tf.square(diffs.length === 1 ? diffs[0]! : tf.concat(diffs, 0));
       }
       const cache = new Map<string, tf.Tensor>();
       const env: Env<tf.Tensor> = {
@@ -129,17 +179,12 @@ export class PinnLoss {
           const v = tf.broadcastTo(m.evaluate(tensorOps, env), [b.n, 1]);
           return tf.sub(tf.slice(v, [half, 0], [half, 1]), tf.slice(v, [0, 0], [half, 1]));
         });
-        return tf.mean(tf.square(diffs.length === 1 ? diffs[0]! : tf.concat(diffs, 0))) as tf.Scalar;
+        return tf.square(diffs.length === 1 ? diffs[0]! : tf.concat(diffs, 0));
       }
-      return tf.mean(tf.square(term.residual.evaluate(tensorOps, env))) as tf.Scalar;
+      // A residual that does not depend on the points (a constant) is broadcast to them.
+      const r = term.residual.evaluate(tensorOps, env);
+      return tf.square(r.shape[0] === b.n ? r : tf.broadcastTo(r, [b.n, 1]));
     });
-    let total = tf.scalar(0) as tf.Scalar;
-    this.problem.terms.forEach((t, k) => {
-      total = tf.add(total, tf.mul(t.weight, terms[k]!));
-    });
-    const slopeRecovery = this.slope.weight > 0 ? this.model.slopeRecovery(this.slope.form) : tf.scalar(0);
-    if (this.slope.weight > 0) total = tf.add(total, tf.mul(this.slope.weight, slopeRecovery));
-    return { total, terms, slopeRecovery };
   }
 
   dispose(): void {
