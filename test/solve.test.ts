@@ -14,6 +14,11 @@ const SMALL = [
   '--set', 'training.adam.steps=60',
   '--set', 'training.adam.lr=0.005',
   '--set', 'training.log_every=20',
+  // Every source of variation in one short run: a schedule, resampling, refinement, an L-BFGS phase.
+  '--set', 'training.adam.schedule=cosine',
+  '--set', 'training.resample={every: 25}',
+  '--set', 'training.refine={every: 30, candidates: 200, add: 10}',
+  '--set', 'training.lbfgs.max_iterations=20',
   '--set', 'output.grid={x: 21, t: 11}',
   '--quiet',
 ];
@@ -29,10 +34,11 @@ test('a short Burgers run lowers the loss and writes all four files', () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '', '--quiet prints nothing');
   const run = join(dir, 'run');
-  assert.deepEqual(readdirSync(run).sort(), ['history.csv', 'solution.csv', 'spec.resolved.yaml', 'summary.json']);
+  assert.deepEqual(readdirSync(run).filter((f) => f !== 'plots').sort(), ['checkpoint.json', 'history.csv', 'solution.csv', 'spec.resolved.yaml', 'summary.json']);
 
   const hist = readCsv(join(run, 'history.csv'));
-  assert.deepEqual(hist.map((h) => Number(h['step'])), [0, 20, 40, 60]);
+  assert.deepEqual(hist.map((h) => Number(h['step'])), [0, 20, 40, 60, 80]);
+  assert.deepEqual(hist.map((h) => h['phase']), ['adam', 'adam', 'adam', 'adam', 'lbfgs']);
   const cols = Object.keys(hist[0]!);
   for (const c of ['step', 'elapsed_s', 'lr', 'loss', 'burgers', 'initial', 'walls', 'slope_recovery', 'na_1_mean', 'na_2_max', 'rel_l2']) {
     assert.ok(cols.includes(c), `history column ${c} in ${cols.join(',')}`);
@@ -56,7 +62,8 @@ test('a short Burgers run lowers the loss and writes all four files', () => {
 
   const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
   assert.equal(summary.status, 'completed');
-  assert.equal(summary.steps, 60);
+  assert.equal(summary.steps, 80);
+  assert.deepEqual(summary.phases.map((p: { phase: string; steps: number }) => [p.phase, p.steps]), [['adam', 60], ['lbfgs', 20]]);
   assert.equal(summary.seed, 1234);
   assert.equal(summary.backend, 'wasm');
   assert.equal(summary.final.loss, last === summary.final.loss ? last : summary.final.loss);
@@ -65,7 +72,8 @@ test('a short Burgers run lowers the loss and writes all four files', () => {
   assert.deepEqual(summary.parameters, { total: 2 * 12 + 12 + 12 * 12 + 12 + 12 + 1 + 24, adaptive: 24 });
   assert.match(readFileSync(join(run, 'spec.resolved.yaml'), 'utf8'), /steps: 60/);
 
-  // The same seed on the same backend gives the same history (elapsed time aside).
+  // The same seed on the same backend gives the same history (elapsed time aside),
+  // through the schedule, resampling, refinement and the L-BFGS phase.
   const r2 = laaf(['solve', spec, '--out', 'run2', ...SMALL], dir);
   assert.equal(r2.code, 0, r2.stderr);
   const hist2 = readCsv(join(dir, 'run2', 'history.csv'));

@@ -8,6 +8,7 @@ import { laafVersion, packageRoot } from '../run/versions.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
 import { UserError } from '../spec/errors.js';
 import { consoleReporter } from './progress.js';
+import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
 
 function positiveInt(v: string): number {
@@ -30,17 +31,22 @@ export function buildProgram(): Command {
 
   program
     .command('solve')
-    .description('train a PINN for the problem in SPEC (YAML) and write results to a run directory')
-    .argument('<spec>', 'problem spec (YAML)')
+    .description('train a PINN for the problem in SPEC (YAML) and write results to a run directory, or continue a run with --resume')
+    .argument('[spec]', 'problem spec (YAML)')
     .option('-o, --out <dir>', 'run directory (default runs/<name>-<timestamp>); must not exist or be empty')
     .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect)
-    .addOption(new Option('-b, --backend <name>', 'tfjs backend').choices(BACKEND_CHOICES as string[]).default('wasm'))
-    .option('--max-steps <n>', 'cap the number of optimizer steps (smoke runs)', positiveInt)
+    .option('-r, --resume <run_dir>', 'continue the run in RUN_DIR from its checkpoint.json (history.csv is appended to)')
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend (default: wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
+    .option('--max-steps <n>', 'cap the optimizer steps over all phases (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .addHelpText('after', `
-Writes spec.resolved.yaml, history.csv, solution.csv and summary.json.
+Writes spec.resolved.yaml, history.csv, solution.csv, summary.json and checkpoint.json.
 Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss), 130 interrupted.`)
-    .action(async (specFile: string, o: { out?: string; set?: string[]; backend: BackendChoice; maxSteps?: number; quiet?: boolean }) => {
+    .action(async (specFile: string | undefined, o: { out?: string; set?: string[]; resume?: string; backend?: BackendChoice; maxSteps?: number; quiet?: boolean }) => {
+      if (o.resume !== undefined && (specFile !== undefined || o.out !== undefined || o.set !== undefined)) {
+        throw new UserError('--resume continues a run as it was specified', 'leave out SPEC, --out and --set (the run directory holds its spec)');
+      }
+      if (o.resume === undefined && specFile === undefined) throw new UserError('missing SPEC', 'laaf solve SPEC, or laaf solve --resume RUN_DIR');
       let stop = false;
       const onSignal = () => {
         if (stop) process.exit(EXIT.interrupted);
@@ -51,15 +57,22 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       process.on('SIGTERM', onSignal);
       try {
         const summary = await solve({
-          specFile, set: o.set ?? [], out: o.out, backend: o.backend, maxSteps: o.maxSteps,
+          ...(o.resume !== undefined ? { resume: o.resume } : { specFile: specFile!, set: o.set ?? [], out: o.out }),
+          backend: o.backend, maxSteps: o.maxSteps,
           reporter: consoleReporter(o.quiet === true), shouldStop: () => stop,
         });
+        if (summary.status === 'diverged') {
+          const kept = summary.checkpoint_step !== undefined ? `; checkpoint.json keeps step ${summary.checkpoint_step}` : '';
+          process.stderr.write(`laaf: training diverged: ${summary.message ?? 'non-finite loss'} — try a smaller learning rate${kept}\n`);
+        }
         process.exitCode = summary.status === 'diverged' ? EXIT.diverged : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }
     });
+
+  registerPredict(program);
 
   program
     .command('validate')

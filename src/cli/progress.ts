@@ -29,7 +29,7 @@ export function consoleReporter(quiet: boolean): Reporter {
           stream: process.stderr,
           etaBuffer: 50,
         }, cliProgress.Presets.shades_classic);
-        bar.start(info.steps, 0, { loss: '-', err: '' });
+        bar.start(info.steps, info.startStep, { loss: '-', err: '' });
       }
     },
     step(step, loss) {

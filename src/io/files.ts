@@ -3,7 +3,7 @@
  * temporary name in the same directory and are renamed into place; CSV logs are
  * appended row by row (a crash loses at most the row being written, never earlier rows).
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 
@@ -35,17 +35,60 @@ export function formatNumber(v: number): string {
   return v.toPrecision(9).replace(/(\.\d*?)0+(e|$)/, '$1$2').replace(/\.(e|$)/, '$1');
 }
 
-/** A CSV file that grows by appending rows; the header is written when the file is new. */
+/**
+ * A CSV file that grows by appending rows; the header is written when the file is new.
+ * A log reopened to continue a run (`reopen`) never rewrites what is there: rows whose
+ * first cell (the step) is not past the last complete row are skipped, so steps redone
+ * after a checkpoint are not written twice.
+ */
 export class CsvLog {
+  /** rows keyed at or below this (first cell) are already in the file */
+  private skipUpTo = -Infinity;
+
   constructor(readonly path: string, readonly header: string[]) {
     if (!existsSync(path)) appendFileSync(path, stringify([header]));
   }
 
+  /**
+   * Open an existing log to append to. Its header must equal `header`. An incomplete
+   * last line (the process was killed while writing it) is removed — it is not a row.
+   * Throws CsvLogError when the file's header differs.
+   */
+  static reopen(path: string, header: string[]): CsvLog {
+    if (!existsSync(path)) return new CsvLog(path, header);
+    let text = readFileSync(path, 'utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    if (end < text.length) {
+      truncateSync(path, Buffer.byteLength(text.slice(0, end)));
+      text = text.slice(0, end);
+    }
+    const lines = text.split('\n').filter((l) => l.length > 0);
+    if (lines.length === 0) {
+      appendFileSync(path, stringify([header]));
+      return new CsvLog(path, header);
+    }
+    if (lines[0] !== stringify([header]).trimEnd()) throw new CsvLogError(`${path} has other columns than this run writes`);
+    const log = new CsvLog(path, header);
+    if (lines.length > 1) {
+      const key = Number(lines[lines.length - 1]!.split(',')[0]);
+      if (Number.isFinite(key)) log.skipUpTo = key;
+    }
+    return log;
+  }
+
+  /** First cell of the last row already in the file when it was reopened (-Infinity if none). */
+  get lastKey(): number {
+    return this.skipUpTo;
+  }
+
   append(row: (string | number)[]): void {
     if (row.length !== this.header.length) throw new Error(`internal: ${this.path} row has ${row.length} fields, header ${this.header.length}`);
+    if (typeof row[0] === 'number' && row[0] <= this.skipUpTo) return;
     appendFileSync(this.path, stringify([row], { cast: { number: formatNumber } }));
   }
 }
+
+export class CsvLogError extends Error {}
 
 /** Create a run directory; refuses a non-empty existing one so no earlier result is overwritten. */
 export function createRunDir(dir: string): void {

@@ -5,18 +5,21 @@
  *   solution.csv        the evaluation grid: inputs, outputs, reference and error
  *   parameters.csv      inverse problems: every unknown's value at every logged step
  *   summary.json        status, final losses and errors, seed, backend, versions
+ *   checkpoint.json     weights, optimizer state, points: what `solve --resume` continues from
  * summary.json and solution.csv are replaced atomically, so a killed run leaves
  * complete files (summary.json then says "running").
  */
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { CsvLog, createRunDir, csvText, writeFileAtomic } from './files.js';
+import { writeCheckpoint } from './checkpoint.js';
 
 export class RunWriter {
   private historyLog?: CsvLog;
 
-  constructor(readonly dir: string) {
-    createRunDir(dir);
+  /** A new run directory (refused when it exists and is not empty), or with `reopen` an existing one to continue. */
+  constructor(readonly dir: string, readonly reopen = false) {
+    if (!reopen) createRunDir(dir);
   }
 
   writeResolvedSpec(spec: unknown, header: string): void {
@@ -25,13 +28,19 @@ export class RunWriter {
   }
 
   history(header: string[]): CsvLog {
-    this.historyLog ??= new CsvLog(join(this.dir, 'history.csv'), header);
+    this.historyLog ??= this.csvLog('history.csv', header);
     return this.historyLog;
   }
 
-  /** Another appended CSV log in the run directory (e.g. parameters.csv). */
+  /** Another appended CSV log in the run directory (e.g. parameters.csv); reopened (appended to) when continuing. */
   csvLog(name: string, header: string[]): CsvLog {
-    return new CsvLog(join(this.dir, name), header);
+    const path = join(this.dir, name);
+    return this.reopen ? CsvLog.reopen(path, header) : new CsvLog(path, header);
+  }
+
+  /** checkpoint.json, replaced atomically. */
+  writeCheckpoint(content: object): void {
+    writeCheckpoint(this.dir, content);
   }
 
   writeSolution(header: string[], rows: number[][]): void {

@@ -1,10 +1,11 @@
 /**
- * One solve, end to end: spec → problem → model → Adam → run directory.
- * The CLI's `solve` and (later) sweeps call this; it prints nothing itself and
- * reports through `Reporter`.
+ * One solve, end to end: spec → problem → model → training phases → run directory,
+ * or the continuation of a run from its checkpoint (`resume`).
+ * The CLI's `solve` and sweeps call this; it prints nothing itself and reports
+ * through `Reporter`.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { loadSpec, toUserError, type LoadedSpec } from '../spec/load.js';
 import { SpecError, UserError } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
@@ -13,22 +14,29 @@ import { errorSummary } from '../problem/metrics.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
-import { trainAdam, type HistoryRow, type TrainStatus } from '../train/adam.js';
+import { train, type HistoryRow, type PhaseReport, type TrainCheckpoint, type TrainConfig, type TrainStatus } from '../train/trainer.js';
+import { PointSets } from '../train/points.js';
+import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
-import { RunDirExistsError, assertRunDirFree } from '../io/files.js';
+import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
+import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
 
 export interface SolveOptions {
-  specFile: string;
+  /** the spec of a new run (give this or `resume`) */
+  specFile?: string;
+  /** continue the run in this directory from its checkpoint.json */
+  resume?: string;
   set?: string[];
   out?: string;
-  backend: BackendChoice;
-  /** cap on optimizer steps (smoke runs) */
+  /** default: wasm for a new run, the run's own backend when resuming */
+  backend?: BackendChoice;
+  /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
   reporter?: Reporter;
-  /** polled once per step; true stops training after a final evaluation (status 'interrupted') */
+  /** polled once per step; true stops training after the current step (status 'interrupted') */
   shouldStop?: () => boolean;
 }
 
@@ -37,7 +45,10 @@ export interface RunStart {
   problem: Problem;
   spec: Spec;
   backend: BackendInfo;
+  /** planned steps over all phases (Adam steps + L-BFGS iterations at most) */
   steps: number;
+  /** the step a resumed run continues from (0 for a new run) */
+  startStep: number;
   parameters: { total: number; adaptive: number };
   points: number;
   historyHeader: string[];
@@ -56,7 +67,9 @@ export interface RunSummary {
   name: string;
   spec_file: string;
   run_dir: string;
+  /** optimizer steps over all phases (Adam updates + L-BFGS iterations) */
   steps: number;
+  /** training time, over every session of a resumed run */
   wall_time_s: number;
   seed: number;
   backend: string;
@@ -64,6 +77,12 @@ export interface RunSummary {
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
   reference?: string;
+  /** each phase: steps done, L-BFGS evaluations, and why it stopped */
+  phases?: PhaseReport[];
+  /** step of the checkpoint in checkpoint.json (absent when none was written) */
+  checkpoint_step?: number;
+  /** steps this run was resumed from, in order */
+  resumed_from?: number[];
   final: {
     loss: number;
     terms: Record<string, number>;
@@ -77,33 +96,149 @@ export interface RunSummary {
   };
 }
 
+/** What a checkpoint records about its run, beside the training state. */
+export interface RunRecord {
+  spec_file: string;
+  /** folder that relative paths in the spec are resolved against */
+  base_dir: string;
+  backend: string;
+  max_steps?: number;
+  resumed_from: number[];
+}
+
 /** Load and check a spec (and its expressions) without training. Throws UserError. */
-export function checkSpec(specFile: string, set: string[] = []): { loaded: LoadedSpec; problem: Problem } {
+export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
   try {
-    return { loaded, problem: buildProblem(loaded.spec, { baseDir: dirname(specFile) }) };
+    return { loaded, problem: buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) }) };
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
   }
 }
 
-export async function solve(opts: SolveOptions): Promise<RunSummary> {
-  const { loaded, problem } = checkSpec(opts.specFile, opts.set);
-  const spec = loaded.spec;
-  const dir = opts.out ?? defaultRunDir(spec.name);
+/** The training phases of a spec, with an optional cap on the steps of all phases together. */
+export function trainConfig(spec: Spec, maxSteps?: number): TrainConfig {
+  const t = spec.training;
+  const cap = maxSteps ?? Infinity;
+  const adamSteps = Math.min(t.adam.steps, cap);
+  const schedule: Schedule = typeof t.adam.schedule === 'string'
+    ? (t.adam.schedule === 'cosine' ? { kind: 'cosine', min_lr: 0 } : { kind: 'constant' })
+    : t.adam.schedule;
+  const cfg: TrainConfig = {
+    adam: { steps: adamSteps, lr: t.adam.lr, schedule },
+    logEvery: t.log_every,
+    checkpointEvery: t.checkpoint_every,
+    ...(t.resample ? { resample: t.resample } : {}),
+    ...(t.refine ? { refine: t.refine } : {}),
+  };
+  if (t.lbfgs) {
+    const iters = Math.max(0, Math.min(t.lbfgs.max_iterations, cap - adamSteps));
+    cfg.lbfgs = {
+      maxIterations: iters,
+      maxEvaluations: t.lbfgs.max_evaluations ?? Math.ceil(1.25 * iters),
+      history: t.lbfgs.history,
+      lr: t.lbfgs.lr,
+      toleranceGrad: t.lbfgs.tolerance_grad,
+      toleranceChange: t.lbfgs.tolerance_change,
+      lineSearch: t.lbfgs.line_search,
+    };
+  }
+  return cfg;
+}
+
+interface Prepared {
+  loaded: LoadedSpec;
+  problem: Problem;
+  dir: string;
+  backendChoice: BackendChoice;
+  record: RunRecord;
+  checkpoint?: TrainCheckpoint;
+}
+
+/** A new run: check the spec and that the run directory is free (nothing is written yet). */
+function prepareNew(opts: SolveOptions): Prepared {
+  const { loaded, problem } = checkSpec(opts.specFile!, opts.set);
+  const dir = opts.out ?? defaultRunDir(loaded.spec.name);
   // Checked again when the directory is created; this reports it before any work starts.
   runDirError(() => assertRunDirFree(dir));
-  const backend = await selectBackend(opts.backend);
-  const steps = Math.min(spec.training.adam.steps, opts.maxSteps ?? Infinity);
+  const backendChoice = opts.backend ?? 'wasm';
+  return {
+    loaded, problem, dir, backendChoice,
+    record: { spec_file: opts.specFile!, base_dir: resolve(dirname(opts.specFile!)), backend: backendChoice, ...(opts.maxSteps !== undefined ? { max_steps: opts.maxSteps } : {}), resumed_from: [] },
+  };
+}
+
+export interface SavedRun {
+  loaded: LoadedSpec;
+  problem: Problem;
+  record: RunRecord;
+  checkpoint: TrainCheckpoint;
+}
+
+/** An earlier run's resolved spec (compiled) and its checkpoint. `doing` words the errors ("resume", "predict from"). */
+export function openRun(dir: string, doing: string): SavedRun {
+  const specFile = join(dir, 'spec.resolved.yaml');
+  if (!existsSync(dir)) throw new UserError(`run directory ${dir} does not exist`, 'give the directory of an earlier `laaf solve`');
+  if (!existsSync(specFile)) throw new UserError(`${dir} is not a laaf run directory (no spec.resolved.yaml)`, 'give the directory of an earlier `laaf solve`');
+  let raw: Record<string, unknown>;
+  try {
+    raw = readCheckpoint(dir);
+  } catch (e) {
+    if (e instanceof CheckpointError) {
+      throw new UserError(`cannot ${doing} ${dir}: ${e.message}`, 'the run stopped before its first checkpoint (training.checkpoint_every)');
+    }
+    throw e;
+  }
+  const record = raw['run'] as RunRecord | undefined;
+  const checkpoint = raw['train'] as TrainCheckpoint | undefined;
+  if (!record || !checkpoint || !Array.isArray(checkpoint.variables)) throw new UserError(`cannot ${doing} ${dir}: checkpoint.json is incomplete`);
+  const { loaded, problem } = checkSpec(specFile, [], record.base_dir);
+  return { loaded, problem, record, checkpoint };
+}
+
+/** A run to continue: its resolved spec, its checkpoint and how it was started. */
+function prepareResume(opts: SolveOptions): Prepared {
+  const dir = opts.resume!;
+  const { loaded, problem, record, checkpoint } = openRun(dir, 'resume');
+  const summary = readJson(join(dir, 'summary.json'));
+  if (checkpoint.done && summary?.['status'] === 'completed') {
+    throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more steps');
+  }
+  if (opts.backend && opts.backend !== record.backend && !(opts.backend === 'auto')) {
+    throw new UserError(`run ${dir} was trained on the ${record.backend} backend`, `resume it there (leave out --backend): same seed and backend is what makes a resumed run match an uninterrupted one`);
+  }
+  const backendChoice = record.backend as BackendChoice;
+  const max = opts.maxSteps ?? record.max_steps;
+  return {
+    loaded, problem, dir, backendChoice, checkpoint,
+    record: { ...record, ...(max !== undefined ? { max_steps: max } : {}), resumed_from: [...(record.resumed_from ?? []), checkpoint.step] },
+  };
+}
+
+export async function solve(opts: SolveOptions): Promise<RunSummary> {
+  if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
+  const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
+  const { loaded, problem, dir, record, checkpoint } = prep;
+  const spec = loaded.spec;
+  const backend = await selectBackend(prep.backendChoice);
+  record.backend = backend.name;
+  const cfg = trainConfig(spec, record.max_steps);
 
   const rng = new Rng(spec.training.seed);
   const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));
-  const points = samplePoints(problem, rng.derive('points'));
+  let pointSets: PointSets;
+  try {
+    pointSets = checkpoint?.points
+      ? PointSets.fromState(problem, checkpoint.points)
+      : PointSets.initial(problem, samplePoints(problem, rng.derive('points')), rng.derive('training'));
+  } catch (e) {
+    throw new UserError(`cannot resume ${dir}: ${(e as Error).message}`);
+  }
   const slope = typeof spec.model.slope_recovery === 'number'
     ? { weight: spec.model.slope_recovery, form: 'paper' as const }
     : spec.model.slope_recovery;
-  const loss = new PinnLoss(problem, model, points, spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope);
+  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope);
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
@@ -115,19 +250,30 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   };
 
   const header = historyHeader(problem, model, reference !== undefined);
-  const writer = runDirError(() => new RunWriter(dir));
+  const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
   const vers = versions(backend);
-  writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
-  const history = writer.history(header);
+  if (!checkpoint) {
+    writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
+  }
   const paramNames = problem.parameters.map((p) => p.name);
-  const paramLog = paramNames.length ? writer.csvLog('parameters.csv', ['step', ...paramNames]) : undefined;
+  let history, paramLog;
+  try {
+    history = writer.history(header);
+    paramLog = paramNames.length ? writer.csvLog('parameters.csv', ['step', ...paramNames]) : undefined;
+  } catch (e) {
+    if (e instanceof CsvLogError) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    throw e;
+  }
   const pointCounts: Record<string, number> = {};
-  for (const t of problem.terms) pointCounts[t.kind === 'equation' ? 'interior' : t.name] = points.get(t.name)!.length / d;
+  for (const [name, p] of pointSets.map()) {
+    const t = problem.terms.find((x) => x.name === name)!;
+    pointCounts[t.kind === 'equation' ? 'interior' : name] = p.length / d;
+  }
   const parameters = model.parameterCount();
 
   const base = {
     name: spec.name,
-    spec_file: opts.specFile,
+    spec_file: record.spec_file,
     run_dir: dir,
     seed: spec.training.seed,
     backend: backend.name,
@@ -136,25 +282,35 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     points: pointCounts,
     reference: problem.reference?.describe,
   };
-  writer.writeSummary({ status: 'running', ...base });
-  opts.reporter?.start?.({ dir, problem, spec, backend, steps, parameters, points: loss.pointCount, historyHeader: header });
+  let checkpointStep = checkpoint?.step;
+  const resumed = record.resumed_from.length ? { resumed_from: record.resumed_from } : {};
+  writer.writeSummary({ status: 'running', ...base, ...resumed });
+  const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
+  opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
 
-  const t0 = performance.now();
-  const result = await trainAdam(loss, {
-    steps,
-    lr: spec.training.adam.lr,
-    logEvery: spec.training.log_every,
-    evaluateErrors,
-    shouldStop: opts.shouldStop,
-    onStep: (s, l) => opts.reporter?.step?.(s, l),
-    onLog: (row) => {
-      const cells = historyCells(row, model);
-      history.append(cells);
-      paramLog?.append([row.step, ...row.parameters]);
-      opts.reporter?.log?.(row, cells);
-    },
-  });
-  const wall = (performance.now() - t0) / 1000;
+  let result;
+  try {
+    result = await train(loss, cfg, {
+      evaluateErrors,
+      points: pointSets,
+      ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
+      onStep: (s, l) => opts.reporter?.step?.(s, l),
+      onLog: (row) => {
+        const cells = historyCells(row, model);
+        history.append(cells);
+        paramLog?.append([row.step, ...row.parameters]);
+        opts.reporter?.log?.(row, cells);
+      },
+      onCheckpoint: (c) => {
+        writer.writeCheckpoint({ run: record, train: c });
+        checkpointStep = c.step;
+      },
+    }, checkpoint);
+  } catch (e) {
+    // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
+    if (checkpoint && e instanceof Error && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    throw e;
+  }
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
   const pred = predict(model, grid, d, problem);
@@ -176,7 +332,10 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     ...(result.message ? { message: result.message } : {}),
     ...base,
     steps: result.steps,
-    wall_time_s: wall,
+    wall_time_s: result.elapsed,
+    phases: result.phases,
+    ...(checkpointStep !== undefined ? { checkpoint_step: checkpointStep } : {}),
+    ...resumed,
     final: {
       loss: last.loss,
       terms: Object.fromEntries(problem.terms.map((t, k) => [t.name, last.terms[k]!])),
@@ -195,6 +354,14 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   model.dispose();
   opts.reporter?.end?.(summary);
   return summary;
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 function runDirError<T>(f: () => T): T {
@@ -237,7 +404,7 @@ function slopeColumns(model: Mlp): string[] {
 }
 
 export function historyHeader(problem: Problem, model: Mlp, hasReference: boolean): string[] {
-  const h = ['step', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model)];
+  const h = ['step', 'phase', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model)];
   if (hasReference) {
     h.push('rel_l2');
     if (problem.outputs.length > 1) h.push(...problem.outputs.map((o) => `rel_l2_${o}`));
@@ -249,7 +416,7 @@ function historyCells(row: HistoryRow, model: Mlp): (string | number)[] {
   const mode = model.cfg.adaptive.mode;
   const slopes = mode === 'none' ? [] : mode === 'global' ? [row.slopes[0]!.mean]
     : mode === 'layer' ? row.slopes.map((s) => s.mean) : row.slopes.flatMap((s) => [s.mean, s.min, s.max]);
-  return [row.step, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...row.errors];
+  return [row.step, row.phase, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...row.errors];
 }
 
 function defaultRunDir(name: string): string {

@@ -120,15 +120,55 @@ const sampling = z.strictObject({
   boundary: count.default(200),
 });
 
+/**
+ * Adam learning-rate schedule (train/schedule.ts): `constant`, `cosine` (to 0), or
+ *   { kind: step, every: K, factor: f }          lr · f^floor(s/K)
+ *   { kind: exponential, every: K, factor: f }   lr · f^(s/K)
+ *   { kind: cosine, min_lr: m }                  m + (lr − m)(1 + cos(π s/steps))/2
+ */
+const schedule = z.union([
+  z.enum(['constant', 'cosine']),
+  z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('constant') }),
+    z.strictObject({ kind: z.literal('step'), every: count, factor: positive }),
+    z.strictObject({ kind: z.literal('exponential'), every: count, factor: positive }),
+    z.strictObject({ kind: z.literal('cosine'), min_lr: finite.refine((v) => v >= 0, 'must be >= 0').default(0) }),
+  ]),
+]);
+
+const nonNegative = finite.refine((v) => v >= 0, 'must be >= 0');
+
 const training = z.strictObject({
   seed: z.number().int('must be a whole number').default(1234),
   adam: z
     .strictObject({
       lr: positive.default(1e-3),
       steps: z.number().int('must be a whole number').min(0).default(1000),
+      schedule: schedule.default('constant'),
     })
-    .default({ lr: 1e-3, steps: 1000 }),
+    .default({ lr: 1e-3, steps: 1000, schedule: 'constant' }),
+  /** a second phase after Adam; absent = none */
+  lbfgs: z
+    .strictObject({
+      max_iterations: z.number().int('must be a whole number').min(0).default(1000),
+      /** loss-and-gradient evaluations at most (default 1.25 × max_iterations) */
+      max_evaluations: count.optional(),
+      /** curvature pairs kept */
+      history: count.default(50),
+      /** first step length tried (1 = the quasi-Newton step) */
+      lr: positive.default(1),
+      tolerance_grad: nonNegative.default(1e-7),
+      tolerance_change: nonNegative.default(1e-9),
+      line_search: z.enum(['strong_wolfe', 'none']).default('strong_wolfe'),
+    })
+    .optional(),
   log_every: count.default(50),
+  /** checkpoint.json every this many steps (0: only at the end and when stopped) */
+  checkpoint_every: z.number().int('must be a whole number').min(0).default(500),
+  /** draw new interior points every `every` Adam steps (and condition points with conditions: true) */
+  resample: z.strictObject({ every: count, conditions: z.boolean().default(false) }).optional(),
+  /** residual-based refinement: every `every` Adam steps add the `add` worst of `candidates` random points */
+  refine: z.strictObject({ every: count, candidates: count.default(10000), add: count.default(100) }).optional(),
 });
 
 const output = z.strictObject({
