@@ -327,3 +327,81 @@ test('a network without hidden layers is affine: exact jets', () => {
   });
   mlp.dispose();
 });
+
+// ---------------------------------------------------------------------------
+// 4. Rowdy and Kronecker activations (src/nn/rowdy.ts): jets vs float64 FD to order 4
+
+/**
+ * The same check as section 2 for nets whose hidden activation is a Rowdy or Kronecker
+ * sum, with α moved away from 0 (amplitudes n_R·α ≈ 0.2…0.8) and F/ω ±10…40 % away from
+ * their initial values, so every term of the sum contributes. mlpForwardNumber evaluates
+ * Rowdy in the raw z (φ(s z) + Σ n_R α_k ψ(n_R k F_k z)) while the jets evaluate it in
+ * u = s·z; the comparison also checks that rewriting.
+ */
+const MIXED: { name: string; act: BaseActivation; extra: Partial<MlpConfig>; gain?: number }[] = [
+  { name: 'rowdy tanh+sin K=4', act: 'tanh', extra: { rowdy: { K: 4, family: 'sin' } } },
+  { name: 'rowdy gelu+cos K=3 per neuron', act: 'gelu', extra: { rowdy: { K: 3, family: 'cos', mode: 'neuron' } } },
+  { name: 'rowdy sigmoid+sin K=3 n_R=5', act: 'sigmoid', extra: { rowdy: { K: 3, family: 'sin', n: 5 } }, gain: 2 },
+  { name: 'kronecker tanh,sin,sin,softplus', act: 'tanh', extra: { kronecker: { functions: ['tanh', 'sin', 'sin', 'softplus'] } } },
+  { name: 'kronecker elu,cos,silu per neuron', act: 'elu', extra: { kronecker: { functions: ['elu', 'cos', 'silu'], mode: 'neuron' } } },
+];
+
+function perturbMixture(p: MlpParams, rng: Rng): MlpParams {
+  const sign = () => (rng.uniform() < 0.5 ? -1 : 1);
+  return {
+    ...p,
+    alphas: p.alphas!.map((s) => s.map((a) => Math.fround(a + sign() * (0.02 + 0.06 * rng.uniform())))),
+    freqs: p.freqs!.map((s) => s.map((f) => Math.fround(f * (1 + sign() * (0.1 + 0.3 * rng.uniform()))))),
+  };
+}
+
+MIXED.forEach(({ name, act, extra, gain }, mi) => {
+  test(`forwardJet ${name}, 2 inputs: all channels ≤ order 4 match float64 FD`, async (t) => {
+    const plan = makePlan(2, allChannels(2, 4));
+    for (const [mj, mode] of (['none', 'layer', 'neuron'] as AdaptiveMode[]).entries()) {
+      await t.test(`${mode} n=10`, () => {
+        const rng = new Rng(500 + 10 * mi + mj);
+        const cfg: MlpConfig = {
+          inputs: 2, hidden: [6, 7, 5], outputs: 2, activation: act,
+          adaptive: { mode, n: 10 }, init: 'xavier', inputLo: BOX[2]!.lo, inputHi: BOX[2]!.hi, ...extra,
+        };
+        const mlp = new Mlp(cfg, rng);
+        try {
+          const p0 = mlp.toJSON();
+          // Weight gain 1 (2 for sigmoid, σ' ≤ 1/4): the sinusoids bring curvature enough, and
+          // larger gains push the order-4 FD reference past its accuracy.
+          mlp.load(perturbMixture({ ...perturb(p0, rng, gain ?? 1), alphas: p0.alphas!, freqs: p0.freqs! }, rng));
+          const params = mlp.toJSON();
+          assert.ok(params.alphas!.flat().filter((a, i) => a !== p0.alphas!.flat()[i]).length === p0.alphas!.flat().length, 'every α moved');
+          const X = pickPoints(cfg, params, mlp.scales, rng, 4);
+          const f = (x: number[]) => mlpForwardNumber(cfg, params, mlp.scales, x);
+          const step = BOX[2]!.hi.map((h, i) => (h - BOX[2]!.lo[i]!) / 2);
+          const { jets, values } = tf.tidy(() => {
+            const Xt = tf.tensor2d(X);
+            const J = mlp.forwardJet(plan, Xt);
+            return { jets: J.map((j) => j.arraySync()), values: mlp.forward(Xt).arraySync() };
+          });
+          assert.deepEqual(values, jets[0], 'forward() vs forwardJet()[0]');
+          let worst = 0;
+          plan.channels.forEach((ch, c) => {
+            const ref = X.map((x) => fd(f, x, ch, step));
+            const scales = [0, 1].map((o) => Math.max(...ref.map((r) => Math.abs(r[o]!))));
+            assert.ok(Math.max(...scales) > 1e-2, `channel [${channelKey(ch)}] is not trivially small (${scales})`);
+            scales.forEach((scale, o) => {
+              const tol = 1e-3 * scale + ATOL[ch.length]!;
+              ref.forEach((r, q) => {
+                const got = jets[c]![q]![o]!;
+                const err = Math.abs(got - r[o]!);
+                worst = Math.max(worst, err / tol);
+                assert.ok(err <= tol, `${name} ${mode} channel [${channelKey(ch)}] out ${o} point ${q}: jet ${got}, fd ${r[o]}, |err| ${err.toExponential(2)} > tol ${tol.toExponential(2)}`);
+              });
+            });
+          });
+          t.diagnostic(`${mode}: worst err/tol ${worst.toFixed(3)}`);
+        } finally {
+          mlp.dispose();
+        }
+      });
+    }
+  });
+});

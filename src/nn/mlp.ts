@@ -20,6 +20,11 @@
  * Only first-order-differentiable tfjs ops are used, so `tf.variableGrads` of a loss
  * built from the jets gives gradients for weights, biases and slopes.
  *
+ * Rowdy and Kronecker activations (rowdy.ts) replace σ by a sum of terms with their own
+ * trainable amplitudes and frequencies (`alphas`, `freqs`, one variable each per hidden
+ * layer); the slope s stays folded into W and b, and the layer's tower is the sum of
+ * the terms' towers, so jets, forward() and slope recovery (on a only) work unchanged.
+ *
  * `mlpForwardNumber` is the same network in float64 plain JS, for references and tests.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +32,13 @@ import type { Rng } from '../domain/rng.js';
 import { jetComposeSparse, type SparseJet } from '../jet/jet.js';
 import type { JetPlan } from '../jet/plan.js';
 import { tower, towerNumber, type BaseActivation } from './activations.js';
+import { matMulT } from './matmul.js';
+import {
+  mixtureCoefficients, mixtureNumber, mixturePlan, mixtureTower, resolveRowdyScales,
+  type ActivationKind, type KroneckerConfig, type MixturePlan, type RowdyConfig, type RowdyStat,
+} from './rowdy.js';
+
+export type { ActivationKind, KroneckerConfig, RowdyConfig, RowdyStat } from './rowdy.js';
 
 export type AdaptiveMode = 'none' | 'global' | 'layer' | 'neuron';
 
@@ -42,12 +54,20 @@ export interface MlpConfig {
   /** When given (both), inputs are mapped affinely from [lo, hi] to [−1, 1] first. */
   inputLo?: number[];
   inputHi?: number[];
+  /** Rowdy activation: base `activation` plus K − 1 trainable sinusoids (rowdy.ts). */
+  rowdy?: RowdyConfig;
+  /** Kronecker activation Σ_k α_k φ_k(ω_k u); replaces `activation` (rowdy.ts). */
+  kronecker?: KroneckerConfig;
 }
 
 export interface MlpParams {
   weights: number[][][];
   biases: number[][];
   slopes: number[][];
+  /** Rowdy/Kronecker α per hidden layer, flattened ([K'] or [width, K'] row-major); absent for plain nets. */
+  alphas?: number[][];
+  /** Rowdy F_k / Kronecker ω_k per hidden layer, same layout as `alphas`. */
+  freqs?: number[][];
 }
 
 /** n per hidden layer, validated. */
@@ -86,6 +106,9 @@ function validate(cfg: MlpConfig): void {
   if (cfg.adaptive.mode !== 'none' && cfg.hidden.length === 0) {
     throw new Error(`adaptive mode '${cfg.adaptive.mode}' needs at least one hidden layer`);
   }
+  if ((cfg.rowdy || cfg.kronecker) && cfg.hidden.length === 0) {
+    throw new Error(`${cfg.rowdy ? 'rowdy' : 'kronecker'} activations need at least one hidden layer`);
+  }
 }
 
 export class Mlp {
@@ -93,13 +116,25 @@ export class Mlp {
   weights: tf.Variable[] = [];
   biases: tf.Variable[] = [];
   slopes: tf.Variable[] = [];
+  /** Rowdy α_k / Kronecker α_k, one variable per hidden layer ([K'] or [width, K']); empty for a plain net. */
+  alphas: tf.Variable[] = [];
+  /** Rowdy F_k / Kronecker ω_k, same shapes as `alphas`. */
+  freqs: tf.Variable[] = [];
   scales: number[];
+  /** n_R per hidden layer (Rowdy), else equal to `scales`. */
+  readonly rowdyScales: number[];
+  /** plain σ, or a Rowdy / Kronecker sum (a fused kernel may only handle 'plain'). */
+  readonly activationKind: ActivationKind;
+  private readonly mixture: MixturePlan | null;
   private readonly map: { g: number[]; c: number[] } | null;
 
   constructor(cfg: MlpConfig, rng: Rng) {
     validate(cfg);
     this.cfg = cfg;
     this.scales = resolveScales(cfg);
+    this.mixture = mixturePlan(cfg.rowdy, cfg.kronecker);
+    this.activationKind = this.mixture?.kind ?? 'plain';
+    this.rowdyScales = resolveRowdyScales(cfg.rowdy, this.scales);
     this.map = inputMap(cfg);
     const sizes = [cfg.inputs, ...cfg.hidden, cfg.outputs];
     for (let k = 0; k + 1 < sizes.length; k++) {
@@ -118,6 +153,19 @@ export class Mlp {
     if (mode === 'global') this.slopes.push(makeVar(tf.scalar(a0(0))));
     else if (mode === 'layer') cfg.hidden.forEach((_, k) => this.slopes.push(makeVar(tf.scalar(a0(k)))));
     else if (mode === 'neuron') cfg.hidden.forEach((w, k) => this.slopes.push(makeVar(tf.fill([w], a0(k)))));
+    // Rowdy/Kronecker variables are deterministic: the weights equal the plain net's for the same seed.
+    const mix = this.mixture;
+    if (mix) {
+      cfg.hidden.forEach((w, k) => {
+        const G = mix.terms;
+        const f0 = mix.freq0(this.rowdyScales[k]!);
+        const shape = mix.mode === 'neuron' ? [w, G] : [G];
+        const rows = mix.mode === 'neuron' ? w : 1;
+        const tile = (v: number[]) => tf.tensor(Array.from({ length: rows }, () => v).flat(), shape);
+        this.alphas.push(makeVar(tile(mix.alpha0)));
+        this.freqs.push(makeVar(tile(f0)));
+      });
+    }
   }
 
   /** Raw slope variable used by hidden layer k (null in mode none). */
@@ -133,6 +181,17 @@ export class Mlp {
   private slopeScale(k: number): tf.Tensor | null {
     const a = this.slopeOf(k);
     return a === null ? null : tf.mul(a, this.scales[k]!);
+  }
+
+  /**
+   * Derivative tower (orders 0..order) of hidden layer k's activation at u = s·z, the
+   * layer output with the slope folded in: the base σ, or the Rowdy/Kronecker sum.
+   */
+  private activationTower(k: number, u: tf.Tensor, order: number): tf.Tensor[] {
+    const mix = this.mixture;
+    if (mix === null) return tower(this.cfg.activation, u, order);
+    const coef = mixtureCoefficients(mix, this.alphas[k]!, this.freqs[k]!, this.rowdyScales[k]!, this.slopeScale(k));
+    return mixtureTower(mix, this.cfg.activation, u, coef, order);
   }
 
   private normalise(X: tf.Tensor2D): tf.Tensor2D {
@@ -183,7 +242,7 @@ export class Mlp {
 
     for (let k = 0; k < L; k++) {
       const width = this.cfg.hidden[k]!;
-      const h = jetComposeSparse(plan, z, tower(this.cfg.activation, z[0]!, plan.maxOrder));
+      const h = jetComposeSparse(plan, z, this.activationTower(k, z[0]!, plan.maxOrder));
       const { W, b } = this.layer(k + 1);
       z = h.map((t, c) => {
         if (t === null) return null;
@@ -208,7 +267,7 @@ export class Mlp {
       const { W, b } = this.layer(k);
       const z = tf.add(matMulT(h, W), b);
       if (k === L) return z as tf.Tensor2D;
-      h = tower(this.cfg.activation, z, 0)[0]!;
+      h = this.activationTower(k, z, 0)[0]!;
     }
     throw new Error('unreachable');
   }
@@ -251,22 +310,54 @@ export class Mlp {
     });
   }
 
-  trainableVariables(): tf.Variable[] {
-    return [...this.weights, ...this.biases, ...this.slopes];
+  /**
+   * Rowdy/Kronecker amplitudes and frequencies per hidden layer ([] for a plain net):
+   * the added terms (Rowdy: all K − 1 sinusoids; Kronecker: k ≥ 2), see `RowdyStat`.
+   */
+  rowdyStats(): RowdyStat[] {
+    const mix = this.mixture;
+    if (mix === null) return [];
+    const G = mix.terms;
+    const from = mix.kind === 'rowdy' ? 0 : 1;
+    return this.cfg.hidden.map((_, k) => {
+      const al = this.alphas[k]!.dataSync();
+      const fr = this.freqs[k]!.dataSync();
+      const n = this.rowdyScales[k]!;
+      let alphaMaxAbs = 0, freqMin = Infinity, freqMax = -Infinity, lead = 0;
+      for (let e = 0; e < al.length; e++) {
+        const i = e % G;
+        if (i === 0) lead += al[e]!;
+        if (i < from) continue;
+        alphaMaxAbs = Math.max(alphaMaxAbs, Math.abs(al[e]!));
+        const f = mix.kind === 'rowdy' ? n * (i + 1) * fr[e]! : fr[e]!;
+        freqMin = Math.min(freqMin, f);
+        freqMax = Math.max(freqMax, f);
+      }
+      if (freqMin > freqMax) freqMin = freqMax = NaN; // Kronecker with a single function: no added terms
+      const ampMaxAbs = mix.kind === 'rowdy' ? n * alphaMaxAbs : alphaMaxAbs;
+      return { layer: k + 1, alphaMaxAbs, ampMaxAbs, freqMin, freqMax, ...(mix.kind === 'kronecker' ? { lead: lead / (al.length / G) } : {}) };
+    });
   }
 
+  trainableVariables(): tf.Variable[] {
+    return [...this.weights, ...this.biases, ...this.slopes, ...this.alphas, ...this.freqs];
+  }
+
+  /** total: every trainable number; adaptive: the slopes a plus the Rowdy/Kronecker α, F/ω. */
   parameterCount(): { total: number; adaptive: number } {
     const size = (vs: tf.Variable[]) => vs.reduce((p, v) => p + v.size, 0);
-    const adaptive = size(this.slopes);
+    const adaptive = size(this.slopes) + size(this.alphas) + size(this.freqs);
     return { total: size(this.weights) + size(this.biases) + adaptive, adaptive };
   }
 
   /** Plain-JS snapshot: weights[k][i][j] ([fan_in][fan_out]), biases[k][j], slopes per variable (flattened). */
   toJSON(): MlpParams {
+    const flat = (vs: tf.Variable[]) => vs.map((a) => Array.from(a.dataSync()));
     return {
       weights: this.weights.map((w) => w.arraySync() as number[][]),
       biases: this.biases.map((b) => Array.from(b.dataSync())),
-      slopes: this.slopes.map((a) => Array.from(a.dataSync())),
+      slopes: flat(this.slopes),
+      ...(this.mixture ? { alphas: flat(this.alphas), freqs: flat(this.freqs) } : {}),
     };
   }
 
@@ -277,6 +368,7 @@ export class Mlp {
     };
     check(p.weights.length === this.weights.length && p.biases.length === this.biases.length, 'layer count');
     check(p.slopes.length === this.slopes.length, 'slope count');
+    check((p.alphas?.length ?? 0) === this.alphas.length && (p.freqs?.length ?? 0) === this.freqs.length, 'rowdy/kronecker variable count');
     tf.tidy(() => {
       this.weights.forEach((w, k) => {
         const [r, c] = w.shape;
@@ -292,6 +384,12 @@ export class Mlp {
         check(p.slopes[k]!.length === a.size, `slopes[${k}] size`);
         a.assign(tf.tensor(p.slopes[k]!, a.shape));
       });
+      for (const [vs, ps, what] of [[this.alphas, p.alphas, 'alphas'], [this.freqs, p.freqs, 'freqs']] as const) {
+        vs.forEach((v, k) => {
+          check(ps![k]!.length === v.size, `${what}[${k}] size`);
+          v.assign(tf.tensor(ps![k]!, v.shape));
+        });
+      }
     });
   }
 
@@ -300,25 +398,10 @@ export class Mlp {
     this.weights = [];
     this.biases = [];
     this.slopes = [];
+    this.alphas = [];
+    this.freqs = [];
   }
 }
-
-/**
- * h·W with a gradient that transposes explicitly: dH = dZ·transpose(W), dW = transpose(H)·dZ.
- * tfjs's own MatMul gradient uses transposeA/transposeB matmuls, which the wasm
- * backend runs 4–5× slower than a plain matmul plus a transpose.
- */
-const matMulT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [h, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([h, w]);
-  return {
-    value: tf.matMul(h, w),
-    gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => [
-      tf.matMul(dz as tf.Tensor2D, tf.transpose(saved[1]!) as tf.Tensor2D),
-      tf.matMul(tf.transpose(saved[0]!) as tf.Tensor2D, dz as tf.Tensor2D),
-    ],
-  };
-}) as (h: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
 
 function makeVar(t: tf.Tensor): tf.Variable {
   const v = tf.variable(t, true);
@@ -341,6 +424,9 @@ export function mlpForwardNumber(
   let h = map ? x.map((v, i) => map.g[i]! * v + map.c[i]!) : [...x];
   const L = cfg.hidden.length;
   const mode = cfg.adaptive.mode;
+  const mix = mixturePlan(cfg.rowdy, cfg.kronecker);
+  const nR = resolveRowdyScales(cfg.rowdy, scales);
+  if (mix && (params.alphas?.length !== L || params.freqs?.length !== L)) throw new Error('mlpForwardNumber: params lack alphas/freqs');
   for (let k = 0; k <= L; k++) {
     const W = params.weights[k]!;
     const b = params.biases[k]!;
@@ -350,15 +436,17 @@ export function mlpForwardNumber(
       return acc;
     });
     if (k === L) return z;
-    const u = z.map((zj, j) => {
-      let s = 1;
-      if (mode === 'global') s = scales[k]! * params.slopes[0]![0]!;
-      else if (mode === 'layer') s = scales[k]! * params.slopes[k]![0]!;
-      else if (mode === 'neuron') s = scales[k]! * params.slopes[k]![j]!;
-      return s * zj;
-    });
+    const slope = (j: number) => {
+      if (mode === 'global') return scales[k]! * params.slopes[0]![0]!;
+      if (mode === 'layer') return scales[k]! * params.slopes[k]![0]!;
+      if (mode === 'neuron') return scales[k]! * params.slopes[k]![j]!;
+      return 1;
+    };
+    const u = z.map((zj, j) => slope(j) * zj);
     trace?.(k, u);
-    h = u.map((uj) => towerNumber(cfg.activation, uj, 0)[0]!);
+    h = mix
+      ? z.map((zj, j) => mixtureNumber(mix, cfg.activation, zj, slope(j), params.alphas![k]!, params.freqs![k]!, nR[k]!, j))
+      : u.map((uj) => towerNumber(cfg.activation, uj, 0)[0]!);
   }
   throw new Error('unreachable');
 }
