@@ -88,22 +88,72 @@ const slopeRecovery = z.union([
   }),
 ]);
 
+/** scale factor n >= 1: one for the net or one per hidden layer */
+const scaleN = z.union([finite.refine((v) => v >= 1, 'must be >= 1'), z.array(finite.refine((v) => v >= 1, 'must be >= 1')).min(1)]);
+
+/**
+ * Rowdy activation (nn/rowdy.ts): φ(n·a·z) + Σ_{k=1}^{K-1} n·α_k·ψ(n·k·F_k·z), φ = `activation`,
+ * ψ = `family`; α_k = 0 and F_k = 1/n at start, so the net starts as the plain one.
+ */
+const rowdy = z.strictObject({
+  /** number of terms: the base activation plus K - 1 sinusoids */
+  K: z.number().int('must be a whole number').min(2, 'must be at least 2 (K = 1 is the plain activation)'),
+  family: z.enum(['sin', 'cos']).default('sin'),
+  /** n of the sinusoids: one or one per hidden layer; default model.adaptive.n */
+  n: scaleN.optional(),
+  /** one α_k, F_k per hidden layer, or per neuron */
+  mode: z.enum(['layer', 'neuron']).default('layer'),
+});
+
+/**
+ * Kronecker activation (nn/rowdy.ts): Σ_k α_k φ_k(ω_k·u), u = n·a·z; replaces `activation`.
+ * α = (1, 0, …, 0), ω = (1, 2, …, K) at start, so the net starts as functions[0].
+ */
+const kronecker = z.strictObject({
+  functions: z.array(z.enum(ACTIVATIONS)).min(2, 'needs at least two functions (one is the plain activation)'),
+  mode: z.enum(['layer', 'neuron']).default('layer'),
+  /** initial α_k (default 1, 0, ..., 0) and ω_k (default 1, 2, ..., K), one per function */
+  alpha: z.array(finite).min(1).optional(),
+  omega: z.array(finite).min(1).optional(),
+});
+
 const model = z.strictObject({
   hidden: z.array(count).min(1, 'needs at least one hidden layer').default([20, 20, 20, 20]),
+  /** the activation; with rowdy: its base φ; with kronecker: not used */
   activation: z.enum(ACTIVATIONS).default('tanh'),
   adaptive: z
     .strictObject({
       mode: z.enum(ADAPTIVE_MODES).default('none'),
-      /** scale factor n >= 1: one for the net or one per hidden layer */
-      n: z.union([finite.refine((v) => v >= 1, 'must be >= 1'), z.array(finite.refine((v) => v >= 1, 'must be >= 1')).min(1)]).default(1),
+      n: scaleN.default(1),
       /** initial a; default 1/n so that n·a = 1 */
       init: finite.optional(),
     })
     .default({ mode: 'none', n: 1 }),
+  rowdy: rowdy.optional(),
+  kronecker: kronecker.optional(),
   slope_recovery: slopeRecovery.default(0),
   init: z.enum(['xavier', 'normal']).default('xavier'),
   /** map each input affinely onto [-1, 1] before the first layer */
   normalize_inputs: z.boolean().default(true),
+}).superRefine((m, ctx) => {
+  const L = m.hidden.length;
+  const perLayer = (n: number | number[] | undefined, path: string[]) => {
+    if (Array.isArray(n) && n.length !== L) {
+      ctx.addIssue({ code: 'custom', path, message: `has ${n.length} entries for ${L} hidden layers — give one n, or one per hidden layer` });
+    }
+  };
+  perLayer(m.adaptive.n, ['adaptive', 'n']);
+  perLayer(m.rowdy?.n, ['rowdy', 'n']);
+  if (m.rowdy && m.kronecker) {
+    ctx.addIssue({ code: 'custom', path: ['kronecker'], message: 'rowdy and kronecker are alternatives — keep one of them' });
+  }
+  const k = m.kronecker;
+  for (const key of ['alpha', 'omega'] as const) {
+    const v = k?.[key];
+    if (k && v && v.length !== k.functions.length) {
+      ctx.addIssue({ code: 'custom', path: ['kronecker', key], message: `has ${v.length} entries for ${k.functions.length} functions — give one per function` });
+    }
+  }
 });
 
 const reference = z.union([
