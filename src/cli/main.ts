@@ -10,6 +10,8 @@ import { UserError } from '../spec/errors.js';
 import { consoleReporter } from './progress.js';
 import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
+import { registerSweep } from './sweep.js';
+import { plotAfterSolve, registerPlot } from './plot.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -39,6 +41,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-b, --backend <name>', 'tfjs backend (default: wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
     .option('--max-steps <n>', 'cap the optimizer steps over all phases (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
+    .option('--no-plots', 'write no SVG plots (plots/loss.svg, slopes.svg, solution.svg, ...)')
     .addHelpText('after', `
 Writes spec.resolved.yaml, history.csv, solution.csv, summary.json and checkpoint.json.
 Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss), 130 interrupted.`)
@@ -66,6 +69,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
           process.stderr.write(`laaf: training diverged: ${summary.message ?? 'non-finite loss'} — try a smaller learning rate${kept}\n`);
         }
         process.exitCode = summary.status === 'diverged' ? EXIT.diverged : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+        if ((o as { plots?: boolean }).plots !== false) await plotAfterSolve(summary.run_dir, o.quiet === true);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -113,6 +117,8 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       }
     });
 
+  registerSweep(program);
+  registerPlot(program);
   return program;
 }
 

@@ -1,0 +1,132 @@
+/** `laaf sweep`: many solves (variants × seeds) in parallel processes, with tables and pictures. */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_CHOICES } from '../backend/select.js';
+import { UserError } from '../spec/errors.js';
+import { collectSweep, defaultSweepDir, planSweep, planText, printSummary, runOne, runSweep, writeSlurm } from '../sweep/sweep.js';
+
+/** exit code of a sweep in which some runs failed (the others finished; see sweep.csv) */
+export const EXIT_RUNS_FAILED = 4;
+
+function wholeNumber(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
+function repeat(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+
+interface SweepFlags {
+  grid?: string[];
+  zip?: string[];
+  set?: string[];
+  seeds?: string;
+  threshold?: string[];
+  out?: string;
+  jobs: number;
+  plan?: boolean;
+  index?: number;
+  slurm?: boolean;
+  collect?: boolean;
+  plots: boolean;
+  backend?: string;
+  quiet?: boolean;
+}
+
+export function registerSweep(program: Command): void {
+  const solveCmd = program.commands.find((c) => c.name() === 'solve');
+  program
+    .command('sweep')
+    .description('run a problem for many variants and seeds (separate processes, in parallel) and tabulate mean ± std')
+    .argument('<file>', 'a sweep file (YAML with spec:, grid:, zip:, seeds:) or a problem spec with --grid/--zip/--seeds')
+    .option('-g, --grid <key=v1,v2>', 'vary a spec value over a list (Cartesian product with other --grid), e.g. --grid model.adaptive.n=1,5,10 (repeatable)', repeat)
+    .option('-z, --zip <key=v1,v2>', 'lists walked together (all --zip flags form one axis), e.g. --zip model.adaptive.mode=none,layer --zip model.slope_recovery=0,1 (repeatable)', repeat)
+    .option('-s, --set <key=value>', 'override a spec value in every run (repeatable)', repeat)
+    .option('--seeds <n|list>', 'N seeds derived from the spec\'s seed (the first is the spec\'s own), or a list 1,2,3')
+    .option('--threshold <column=v1,v2>', 'also report the first logged step at which a history column (loss, rel_l2, a term) is <= each value (repeatable)', repeat)
+    .option('-o, --out <dir>', 'sweep directory (default runs/<sweep name>); rerunning into it resumes the sweep')
+    .option('-j, --jobs <n>', 'runs at a time, each its own process (default: the number of cores)', wholeNumber(1), availableParallelism())
+    .option('--plan', 'list the runs (index, directory, seed, status, variant) and stop')
+    .option('--index <i>', 'run plan run I alone (for a cluster job array; see --slurm)', wholeNumber(0))
+    .option('--slurm', 'write <dir>/sweep.sbatch, a Slurm job array running each --index, and stop')
+    .option('--collect', 'build sweep.csv, summary.csv and the plots from the run directories, and stop')
+    .option('--no-plots', 'write no SVG plots (neither per run nor for the sweep)')
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend of every run (default: solve\'s)').choices(BACKEND_CHOICES as string[]))
+    .option('-q, --quiet', 'print nothing but errors')
+    .addHelpText('after', `
+Writes <dir>/plan.json, runs/<variant>/s<k>/ (one laaf solve run directory each), logs/, sweep.csv
+(one row per run), summary.csv (per variant: mean, std, min, max over seeds) and plots/*.svg.
+Finished runs are skipped when the sweep is started again; unfinished and failed ones are run again.
+Exit codes: 0 every run finished, 2 bad input (nothing written), ${EXIT_RUNS_FAILED} some runs failed (see sweep.csv), 130 interrupted.`)
+    .action(async (file: string, o: SweepFlags, cmd: Command) => {
+      const modes = [o.plan, o.index !== undefined, o.slurm, o.collect].filter(Boolean).length;
+      if (modes > 1) throw new UserError('use at most one of --plan, --index, --slurm, --collect');
+      const plan = planSweep(file, { grid: o.grid, zip: o.zip, set: o.set, seeds: o.seeds, threshold: o.threshold });
+      const dir = o.out ?? defaultSweepDir(plan);
+      const resume = solveCmd?.options.some((opt) => opt.long === '--resume') === true;
+      const exec = { plots: o.plots, ...(o.backend ? { backend: o.backend } : {}), resume };
+
+      if (o.plan) {
+        process.stdout.write(planText(plan, dir));
+        return;
+      }
+      if (o.slurm) {
+        const f = writeSlurm(plan, dir, sweepArgs(file, o, cmd));
+        if (!o.quiet) process.stdout.write(`wrote ${f} (${plan.runs.length} array tasks); submit it with: sbatch ${f}\nthen collect the results with: laaf sweep ${file} --out ${dir} --collect\n`);
+        return;
+      }
+      if (o.collect) {
+        const t = await collectSweep(plan, dir, o.plots);
+        if (!o.quiet) {
+          process.stdout.write(`collected ${plan.runs.length} runs into ${dir}/sweep.csv and summary.csv\n`);
+          printSummary(plan, t, (l) => process.stdout.write(`${l}\n`));
+        }
+        return;
+      }
+      if (o.index !== undefined) {
+        process.exitCode = await runOne(plan, dir, o.index, { ...exec, quiet: o.quiet === true });
+        return;
+      }
+
+      // The local pool. Ctrl-C reaches the runs (same process group): each finishes its step and saves;
+      // SIGTERM is passed on. No new runs start after either.
+      let stop = false;
+      const children = new Set<ChildProcess>();
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (!stop && !o.quiet) process.stderr.write('\nlaaf: stopping the sweep: no new runs; the running ones save and stop\n');
+        stop = true;
+        if (sig === 'SIGTERM') for (const c of children) c.kill('SIGTERM');
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const out = await runSweep(plan, dir, {
+          ...exec, jobs: o.jobs, quiet: o.quiet === true, stopped: () => stop,
+          track: (c, running) => (running ? children.add(c) : children.delete(c)),
+        });
+        process.exitCode = out.stopped ? 130 : out.failed > 0 ? EXIT_RUNS_FAILED : 0;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
+
+/** The arguments that define this sweep's plan, for the job script (absolute file path; no mode flags). */
+function sweepArgs(file: string, o: SweepFlags, cmd: Command): string[] {
+  const args = [resolve(file)];
+  for (const g of o.grid ?? []) args.push('--grid', g);
+  for (const z of o.zip ?? []) args.push('--zip', z);
+  for (const s of o.set ?? []) args.push('--set', s);
+  if (o.seeds !== undefined) args.push('--seeds', o.seeds);
+  for (const t of o.threshold ?? []) args.push('--threshold', t);
+  if (!o.plots) args.push('--no-plots');
+  if (o.backend && cmd.getOptionValueSource('backend') === 'cli') args.push('--backend', o.backend);
+  return args;
+}

@@ -1,0 +1,110 @@
+/**
+ * Reading a run directory's files back (plots and sweeps work from the files a run
+ * wrote, never from the training process): history.csv, solution.csv,
+ * parameters.csv, summary.json, spec.resolved.yaml.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import YAML from 'yaml';
+
+export interface Table { header: string[]; rows: number[][] }
+
+export interface RunFiles {
+  dir: string;
+  history?: Table;
+  solution?: Table;
+  parameters?: Table;
+  summary?: RunSummaryFile;
+  /** from spec.resolved.yaml */
+  inputs: { name: string; lo: number; hi: number }[];
+  outputs: string[];
+  spec?: Record<string, unknown>;
+}
+
+/** What laaf reads of summary.json (written by run/solve.ts); other fields are kept as they are. */
+export interface RunSummaryFile {
+  status?: string;
+  message?: string;
+  name?: string;
+  steps?: number;
+  wall_time_s?: number;
+  seed?: number;
+  reference?: string;
+  final?: {
+    loss?: number;
+    terms?: Record<string, number>;
+    slope_recovery?: number;
+    rel_l2?: number;
+    rel_l2_per_output?: Record<string, number>;
+    max_abs_error?: Record<string, number>;
+    parameters?: Record<string, { value: number; true_value?: number; rel_error?: number }>;
+  };
+  [key: string]: unknown;
+}
+
+/** A numeric CSV with a header row; cells that are not numbers read as NaN. */
+export function readTable(file: string): Table | undefined {
+  if (!existsSync(file)) return undefined;
+  const records = parseCsv(readFileSync(file, 'utf8'), { relax_column_count: true, skip_empty_lines: true }) as string[][];
+  if (records.length === 0) return undefined;
+  const [header, ...body] = records;
+  const rows = body.filter((r) => r.length === header!.length).map((r) => r.map((c) => (c === '' ? NaN : Number(c))));
+  return { header: header!, rows };
+}
+
+export function column(t: Table, name: string): number[] | undefined {
+  const k = t.header.indexOf(name);
+  return k < 0 ? undefined : t.rows.map((r) => r[k]!);
+}
+
+export function readSummary(dir: string): RunSummaryFile | undefined {
+  const f = join(dir, 'summary.json');
+  if (!existsSync(f)) return undefined;
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as RunSummaryFile;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readRun(dir: string): RunFiles {
+  let spec: Record<string, unknown> | undefined;
+  const specFile = join(dir, 'spec.resolved.yaml');
+  if (existsSync(specFile)) spec = YAML.parse(readFileSync(specFile, 'utf8')) as Record<string, unknown>;
+  const solution = readTable(join(dir, 'solution.csv'));
+  let inputs: RunFiles['inputs'] = [];
+  let outputs: string[] = [];
+  if (spec && typeof spec['inputs'] === 'object' && Array.isArray(spec['outputs'])) {
+    outputs = (spec['outputs'] as unknown[]).map(String);
+    inputs = Object.entries(spec['inputs'] as Record<string, unknown[]>).map(([name, b]) => ({ name, lo: Number(b[0]), hi: Number(b[1]) }));
+  } else if (solution) {
+    // Without the spec: inputs are the columns before the first output; outputs have `<o>_ref` partners or are the rest.
+    const h = solution.header;
+    const refs = h.filter((c) => c.endsWith('_ref')).map((c) => c.slice(0, -4));
+    outputs = refs.length ? refs : [h.at(-1)!];
+    const first = Math.min(...outputs.map((o) => h.indexOf(o)));
+    inputs = h.slice(0, first).map((name) => ({ name, lo: NaN, hi: NaN }));
+  }
+  // Expression bounds (`2*pi`) stay unevaluated in the resolved spec; the grid tells the range.
+  if (solution) {
+    for (const inp of inputs) {
+      if (Number.isFinite(inp.lo) && Number.isFinite(inp.hi)) continue;
+      const c = column(solution, inp.name);
+      if (c) {
+        inp.lo = c.reduce((a, b) => Math.min(a, b), Infinity);
+        inp.hi = c.reduce((a, b) => Math.max(a, b), -Infinity);
+      }
+    }
+  }
+  return {
+    dir,
+    history: readTable(join(dir, 'history.csv')),
+    solution,
+    parameters: readTable(join(dir, 'parameters.csv')),
+    summary: readSummary(dir),
+    inputs,
+    outputs,
+    ...(spec ? { spec } : {}),
+  };
+}
