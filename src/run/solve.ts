@@ -210,6 +210,9 @@ function prepareResume(opts: SolveOptions): Prepared {
   }
   const backendChoice = record.backend as BackendChoice;
   const max = opts.maxSteps ?? record.max_steps;
+  if (max !== undefined && max < checkpoint.step) {
+    throw new UserError(`run ${dir} is at step ${checkpoint.step}, past --max-steps ${max}`, 'give a larger --max-steps, or leave it out');
+  }
   return {
     loaded, problem, dir, backendChoice, checkpoint,
     record: { ...record, ...(max !== undefined ? { max_steps: max } : {}), resumed_from: [...(record.resumed_from ?? []), checkpoint.step] },

@@ -240,7 +240,8 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     }
 
     // ---------------------------------------------------------------- L-BFGS
-    const lb = cfg.lbfgs!;
+    // (Resumed in the L-BFGS phase with no iterations left to do, it just stops.)
+    const lb = cfg.lbfgs ?? { maxIterations: 0, maxEvaluations: 0, history: 1, lr: 1, toleranceGrad: 0, toleranceChange: 0, lineSearch: 'strong_wolfe' as const };
     const n = flatSize(vars);
     const fg = (x: Float64Array) => {
       writeFlat(vars, x);
