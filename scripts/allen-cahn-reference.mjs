@@ -4,7 +4,7 @@
 // solved by laaf's own Fourier pseudo-spectral ETDRK4 solver (src/problem/references/allen-cahn.ts)
 // and sampled on the spec's output grid (so rel-L2 is computed at the table's nodes, with no
 // interpolation). Needs `npm run build` first.
-//   node scripts/allen-cahn-reference.mjs [--D 0.001] [--k 5] [--nx 201] [--nt 101] [--modes 2048] [--dt 5e-4] [--out problems/data/allen-cahn.csv]
+//   node scripts/allen-cahn-reference.mjs [--D 0.001] [--k 2] [--nx 201] [--nt 101] [--modes 2048] [--dt 5e-4] [--out problems/data/allen-cahn.csv]
 import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { allenCahnReference } = await import(join(root, 'dist/src/problem/references/allen-cahn.js'));
 
-const args = { D: 0.001, k: 5, nx: 201, nt: 101, modes: 2048, dt: 5e-4, out: 'problems/data/allen-cahn.csv' };
+const args = { D: 0.001, k: 2, nx: 201, nt: 101, modes: 2048, dt: 5e-4, out: 'problems/data/allen-cahn.csv' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const key = argv[i].replace(/^--/, '');
