@@ -243,3 +243,18 @@ test('a failing run is recorded with its error and does not stop the others', ()
   assert.deepEqual(summary.map((s) => s['failed']), ['1', '1']);
   assert.match(readFileSync(join(dir, 'T', 'logs', 'fixed', 's1.log'), 'utf8'), /tensorflow backend is not installed/);
 });
+
+test('the shipped comparison sweeps plan: Burgers 13 variants (Rowdy included) x 5 seeds, discontinuous 4 x 5', () => {
+  const dir = tempDir();
+  const b = laaf(['sweep', join(repoRoot(), 'configs', 'sweeps', 'burgers-activations.yaml'), '--plan', '--out', 'b'], dir);
+  assert.equal(b.code, 0, b.stderr);
+  const rows = b.stdout.trim().split('\n').filter((l) => /^\d+\t/.test(l));
+  assert.equal(rows.length, 65);
+  const variants = [...new Set(rows.map((r) => r.split('\t')[4]))];
+  assert.deepEqual(variants, ['fixed', ...[1, 5, 10].flatMap((n) => ['GAAF', 'L-LAAF', 'N-LAAF'].map((v) => `${v}, n=${n}`)), 'Rowdy, n=1', 'Rowdy, n=5', 'Rowdy, n=10']);
+  const d = laaf(['sweep', join(repoRoot(), 'configs', 'sweeps', 'discontinuous.yaml'), '--plan', '--out', 'd'], dir);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /^2\truns\/L-LAAF\+SR\/s1\t1\tpending\tL-LAAF \+ SR$/m);
+  assert.equal(d.stdout.trim().split('\n').filter((l) => /^\d+\t/.test(l)).length, 20);
+  assert.deepEqual(readdirSync(dir), [], '--plan writes nothing');
+});

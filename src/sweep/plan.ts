@@ -78,7 +78,7 @@ export function deriveSeed(base: number, k: number): number {
 }
 
 function slugOf(label: string): string {
-  const s = label.replace(/=/g, '-').replace(/,\s*|\s+/g, '_').replace(/[^A-Za-z0-9._+-]/g, '');
+  const s = label.replace(/\s*\+\s*/g, '+').replace(/=/g, '-').replace(/,\s*|\s+/g, '_').replace(/[^A-Za-z0-9._+-]/g, '');
   return s.length > 0 ? s.slice(0, 80) : 'base';
 }
 
