@@ -1,12 +1,15 @@
 /**
- * The `model.rowdy` and `model.kronecker` spec sections: defaults, and every mistake
- * reported at FILE:LINE:COL by the schema (DESIGN.md §7).
+ * The `model.rowdy` and `model.kronecker` spec sections: defaults, every mistake
+ * reported at FILE:LINE:COL by the schema (DESIGN.md §7), and `laaf solve` end to end
+ * (parameter counts in summary.json).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseSpec } from '../src/spec/load.js';
 import { UserError } from '../src/spec/errors.js';
-import { lineColOf } from './helpers.js';
+import { laaf, lineColOf, tempDir } from './helpers.js';
 
 const BASE = `name: hf
 inputs: { x: [-1, 1] }
@@ -31,6 +34,12 @@ test('rowdy and kronecker: defaults', () => {
   assert.deepEqual(k, { functions: ['tanh', 'sin', 'cos'], mode: 'layer' });
   const k2 = parseSpec(`${BASE}  kronecker:\n    functions: [tanh, sin]\n    alpha: [1, 0.1]\n    omega: [1, 20]\n`, 'hf.yaml').spec.model.kronecker;
   assert.deepEqual(k2, { functions: ['tanh', 'sin'], mode: 'layer', alpha: [1, 0.1], omega: [1, 20] });
+  // false or null switch a section off (`--set model.rowdy=false`, sweeps)
+  const off = parseSpec(`${BASE}  rowdy: false\n  kronecker: { functions: [tanh, sin] }\n`, 'hf.yaml').spec.model;
+  assert.equal(off.rowdy, false);
+  assert.equal(parseSpec(`${BASE}  kronecker: ~\n`, 'hf.yaml').spec.model.kronecker, null);
+  const set = parseSpec(`${BASE}  rowdy: { K: 4 }\n`, 'hf.yaml', { set: ['model.rowdy=false'] }).spec.model;
+  assert.equal(set.rowdy, false);
 });
 
 const cases: { name: string; add: string; at: string; nth?: number; message: RegExp; hint?: RegExp; text?: string }[] = [
@@ -70,3 +79,24 @@ for (const c of cases) {
     assert.equal(err.where?.file, 'hf.yaml');
   });
 }
+
+test('laaf solve with rowdy / kronecker: trains, and summary.json counts α and F/ω as adaptive parameters', () => {
+  const dir = tempDir();
+  // 1-8-8-1, L-LAAF: 97 weights and biases + 2 slopes
+  const variants: [string, string, { total: number; adaptive: number }][] = [
+    ['rowdy', '  rowdy: { K: 4, family: cos }\n', { total: 97 + 2 + 2 * 6, adaptive: 2 + 2 * 6 }],
+    ['kron', '  kronecker: { functions: [tanh, sin, sin], mode: neuron }\n', { total: 97 + 2 + 2 * 8 * 6, adaptive: 2 + 2 * 8 * 6 }],
+  ];
+  for (const [name, add, params] of variants) {
+    writeFileSync(join(dir, `${name}.yaml`), BASE + add);
+    const r = laaf(['solve', `${name}.yaml`, '--out', name, '--quiet', '--max-steps', '3', '--set', 'training.log_every=1'], dir);
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    const summary = JSON.parse(readFileSync(join(dir, name, 'summary.json'), 'utf8'));
+    assert.equal(summary.status, 'completed');
+    assert.deepEqual(summary.parameters, params, name);
+    assert.ok(Number.isFinite(summary.final.loss));
+    const history = readFileSync(join(dir, name, 'history.csv'), 'utf8').trim().split('\n');
+    assert.equal(history.length, 1 + 4, `${name}: header and steps 0..3`);
+    assert.match(readFileSync(join(dir, name, 'spec.resolved.yaml'), 'utf8'), name === 'rowdy' ? /rowdy:/ : /kronecker:/);
+  }
+});

@@ -129,8 +129,9 @@ const model = z.strictObject({
       init: finite.optional(),
     })
     .default({ mode: 'none', n: 1 }),
-  rowdy: rowdy.optional(),
-  kronecker: kronecker.optional(),
+  /** false (or null, or absent) = off: `--set model.rowdy=false` and sweeps can switch it off */
+  rowdy: z.union([rowdy, z.literal(false)]).nullable().optional(),
+  kronecker: z.union([kronecker, z.literal(false)]).nullable().optional(),
   slope_recovery: slopeRecovery.default(0),
   init: z.enum(['xavier', 'normal']).default('xavier'),
   /** map each input affinely onto [-1, 1] before the first layer */
@@ -143,11 +144,11 @@ const model = z.strictObject({
     }
   };
   perLayer(m.adaptive.n, ['adaptive', 'n']);
-  perLayer(m.rowdy?.n, ['rowdy', 'n']);
+  perLayer(m.rowdy ? m.rowdy.n : undefined, ['rowdy', 'n']);
   if (m.rowdy && m.kronecker) {
     ctx.addIssue({ code: 'custom', path: ['kronecker'], message: 'rowdy and kronecker are alternatives — keep one of them' });
   }
-  const k = m.kronecker;
+  const k = m.kronecker || undefined;
   for (const key of ['alpha', 'omega'] as const) {
     const v = k?.[key];
     if (k && v && v.length !== k.functions.length) {
