@@ -32,6 +32,7 @@ import type { Rng } from '../domain/rng.js';
 import { jetComposeSparse, type SparseJet } from '../jet/jet.js';
 import type { JetPlan } from '../jet/plan.js';
 import { tower, towerNumber, type BaseActivation } from './activations.js';
+import { fusedForward, fusedForwardJet, fusedSupports, fusedSupportsValues } from '../kernel/fused.js';
 import { matMulT } from './matmul.js';
 import {
   mixtureCoefficients, mixtureNumber, mixturePlan, mixtureTower, resolveRowdyScales,
@@ -58,6 +59,8 @@ export interface MlpConfig {
   rowdy?: RowdyConfig;
   /** Kronecker activation Σ_k α_k φ_k(ω_k u); replaces `activation` (rowdy.ts). */
   kronecker?: KroneckerConfig;
+  /** Use the fused SIMD kernel (src/kernel/) where it supports the model (default true). */
+  fused?: boolean;
 }
 
 export interface MlpParams {
@@ -127,10 +130,13 @@ export class Mlp {
   readonly activationKind: ActivationKind;
   private readonly mixture: MixturePlan | null;
   private readonly map: { g: number[]; c: number[] } | null;
+  /** forwardJet/forward run in the fused kernel when it supports this model (src/kernel/fused.ts); false: tfjs ops only. */
+  fused: boolean;
 
   constructor(cfg: MlpConfig, rng: Rng) {
     validate(cfg);
     this.cfg = cfg;
+    this.fused = cfg.fused ?? true;
     this.scales = resolveScales(cfg);
     this.mixture = mixturePlan(cfg.rowdy, cfg.kronecker);
     this.activationKind = this.mixture?.kind ?? 'plain';
@@ -225,6 +231,7 @@ export class Mlp {
    */
   forwardJet(plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
     if (plan.nInputs !== this.cfg.inputs) throw new Error(`Mlp.forwardJet: plan has ${plan.nInputs} inputs, network ${this.cfg.inputs}`);
+    if (this.fused && fusedSupports(this, plan)) return fusedForwardJet(this, plan, X);
     const N = X.shape[0];
     const L = this.cfg.hidden.length;
     const g = this.map?.g;
@@ -261,6 +268,7 @@ export class Mlp {
 
   /** Values only (fast path); equals forwardJet(plan, X)[0] (same operations, bit for bit). */
   forward(X: tf.Tensor2D): tf.Tensor2D {
+    if (this.fused && fusedSupportsValues(this)) return fusedForward(this, X);
     let h: tf.Tensor = this.normalise(X);
     const L = this.cfg.hidden.length;
     for (let k = 0; k <= L; k++) {

@@ -1,0 +1,672 @@
+/**
+ * laaf's fused MLP-jet kernel (AssemblyScript → WebAssembly SIMD). See src/kernel/ for
+ * the TypeScript side, which lays out memory, folds slopes and input normalisation into
+ * the weights, splits points over threads and turns the results into tfjs tensors.
+ *
+ * One call processes the points [p0, p1) of one thread in blocks of B points (B a
+ * multiple of 8). Inside a block every array is feature-major: row j (a neuron, or an
+ * input) holds B consecutive floats, one per point, so every SIMD lane is a point and
+ * any layer width works without padding. A jet is C such matrices, one per channel.
+ *
+ * Forward, per layer ℓ (hidden ℓ < L, output ℓ = L), with W, b already slope-folded:
+ *   Z_ℓ,c = W_ℓᵀ H_ℓ−1,c  (+ b_ℓ on the value channel c = 0)
+ *   H_ℓ,0 = σ(Z_ℓ,0),  H_ℓ,c = Σ_terms coef · σ^(m)(Z_ℓ,0) · Π_f Z_ℓ,f     (Faà di Bruno)
+ * and the input layer seeds channel (i) with W_0[i, :] (the inputs' own jets are e_i).
+ *
+ * Backward (cmd 1) recomputes the block's forward pass (everything stays in cache) and
+ * walks back: dW_ℓ += Σ_c H_ℓ−1,c dZ_ℓ,cᵀ, db_ℓ += Σ dZ_ℓ,0, dH = W_ℓ dZ, then Faà di
+ * Bruno backward gives dZ_ℓ−1. Weight and bias gradients are accumulated as 4-lane
+ * partial sums (v128 per weight), summed over lanes and threads by the caller.
+ *
+ * No allocation, no globals written, no linear-memory stack: several instances (one per
+ * worker thread) share one memory safely, each with its own scratch region.
+ */
+
+// ------------------------------------------------------------------ descriptor layout
+// net (i32 slots)
+const N_D: i32 = 0;
+const N_L: i32 = 1;
+const N_OUT: i32 = 2;
+const N_C: i32 = 3;
+const N_M: i32 = 4;
+const N_ACT: i32 = 5;
+const N_B: i32 = 6;
+const N_N: i32 = 7;
+const N_X: i32 = 8;
+const N_Y: i32 = 9;
+const N_DX: i32 = 10;
+const N_TERMS: i32 = 11;
+const N_TSTART: i32 = 12;
+const N_SEED: i32 = 13;
+const N_LAYER: i32 = 16; // 6 slots per layer: K, Nn, Wsp, WTsp, b, W
+// work (i32 slots)
+const W_P0: i32 = 0;
+const W_P1: i32 = 1;
+const W_XB: i32 = 2;
+const W_DXB: i32 = 3;
+const W_DA: i32 = 4;
+const W_DB: i32 = 5;
+const W_LAYER: i32 = 8; // 5 slots per layer: U, T, H, dW4, db4
+
+@inline function geti(base: usize, slot: i32): i32 {
+  return load<i32>(base + (<usize>slot << 2));
+}
+@inline function getp(base: usize, slot: i32): usize {
+  return <usize>load<u32>(base + (<usize>slot << 2));
+}
+
+@inline function ld(p: usize): v128 {
+  return v128.load(p);
+}
+@inline function st(p: usize, v: v128): void {
+  v128.store(p, v);
+}
+@inline function add(a: v128, b: v128): v128 {
+  return f32x4.add(a, b);
+}
+@inline function mul(a: v128, b: v128): v128 {
+  return f32x4.mul(a, b);
+}
+@inline function sub(a: v128, b: v128): v128 {
+  return f32x4.sub(a, b);
+}
+@inline function splat(x: f32): v128 {
+  return f32x4.splat(x);
+}
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+// ------------------------------------------------------------------ matrix kernels
+
+/**
+ * Z[j][p] = bias_j + Σ_i Wsp[i][j] · A[i][p] for j < Nn, p < B.
+ * A: K rows of B floats; Z: Nn rows of B floats; Wsp: K×Nn splatted weights (v128 each);
+ * bias: Nn floats, or 0 for none.
+ */
+function mm(A: usize, K: i32, Wsp: usize, Nn: i32, Z: usize, B: i32, bias: usize): void {
+  const rowA: usize = <usize>B << 2;
+  const rowW: usize = <usize>Nn << 4;
+  let j = 0;
+  for (; j + 4 <= Nn; j += 4) {
+    let b0 = splat(0), b1 = splat(0), b2 = splat(0), b3 = splat(0);
+    if (bias) {
+      const bp = bias + (<usize>j << 2);
+      b0 = splat(load<f32>(bp));
+      b1 = splat(load<f32>(bp, 4));
+      b2 = splat(load<f32>(bp, 8));
+      b3 = splat(load<f32>(bp, 12));
+    }
+    for (let p = 0; p < B; p += 8) {
+      let a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
+      let ap = A + (<usize>p << 2);
+      let wp = Wsp + (<usize>j << 4);
+      for (let i = 0; i < K; i++) {
+        const h0 = ld(ap);
+        const h1 = v128.load(ap, 16);
+        const w0 = ld(wp);
+        const w1 = v128.load(wp, 16);
+        const w2 = v128.load(wp, 32);
+        const w3 = v128.load(wp, 48);
+        a00 = madd(a00, h0, w0);
+        a01 = madd(a01, h1, w0);
+        a10 = madd(a10, h0, w1);
+        a11 = madd(a11, h1, w1);
+        a20 = madd(a20, h0, w2);
+        a21 = madd(a21, h1, w2);
+        a30 = madd(a30, h0, w3);
+        a31 = madd(a31, h1, w3);
+        ap += rowA;
+        wp += rowW;
+      }
+      const zp = Z + ((<usize>j * <usize>B + <usize>p) << 2);
+      st(zp, a00);
+      v128.store(zp, a01, 16);
+      st(zp + rowA, a10);
+      v128.store(zp + rowA, a11, 16);
+      st(zp + 2 * rowA, a20);
+      v128.store(zp + 2 * rowA, a21, 16);
+      st(zp + 3 * rowA, a30);
+      v128.store(zp + 3 * rowA, a31, 16);
+    }
+  }
+  for (; j < Nn; j++) {
+    const b0 = bias ? splat(load<f32>(bias + (<usize>j << 2))) : splat(0);
+    for (let p = 0; p < B; p += 8) {
+      let a0 = b0, a1 = b0;
+      let ap = A + (<usize>p << 2);
+      let wp = Wsp + (<usize>j << 4);
+      for (let i = 0; i < K; i++) {
+        const w0 = ld(wp);
+        a0 = madd(a0, ld(ap), w0);
+        a1 = madd(a1, v128.load(ap, 16), w0);
+        ap += rowA;
+        wp += rowW;
+      }
+      const zp = Z + ((<usize>j * <usize>B + <usize>p) << 2);
+      st(zp, a0);
+      v128.store(zp, a1, 16);
+    }
+  }
+}
+
+/**
+ * dW4[i][j] += Σ_c Σ_p A_c[i][p] · D_c[j][p] as 4-lane partial sums.
+ * A_c: K rows of B (channel stride K·B floats), D_c: Nn rows of B (stride Nn·B).
+ */
+function mmW(A: usize, K: i32, D: usize, Nn: i32, C: i32, B: i32, dW4: usize): void {
+  const rowB: usize = <usize>B << 2;
+  const strideA: usize = <usize>K * rowB;
+  const strideD: usize = <usize>Nn * rowB;
+  const rowW: usize = <usize>Nn << 4;
+  let i = 0;
+  for (; i + 2 <= K; i += 2) {
+    let j = 0;
+    for (; j + 4 <= Nn; j += 4) {
+      let s00 = splat(0), s01 = splat(0), s02 = splat(0), s03 = splat(0);
+      let s10 = splat(0), s11 = splat(0), s12 = splat(0), s13 = splat(0);
+      for (let c = 0; c < C; c++) {
+        const a0p = A + <usize>c * strideA + <usize>i * rowB;
+        const d0p = D + <usize>c * strideD + <usize>j * rowB;
+        for (let p: usize = 0; p < rowB; p += 16) {
+          const a0 = ld(a0p + p);
+          const a1 = ld(a0p + rowB + p);
+          const d0 = ld(d0p + p);
+          const d1 = ld(d0p + rowB + p);
+          const d2 = ld(d0p + 2 * rowB + p);
+          const d3 = ld(d0p + 3 * rowB + p);
+          s00 = madd(s00, a0, d0);
+          s01 = madd(s01, a0, d1);
+          s02 = madd(s02, a0, d2);
+          s03 = madd(s03, a0, d3);
+          s10 = madd(s10, a1, d0);
+          s11 = madd(s11, a1, d1);
+          s12 = madd(s12, a1, d2);
+          s13 = madd(s13, a1, d3);
+        }
+      }
+      const w0 = dW4 + <usize>i * rowW + (<usize>j << 4);
+      st(w0, add(ld(w0), s00));
+      v128.store(w0, add(v128.load(w0, 16), s01), 16);
+      v128.store(w0, add(v128.load(w0, 32), s02), 32);
+      v128.store(w0, add(v128.load(w0, 48), s03), 48);
+      const w1 = w0 + rowW;
+      st(w1, add(ld(w1), s10));
+      v128.store(w1, add(v128.load(w1, 16), s11), 16);
+      v128.store(w1, add(v128.load(w1, 32), s12), 32);
+      v128.store(w1, add(v128.load(w1, 48), s13), 48);
+    }
+    for (; j < Nn; j++) {
+      let s0 = splat(0), s1 = splat(0);
+      for (let c = 0; c < C; c++) {
+        const a0p = A + <usize>c * strideA + <usize>i * rowB;
+        const d0p = D + <usize>c * strideD + <usize>j * rowB;
+        for (let p: usize = 0; p < rowB; p += 16) {
+          const d0 = ld(d0p + p);
+          s0 = madd(s0, ld(a0p + p), d0);
+          s1 = madd(s1, ld(a0p + rowB + p), d0);
+        }
+      }
+      const w0 = dW4 + <usize>i * rowW + (<usize>j << 4);
+      st(w0, add(ld(w0), s0));
+      st(w0 + rowW, add(ld(w0 + rowW), s1));
+    }
+  }
+  for (; i < K; i++) {
+    for (let j = 0; j < Nn; j++) {
+      let s0 = splat(0);
+      for (let c = 0; c < C; c++) {
+        const a0p = A + <usize>c * strideA + <usize>i * rowB;
+        const d0p = D + <usize>c * strideD + <usize>j * rowB;
+        for (let p: usize = 0; p < rowB; p += 16) s0 = madd(s0, ld(a0p + p), ld(d0p + p));
+      }
+      const w0 = dW4 + <usize>i * rowW + (<usize>j << 4);
+      st(w0, add(ld(w0), s0));
+    }
+  }
+}
+
+/** acc4[j] += Σ_p D[j][p] (4-lane partial sums), j < Nn. */
+function rowSums(D: usize, Nn: i32, B: i32, acc4: usize): void {
+  const rowB: usize = <usize>B << 2;
+  for (let j = 0; j < Nn; j++) {
+    let s = splat(0);
+    const dp = D + <usize>j * rowB;
+    for (let p: usize = 0; p < rowB; p += 16) s = add(s, ld(dp + p));
+    const q = acc4 + (<usize>j << 4);
+    st(q, add(ld(q), s));
+  }
+}
+
+// ------------------------------------------------------------------ activations
+
+// Activation ids (src/kernel/layout.ts keeps the same list).
+const ACT_TANH = 0;
+const ACT_SIN = 1;
+const ACT_COS = 2;
+const ACT_SIGMOID = 3;
+const ACT_SOFTPLUS = 4;
+const ACT_SILU = 5;
+const ACT_GELU = 6;
+const ACT_ELU = 7;
+const ACT_RELU = 8;
+const ACT_LEAKY = 9;
+
+/**
+ * tanh in f32x4 by a [13/6] rational approximation on [−7.905, 7.905] (clamped outside,
+ * where tanh rounds to ±1 in float32), x itself for |x| < 4e-4. Error: see the kernel
+ * tests (max |error| vs Math.tanh is a few float32 ulps).
+ */
+@inline function tanhv(u: v128): v128 {
+  const x = f32x4.min(f32x4.max(u, splat(-7.90531110763549805)), splat(7.90531110763549805));
+  const x2 = mul(x, x);
+  let p = madd(splat(2.00018790482477e-13), x2, splat(-2.76076847742355e-16));
+  p = madd(splat(-8.60467152213735e-11), p, x2);
+  p = madd(splat(5.12229709037114e-8), p, x2);
+  p = madd(splat(1.48572235717979e-5), p, x2);
+  p = madd(splat(6.37261928875436e-4), p, x2);
+  p = madd(splat(4.89352455891786e-3), p, x2);
+  p = mul(p, x);
+  let q = madd(splat(1.18534705686654e-4), x2, splat(1.19825839466702e-6));
+  q = madd(splat(2.26843463243900e-3), q, x2);
+  q = madd(splat(4.89352518554385e-3), q, x2);
+  const r = f32x4.div(p, q);
+  const small = f32x4.lt(f32x4.abs(u), splat(0.0004));
+  return v128.bitselect(u, r, small);
+}
+
+@inline function sigmoidf(u: f32): f32 {
+  if (u >= 0) return 1 / (1 + Mathf.exp(-u));
+  const e = Mathf.exp(u);
+  return e / (1 + e);
+}
+
+/** Abramowitz–Stegun 7.1.26, |error| ≤ 1.5e-7 (the approximation tfjs's erf kernels use). */
+function erff(x: f32): f32 {
+  const ax = Mathf.abs(x);
+  const t: f32 = 1 / (1 + <f32>0.3275911 * ax);
+  const y: f32 = 1 - ((((<f32>1.061405429 * t - <f32>1.453152027) * t + <f32>1.421413741) * t - <f32>0.284496736) * t + <f32>0.254829592) * t * Mathf.exp(-ax * ax);
+  return x < 0 ? -y : y;
+}
+
+/** Sigmoid tower values S_0..S_k at s (factored forms as in src/nn/activations.ts). */
+@inline function sigmoidLevel(s: f32, c: f32, q: f32, k: i32): f32 {
+  switch (k) {
+    case 0: return s;
+    case 1: return q;
+    case 2: return q * (c - s);
+    case 3: return q * (1 - 6 * q);
+    case 4: return q * (c - s) * (1 - 12 * q);
+    default: return q * (1 - 30 * q + 120 * q * q); // 5
+  }
+}
+
+/**
+ * T_m[e] = σ^(m)(U[e]) for m = 0..M1 (M1 ≤ 5), e < count (a multiple of 4);
+ * T_m at T + m·count floats.
+ */
+function tower(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
+  const stride: usize = <usize>count << 2;
+  if (act == ACT_TANH) {
+    for (let e: usize = 0; e < stride; e += 16) {
+      const t = tanhv(ld(U + e));
+      st(T + e, t);
+      if (M1 < 1) continue;
+      const t2 = mul(t, t);
+      const p = sub(splat(1), t2);
+      st(T + stride + e, p);
+      if (M1 < 2) continue;
+      const tp = mul(t, p);
+      st(T + 2 * stride + e, mul(tp, splat(-2)));
+      if (M1 < 3) continue;
+      st(T + 3 * stride + e, mul(p, sub(mul(t2, splat(6)), splat(2))));
+      if (M1 < 4) continue;
+      st(T + 4 * stride + e, mul(tp, sub(splat(16), mul(t2, splat(24)))));
+      if (M1 < 5) continue;
+      // tanh^(5) = p (16 − 120 t² + 120 t⁴) = p (16 − 120 p + 120 p²)
+      st(T + 5 * stride + e, mul(p, add(sub(splat(16), mul(p, splat(120))), mul(mul(p, p), splat(120)))));
+    }
+    return;
+  }
+  for (let e: usize = 0; e < stride; e += 4) {
+    const u = load<f32>(U + e);
+    for (let m = 0; m <= M1; m++) {
+      let v: f32 = 0;
+      switch (act) {
+        case ACT_SIN:
+        case ACT_COS: {
+          const k = (m + (act == ACT_COS ? 1 : 0)) & 3;
+          v = k == 0 ? Mathf.sin(u) : k == 1 ? Mathf.cos(u) : k == 2 ? -Mathf.sin(u) : -Mathf.cos(u);
+          break;
+        }
+        case ACT_SIGMOID: {
+          const s = sigmoidf(u);
+          const c = sigmoidf(-u);
+          v = sigmoidLevel(s, c, s * c, m);
+          break;
+        }
+        case ACT_SOFTPLUS: {
+          if (m == 0) v = Mathf.max(u, 0) + Mathf.log1p(Mathf.exp(-Mathf.abs(u)));
+          else {
+            const s = sigmoidf(u);
+            const c = sigmoidf(-u);
+            v = sigmoidLevel(s, c, s * c, m - 1);
+          }
+          break;
+        }
+        case ACT_SILU: {
+          const s = sigmoidf(u);
+          const c = sigmoidf(-u);
+          const q = s * c;
+          v = m == 0 ? u * s : u * sigmoidLevel(s, c, q, m) + <f32>m * sigmoidLevel(s, c, q, m - 1);
+          break;
+        }
+        case ACT_GELU: {
+          const Phi: f32 = 0.5 * (erff(u * <f32>0.7071067811865476) + 1);
+          const phi: f32 = Mathf.exp(-0.5 * u * u) * <f32>0.3989422804014327;
+          const u2 = u * u;
+          switch (m) {
+            case 0: v = u * Phi; break;
+            case 1: v = Phi + u * phi; break;
+            case 2: v = phi * (2 - u2); break;
+            case 3: v = phi * u * (u2 - 4); break;
+            case 4: v = phi * ((-u2 + 7) * u2 - 4); break;
+            default: v = phi * u * ((u2 - 11) * u2 + 18); break;
+          }
+          break;
+        }
+        case ACT_ELU: {
+          if (u > 0) v = m == 0 ? u : m == 1 ? 1 : 0;
+          else v = m == 0 ? Mathf.exp(u) - 1 : Mathf.exp(u);
+          break;
+        }
+        case ACT_RELU: {
+          v = m == 0 ? (u > 0 ? u : 0) : m == 1 ? (u > 0 ? 1 : 0) : 0;
+          break;
+        }
+        case ACT_LEAKY: {
+          v = m == 0 ? (u > 0 ? u : <f32>0.01 * u) : m == 1 ? (u > 0 ? 1 : <f32>0.01) : 0;
+          break;
+        }
+        default: v = 0;
+      }
+      store<f32>(T + <usize>m * stride + e, v);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ Faà di Bruno
+
+// term record: 8 i32 slots: coef (f32 bits), m, nf, f0, f1, f2, f3, unused
+@inline function termCoef(t: usize): f32 {
+  return load<f32>(t);
+}
+
+/** H_0 = T_0; H_c = Σ_terms coef T_m Π U_f (c ≥ 1). Channel stride = count floats. */
+function faaForward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, H: usize, count: i32): void {
+  const stride: usize = <usize>count << 2;
+  memory.copy(H, T, stride);
+  for (let c = 1; c < C; c++) {
+    const Hc = H + <usize>c * stride;
+    memory.fill(Hc, 0, stride);
+    const t1 = geti(tstart, c + 1);
+    for (let k = geti(tstart, c); k < t1; k++) {
+      const t = terms + (<usize>k << 5);
+      const coef = splat(termCoef(t));
+      const Tm = T + <usize>load<i32>(t, 4) * stride;
+      const nf = load<i32>(t, 8);
+      const F0 = U + <usize>load<i32>(t, 12) * stride;
+      const F1 = U + <usize>load<i32>(t, 16) * stride;
+      const F2 = U + <usize>load<i32>(t, 20) * stride;
+      const F3 = U + <usize>load<i32>(t, 24) * stride;
+      if (nf == 1) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), ld(F0 + e)));
+      } else if (nf == 2) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(ld(F0 + e), ld(F1 + e))));
+      } else if (nf == 3) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
+      } else {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), mul(ld(F2 + e), ld(F3 + e)))));
+      }
+    }
+  }
+}
+
+/**
+ * Given dH (all channels), dU_0 = T_1 dH_0 + Σ_terms coef T_{m+1} Π U_f dH_c and
+ * dU_f += coef T_m Π_{other factors} U dH_c. dU is overwritten.
+ */
+function faaBackward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, dH: usize, dU: usize, count: i32): void {
+  const stride: usize = <usize>count << 2;
+  for (let e: usize = 0; e < stride; e += 16) st(dU + e, mul(ld(T + stride + e), ld(dH + e)));
+  if (C > 1) memory.fill(dU + stride, 0, <usize>(C - 1) * stride);
+  for (let c = 1; c < C; c++) {
+    const dHc = dH + <usize>c * stride;
+    const t1 = geti(tstart, c + 1);
+    for (let k = geti(tstart, c); k < t1; k++) {
+      const t = terms + (<usize>k << 5);
+      const coef = splat(termCoef(t));
+      const m = <usize>load<i32>(t, 4);
+      const Tm = T + m * stride;
+      const Tm1 = Tm + stride;
+      const nf = load<i32>(t, 8);
+      const f0 = <usize>load<i32>(t, 12) * stride;
+      const f1 = <usize>load<i32>(t, 16) * stride;
+      const f2 = <usize>load<i32>(t, 20) * stride;
+      const f3 = <usize>load<i32>(t, 24) * stride;
+      if (nf == 1) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), u0));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), g, ld(Tm + e)));
+        }
+      } else if (nf == 2) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u0, u1)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, u1));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, u0));
+        }
+      } else if (nf == 3) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          const u2 = ld(U + f2 + e);
+          const u01 = mul(u0, u1);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u2)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u2)));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u2)));
+          st(dU + f2 + e, madd(ld(dU + f2 + e), gt, u01));
+        }
+      } else {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          const u2 = ld(U + f2 + e);
+          const u3 = ld(U + f3 + e);
+          const u01 = mul(u0, u1);
+          const u23 = mul(u2, u3);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u23)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u23)));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u23)));
+          st(dU + f2 + e, madd(ld(dU + f2 + e), gt, mul(u01, u3)));
+          st(dU + f3 + e, madd(ld(dU + f3 + e), gt, mul(u01, u2)));
+        }
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ driver
+
+/** Forward pass of one block; towers up to order M1. Leaves U, T, H of every layer in scratch. */
+function forwardBlock(net: usize, work: usize, M1: i32): void {
+  const d = geti(net, N_D);
+  const L = geti(net, N_L);
+  const C = geti(net, N_C);
+  const act = geti(net, N_ACT);
+  const B = geti(net, N_B);
+  const terms = getp(net, N_TERMS);
+  const tstart = getp(net, N_TSTART);
+  const seed = getp(net, N_SEED);
+  const rowB: usize = <usize>B << 2;
+  for (let l = 0; l <= L; l++) {
+    const ln = net + (<usize>(N_LAYER + 6 * l) << 2);
+    const K = load<i32>(ln);
+    const Nn = load<i32>(ln, 4);
+    const Wsp = <usize>load<u32>(ln, 8);
+    const bias = <usize>load<u32>(ln, 16);
+    const Wp = <usize>load<u32>(ln, 20);
+    const lw = work + (<usize>(W_LAYER + 5 * l) << 2);
+    const U = <usize>load<u32>(lw);
+    const chanStride: usize = <usize>Nn * rowB;
+    if (l == 0) {
+      mm(getp(work, W_XB), d, Wsp, Nn, U, B, bias);
+      for (let c = 1; c < C; c++) {
+        const Uc = U + <usize>c * chanStride;
+        const i = geti(seed, c);
+        if (i < 0) {
+          memory.fill(Uc, 0, chanStride);
+          continue;
+        }
+        for (let j = 0; j < Nn; j++) {
+          const w = splat(load<f32>(Wp + ((<usize>i * <usize>Nn + <usize>j) << 2)));
+          const row = Uc + <usize>j * rowB;
+          for (let p: usize = 0; p < rowB; p += 16) st(row + p, w);
+        }
+      }
+    } else {
+      const prev = work + (<usize>(W_LAYER + 5 * (l - 1)) << 2);
+      const Hp = <usize>load<u32>(prev, 8);
+      const prevStride: usize = <usize>K * rowB;
+      for (let c = 0; c < C; c++) mm(Hp + <usize>c * prevStride, K, Wsp, Nn, U + <usize>c * chanStride, B, c == 0 ? bias : 0);
+    }
+    if (l < L) {
+      const T = <usize>load<u32>(lw, 4);
+      const H = <usize>load<u32>(lw, 8);
+      const count = Nn * B;
+      tower(act, U, T, count, M1);
+      faaForward(C, terms, tstart, U, T, H, count);
+    }
+  }
+}
+
+/** Backward pass of one block (after forwardBlock with M1 = M + 1); dZ of the output in dA. */
+function backwardBlock(net: usize, work: usize): void {
+  const d = geti(net, N_D);
+  const L = geti(net, N_L);
+  const C = geti(net, N_C);
+  const B = geti(net, N_B);
+  const terms = getp(net, N_TERMS);
+  const tstart = getp(net, N_TSTART);
+  const seed = getp(net, N_SEED);
+  const rowB: usize = <usize>B << 2;
+  let dZ = getp(work, W_DA);
+  let dH = getp(work, W_DB);
+  for (let l = L; l >= 0; l--) {
+    const ln = net + (<usize>(N_LAYER + 6 * l) << 2);
+    const K = load<i32>(ln);
+    const Nn = load<i32>(ln, 4);
+    const WTsp = <usize>load<u32>(ln, 12);
+    const lw = work + (<usize>(W_LAYER + 5 * l) << 2);
+    const dW4 = <usize>load<u32>(lw, 12);
+    const db4 = <usize>load<u32>(lw, 16);
+    const chanStride: usize = <usize>Nn * rowB;
+    rowSums(dZ, Nn, B, db4);
+    if (l > 0) {
+      const prev = work + (<usize>(W_LAYER + 5 * (l - 1)) << 2);
+      const Hp = <usize>load<u32>(prev, 8);
+      const prevStride: usize = <usize>K * rowB;
+      mmW(Hp, K, dZ, Nn, C, B, dW4);
+      for (let c = 0; c < C; c++) mm(dZ + <usize>c * chanStride, Nn, WTsp, K, dH + <usize>c * prevStride, B, 0);
+      const Up = <usize>load<u32>(prev);
+      const Tp = <usize>load<u32>(prev, 4);
+      faaBackward(C, terms, tstart, Up, Tp, dH, dZ, K * B);
+    } else {
+      mmW(getp(work, W_XB), d, dZ, Nn, 1, B, dW4);
+      for (let c = 1; c < C; c++) {
+        const i = geti(seed, c);
+        if (i >= 0) rowSums(dZ + <usize>c * chanStride, Nn, B, dW4 + <usize>i * (<usize>Nn << 4));
+      }
+      const dXg = getp(net, N_DX);
+      if (dXg) mm(dZ, Nn, WTsp, d, getp(work, W_DXB), B, 0);
+    }
+  }
+}
+
+/**
+ * cmd 0: forward — Y[c][p][o] for the thread's points (Y = net's N_Y, [C][N][out]).
+ * cmd 1: backward — dY in net's N_Y; accumulates dW4/db4 (the caller zeroes them) and
+ * writes dX[p][i] when net's N_DX is set.
+ */
+export function run(cmd: i32, net: usize, work: usize): void {
+  const d = geti(net, N_D);
+  const L = geti(net, N_L);
+  const out = geti(net, N_OUT);
+  const C = geti(net, N_C);
+  const M = geti(net, N_M);
+  const B = geti(net, N_B);
+  const N = geti(net, N_N);
+  const Xg = getp(net, N_X);
+  const Yg = getp(net, N_Y);
+  const dXg = getp(net, N_DX);
+  const p1 = geti(work, W_P1);
+  const Xb = getp(work, W_XB);
+  const rowB: usize = <usize>B << 2;
+  const outLayer = work + (<usize>(W_LAYER + 5 * L) << 2);
+  const Yb = cmd == 0 ? <usize>load<u32>(outLayer) : getp(work, W_DA);
+  for (let p0 = geti(work, W_P0); p0 < p1; p0 += B) {
+    const n = min(B, p1 - p0);
+    // inputs, feature-major, zero padded
+    memory.fill(Xb, 0, <usize>d * rowB);
+    for (let p = 0; p < n; p++) {
+      for (let i = 0; i < d; i++) {
+        store<f32>(Xb + <usize>i * rowB + (<usize>p << 2), load<f32>(Xg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2)));
+      }
+    }
+    if (cmd == 0) {
+      forwardBlock(net, work, M);
+      for (let c = 0; c < C; c++) {
+        for (let o = 0; o < out; o++) {
+          const src = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
+          for (let p = 0; p < n; p++) {
+            store<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2), load<f32>(src + (<usize>p << 2)));
+          }
+        }
+      }
+    } else {
+      forwardBlock(net, work, M + 1);
+      memory.fill(Yb, 0, <usize>(C * out) * rowB);
+      for (let c = 0; c < C; c++) {
+        for (let o = 0; o < out; o++) {
+          const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
+          for (let p = 0; p < n; p++) {
+            store<f32>(dst + (<usize>p << 2), load<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2)));
+          }
+        }
+      }
+      backwardBlock(net, work);
+      if (dXg) {
+        const dXb = getp(work, W_DXB);
+        for (let p = 0; p < n; p++) {
+          for (let i = 0; i < d; i++) {
+            store<f32>(dXg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2), load<f32>(dXb + <usize>i * rowB + (<usize>p << 2)));
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The activation tower on its own (tests): T_m = σ^(m)(U), m ≤ M1, count a multiple of 4. */
+export function towerOnly(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
+  tower(act, U, T, count, M1);
+}

@@ -1,0 +1,435 @@
+/**
+ * The fused MLP-jet op: Mlp.forwardJet (and forward) as ONE tfjs op whose forward pass
+ * and custom gradient run in the WebAssembly SIMD kernel (assembly/kernel.ts), over
+ * blocks of points, on all threads (runtime.ts). The physics expressions, the loss and
+ * the optimizers stay in tfjs: the op's inputs are X and the network's variables, its
+ * output is every jet channel; tfjs's reverse mode calls the op's gradient once.
+ *
+ * What the kernel sees: slopes s_k = n_k·a_k and the input normalisation are folded into
+ * the weights here (W'_k = W_k·diag(s_k), b'_k = b_k·s_k; layer 0 also W'' = diag(g)·W',
+ * b'' = c·W' + b'), and gradients are unfolded on the way back:
+ *   dW = dW' ⊙ s (per column), db = db' ⊙ s, ds_j = Σ_i W_ij dW'_ij + b_j db'_j, da = n·ds
+ * (summed over a layer for L-LAAF and over all layers for GAAF); layer 0 first
+ * dW'_ij = g_i dW''_ij + c_i db''_j, db' = db''.
+ *
+ * Supported: plain activations (not Rowdy/Kronecker — those fall back to the composite
+ * path), every base activation, every adaptive mode, jets up to order 4, on the wasm and
+ * cpu backends. Turned off per model (Mlp.fused = false, spec model.fused: false, CLI
+ * --no-fused) or for the process (LAAF_FUSED=0).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { JetPlan } from '../jet/plan.js';
+import { makePlan } from '../jet/plan.js';
+import type { Mlp } from '../nn/mlp.js';
+import type { BaseActivation } from '../nn/activations.js';
+import { ARENA, kernel, kernelLoadError, type KernelRuntime } from './runtime.js';
+
+/** Activation ids, in the kernel's order. */
+export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = [
+  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
+];
+export const KERNEL_MAX_ORDER = 4;
+const BACKENDS = new Set(['wasm', 'cpu']);
+
+const stats = { forward: 0, backward: 0, threads: 0, block: 0, forwardMs: 0, backwardMs: 0 };
+
+/** Calls made so far and the last call's threads and block size (benchmarks, tests). */
+export function fusedStats(): typeof stats {
+  return { ...stats };
+}
+
+/** Why the fused op would not run for this model and plan, or null when it would. */
+export function fusedUnsupported(mlp: Mlp, plan: JetPlan): string | null {
+  if (process.env.LAAF_FUSED === '0') return 'LAAF_FUSED=0';
+  const backend = tf.getBackend();
+  if (!BACKENDS.has(backend)) return `backend ${backend}`;
+  const extra = mlp as unknown as { activationKind?: string; cfg: { rowdy?: unknown; kronecker?: unknown } };
+  if ((extra.activationKind ?? 'plain') !== 'plain' || extra.cfg.rowdy || extra.cfg.kronecker) return 'Rowdy/Kronecker activations';
+  if (!KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
+  if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
+  if (plan.nInputs !== mlp.cfg.inputs) return 'plan and network disagree';
+  if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
+  return null;
+}
+
+export function fusedSupports(mlp: Mlp, plan: JetPlan): boolean {
+  return fusedUnsupported(mlp, plan) === null;
+}
+
+// ------------------------------------------------------------------------- plan tables
+
+interface PlanTables { terms: Int32Array; tstart: Int32Array; seed: Int32Array }
+const planTables = new WeakMap<JetPlan, PlanTables>();
+
+function tablesOf(plan: JetPlan): PlanTables {
+  let t = planTables.get(plan);
+  if (t) return t;
+  const C = plan.channels.length;
+  const list: number[] = [];
+  const tstart = new Int32Array(C + 1);
+  const f32 = new Float32Array(1);
+  const bits = new Int32Array(f32.buffer);
+  for (let c = 0; c < C; c++) {
+    tstart[c] = list.length / 8;
+    if (c === 0) continue;
+    for (const term of plan.faa[c]!) {
+      if (term.factors.length > 4) throw new Error('internal: Faà di Bruno term with more than 4 factors');
+      f32[0] = term.coef;
+      const f = [...term.factors, 0, 0, 0, 0];
+      list.push(bits[0]!, term.order, term.factors.length, f[0]!, f[1]!, f[2]!, f[3]!, 0);
+    }
+  }
+  tstart[C] = list.length / 8;
+  const seed = new Int32Array(C).fill(-1);
+  plan.channels.forEach((ch, c) => {
+    if (ch.length === 1) seed[c] = ch[0]!;
+  });
+  t = { terms: Int32Array.from(list), tstart, seed };
+  planTables.set(plan, t);
+  return t;
+}
+
+const valuePlans = new Map<number, JetPlan>();
+function valuePlan(d: number): JetPlan {
+  let p = valuePlans.get(d);
+  if (!p) valuePlans.set(d, (p = makePlan(d, [])));
+  return p;
+}
+
+// ------------------------------------------------------------------------- parameters
+
+/** The network's parameters as the kernel needs them (folded), and what unfolding needs. */
+interface Folded {
+  sizes: number[];
+  /** folded weights [K×N] row-major and biases, per layer */
+  W: Float32Array[];
+  b: Float32Array[];
+  /** raw weights and biases (float64 copies), s per hidden layer (length = width) */
+  rawW: Float64Array[];
+  rawB: Float64Array[];
+  s: Float64Array[];
+  g: number[] | null;
+  c: number[] | null;
+}
+
+function inputMap(mlp: Mlp): { g: number[]; c: number[] } | null {
+  const { inputLo: lo, inputHi: hi } = mlp.cfg;
+  if (lo === undefined || hi === undefined) return null;
+  const g = lo.map((l, i) => 2 / (hi[i]! - l));
+  return { g, c: lo.map((l, i) => -1 - l * g[i]!) };
+}
+
+function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[]): Folded {
+  const cfg = mlp.cfg;
+  const L = cfg.hidden.length;
+  const sizes = [cfg.inputs, ...cfg.hidden, cfg.outputs];
+  const mode = cfg.adaptive.mode;
+  const map = inputMap(mlp);
+  const out: Folded = { sizes, W: [], b: [], rawW: [], rawB: [], s: [], g: map?.g ?? null, c: map?.c ?? null };
+  for (let l = 0; l <= L; l++) {
+    const K = sizes[l]!;
+    const N = sizes[l + 1]!;
+    const W = w[l]!;
+    const B = b[l]!;
+    const s = new Float64Array(N).fill(1);
+    if (l < L && mode !== 'none') {
+      const n = mlp.scales[l]!;
+      const av = mode === 'global' ? a[0]! : a[l]!;
+      for (let j = 0; j < N; j++) s[j] = Math.fround(n * (mode === 'neuron' ? av[j]! : av[0]!));
+    }
+    const Wf = new Float32Array(K * N);
+    const bf = new Float32Array(N);
+    for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) Wf[i * N + j] = W[i * N + j]! * s[j]!;
+    for (let j = 0; j < N; j++) bf[j] = B[j]! * s[j]!;
+    if (l === 0 && map) {
+      // Z = (gX + c)W' + b' = X (diag(g) W') + (c W' + b')
+      const W2 = new Float32Array(K * N);
+      const b2 = new Float32Array(N);
+      for (let j = 0; j < N; j++) {
+        let acc = bf[j]!;
+        for (let i = 0; i < K; i++) {
+          W2[i * N + j] = map.g[i]! * Wf[i * N + j]!;
+          acc += map.c[i]! * Wf[i * N + j]!;
+        }
+        b2[j] = acc;
+      }
+      out.W.push(W2);
+      out.b.push(b2);
+    } else {
+      out.W.push(Wf);
+      out.b.push(bf);
+    }
+    out.rawW.push(Float64Array.from(W));
+    out.rawB.push(Float64Array.from(B));
+    out.s.push(s);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------- memory plan
+
+const NET_SLOTS = (L: number) => 16 + 6 * (L + 1);
+const WORK_SLOTS = (L: number) => 8 + 5 * (L + 1);
+
+interface Plan {
+  net: number;
+  works: number[];
+  X: number;
+  Y: number;
+  dX: number;
+  /** per thread, per layer: dW4 and db4 byte offsets */
+  grads: { dW4: number; db4: number }[][];
+  end: number;
+}
+
+/** Block size: points per block, a multiple of 8, sized so that one block's arrays stay in L2. */
+function blockSize(sizes: number[], C: number, M: number): number {
+  const env = Number(process.env.LAAF_KERNEL_BLOCK);
+  if (Number.isInteger(env) && env >= 8) return Math.ceil(env / 8) * 8;
+  let perPoint = 0;
+  for (let l = 1; l < sizes.length - 1; l++) perPoint += (2 * C + M + 2) * sizes[l]! * 4;
+  const B = Math.floor(192 * 1024 / Math.max(perPoint, 1) / 8) * 8;
+  return Math.min(64, Math.max(8, B));
+}
+
+class Bump {
+  constructor(public at: number) {}
+  take(bytes: number): number {
+    const p = this.at;
+    this.at = Math.ceil((this.at + bytes) / 64) * 64;
+    return p;
+  }
+}
+
+function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, withDX: boolean): Plan {
+  const { sizes } = f;
+  const L = sizes.length - 2;
+  const d = sizes[0]!;
+  const out = sizes[L + 1]!;
+  const a = new Bump(ARENA + 512);
+  const net = a.take(NET_SLOTS(L) * 4);
+  const termsP = a.take(tables.terms.byteLength);
+  const tstartP = a.take(tables.tstart.byteLength);
+  const seedP = a.take(tables.seed.byteLength);
+  const layerP = sizes.slice(0, L + 1).map((K, l) => {
+    const Nn = sizes[l + 1]!;
+    return { K, Nn, Wsp: a.take(K * Nn * 16), WTsp: a.take(K * Nn * 16), b: a.take(Nn * 4), W: a.take(K * Nn * 4) };
+  });
+  const X = a.take(N * d * 4);
+  const Y = a.take(C * N * out * 4);
+  const dX = withDX ? a.take(N * d * 4) : 0;
+  const maxN = Math.max(...sizes);
+  const works: number[] = [];
+  const grads: { dW4: number; db4: number }[][] = [];
+  const nb = Math.ceil(N / B);
+  const wsl = WORK_SLOTS(L);
+  const workInts: number[][] = [];
+  for (let t = 0; t < T; t++) {
+    const w = a.take(wsl * 4);
+    const b0 = Math.floor((t * nb) / T);
+    const b1 = Math.floor(((t + 1) * nb) / T);
+    const slots = new Array<number>(wsl).fill(0);
+    slots[0] = b0 * B;
+    slots[1] = Math.min(N, b1 * B);
+    slots[2] = a.take(d * B * 4);
+    slots[3] = a.take(d * B * 4);
+    slots[4] = a.take(C * maxN * B * 4);
+    slots[5] = a.take(C * maxN * B * 4);
+    const g: { dW4: number; db4: number }[] = [];
+    for (let l = 0; l <= L; l++) {
+      const Nn = sizes[l + 1]!;
+      const base = 8 + 5 * l;
+      slots[base] = a.take(C * Nn * B * 4);
+      if (l < L) {
+        slots[base + 1] = a.take((M + 2) * Nn * B * 4);
+        slots[base + 2] = a.take(C * Nn * B * 4);
+      }
+      slots[base + 3] = a.take(sizes[l]! * Nn * 16);
+      slots[base + 4] = a.take(Nn * 16);
+      g.push({ dW4: slots[base + 3]!, db4: slots[base + 4]! });
+    }
+    works.push(w);
+    grads.push(g);
+    workInts.push(slots);
+  }
+  rt.ensure(a.at);
+  const buf = rt.buffer;
+  const i32 = new Int32Array(buf);
+  const f32 = new Float32Array(buf);
+  // net descriptor
+  const ns = net >> 2;
+  i32.fill(0, ns, ns + NET_SLOTS(L));
+  i32[ns] = d; i32[ns + 1] = L; i32[ns + 2] = out; i32[ns + 3] = C; i32[ns + 4] = M;
+  i32[ns + 5] = KERNEL_ACTIVATIONS.indexOf(act);
+  i32[ns + 6] = B; i32[ns + 7] = N; i32[ns + 8] = X; i32[ns + 9] = Y; i32[ns + 10] = dX;
+  i32[ns + 11] = termsP; i32[ns + 12] = tstartP; i32[ns + 13] = seedP;
+  i32.set(tables.terms, termsP >> 2);
+  i32.set(tables.tstart, tstartP >> 2);
+  i32.set(tables.seed, seedP >> 2);
+  layerP.forEach((lp, l) => {
+    const s = ns + 16 + 6 * l;
+    i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
+    const W = f.W[l]!;
+    const { K, Nn } = lp;
+    f32.set(W, lp.W >> 2);
+    f32.set(f.b[l]!, lp.b >> 2);
+    let o = lp.Wsp >> 2;
+    for (let i = 0; i < K; i++) for (let j = 0; j < Nn; j++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
+    o = lp.WTsp >> 2;
+    for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
+  });
+  // Zero every scratch array once per call: padded lanes must hold finite numbers.
+  const first = works[0]!;
+  f32.fill(0, first >> 2, a.at >> 2);
+  works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
+  return { net, works, X, Y, dX, grads, end: a.at };
+}
+
+// ------------------------------------------------------------------------- the op
+
+function readAll(ts: tf.Tensor[]): Float32Array[] {
+  return ts.map((t) => t.dataSync() as Float32Array);
+}
+
+/**
+ * Jets of the outputs, one [N, outputs] tensor per plan channel, computed by the fused
+ * kernel (same contract as Mlp.forwardJet). Check fusedSupports first.
+ */
+export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
+  const rt = kernel();
+  if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
+  if (X.shape[1] !== mlp.cfg.inputs) throw new Error(`Mlp: input has ${X.shape[1]} columns, network expects ${mlp.cfg.inputs}`);
+  const L = mlp.cfg.hidden.length;
+  const N = X.shape[0];
+  const C = plan.channels.length;
+  const out = mlp.cfg.outputs;
+  const d = mlp.cfg.inputs;
+  const M = plan.maxOrder;
+  const tables = tablesOf(plan);
+  const nW = L + 1;
+  const vars: tf.Tensor[] = [...mlp.weights, ...mlp.biases, ...mlp.slopes];
+  const sizes = [d, ...mlp.cfg.hidden, out];
+  const B = blockSize(sizes, C, M);
+  const mode = mlp.cfg.adaptive.mode;
+
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const inputs = args.slice(0, -1) as tf.Tensor[];
+    const x = inputs[0]!;
+    const values = readAll(inputs.slice(1));
+    const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
+    const xData = x.dataSync() as Float32Array;
+    const T = N === 0 ? 1 : rt.threadsFor(N);
+    stats.threads = T;
+    stats.block = B;
+    stats.forward++;
+    let Y: Float32Array;
+    if (N === 0) Y = new Float32Array(0);
+    else {
+      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, false);
+      new Float32Array(rt.buffer).set(xData, lay.X >> 2);
+      const t0 = performance.now();
+      rt.run(0, lay.net, lay.works);
+      stats.forwardMs += performance.now() - t0;
+      Y = new Float32Array(rt.buffer, lay.Y, C * N * out).slice();
+    }
+    const value = tf.tensor2d(Y, [C * N, out]);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      stats.backward++;
+      const dyData = dy.dataSync() as Float32Array;
+      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, true);
+      const f32 = new Float32Array(rt.buffer);
+      f32.set(xData, lay.X >> 2);
+      f32.set(dyData, lay.Y >> 2);
+      const t0 = performance.now();
+      rt.run(1, lay.net, lay.works);
+      stats.backwardMs += performance.now() - t0;
+      const buf = new Float32Array(rt.buffer);
+      const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
+      // Sum the 4-lane partial sums over lanes and threads (fixed order: deterministic).
+      const dWf: Float64Array[] = [];
+      const dbf: Float64Array[] = [];
+      for (let l = 0; l <= L; l++) {
+        const K = sizes[l]!;
+        const Nn = sizes[l + 1]!;
+        const dW = new Float64Array(K * Nn);
+        const db = new Float64Array(Nn);
+        for (const g of lay.grads) {
+          let o = g[l]!.dW4 >> 2;
+          for (let e = 0; e < K * Nn; e++, o += 4) dW[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+          o = g[l]!.db4 >> 2;
+          for (let e = 0; e < Nn; e++, o += 4) db[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+        }
+        dWf.push(dW);
+        dbf.push(db);
+      }
+      return [tf.tensor2d(dX, [N, d]), ...unfold(mlp, f, dWf, dbf, mode, vars)];
+    };
+    return { value, gradFunc };
+  });
+  const Y = op(X, ...vars) as tf.Tensor2D;
+  if (C === 1) return [Y];
+  return tf.split(Y, C, 0) as tf.Tensor2D[];
+}
+
+/** Values only, through the fused kernel (same contract as Mlp.forward). */
+export function fusedForward(mlp: Mlp, X: tf.Tensor2D): tf.Tensor2D {
+  return fusedForwardJet(mlp, valuePlan(mlp.cfg.inputs), X)[0]!;
+}
+
+/** Gradients of the raw variables (weights, biases, slopes, in Mlp order) from the folded ones. */
+function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
+  const { sizes } = f;
+  const L = sizes.length - 2;
+  const dWs: tf.Tensor[] = [];
+  const dbs: tf.Tensor[] = [];
+  const ds: Float64Array[] = [];
+  for (let l = 0; l <= L; l++) {
+    const K = sizes[l]!;
+    const N = sizes[l + 1]!;
+    let dW = dWf[l]!;
+    const db = dbf[l]!;
+    if (l === 0 && f.g) {
+      const W1 = new Float64Array(K * N);
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) W1[i * N + j] = f.g[i]! * dW[i * N + j]! + f.c![i]! * db[j]!;
+      dW = W1;
+    }
+    const s = f.s[l]!;
+    const W = f.rawW[l]!;
+    const b = f.rawB[l]!;
+    const gW = new Float32Array(K * N);
+    const gb = new Float32Array(N);
+    const gs = new Float64Array(N);
+    for (let j = 0; j < N; j++) {
+      let acc = b[j]! * db[j]!;
+      for (let i = 0; i < K; i++) {
+        gW[i * N + j] = dW[i * N + j]! * s[j]!;
+        acc += W[i * N + j]! * dW[i * N + j]!;
+      }
+      gb[j] = db[j]! * s[j]!;
+      gs[j] = acc;
+    }
+    dWs.push(tf.tensor2d(gW, [K, N]));
+    dbs.push(tf.tensor1d(gb));
+    ds.push(gs);
+  }
+  const da: tf.Tensor[] = [];
+  const sum = (v: Float64Array) => v.reduce((p, q) => p + q, 0);
+  if (mode === 'global') {
+    let acc = 0;
+    for (let l = 0; l < L; l++) acc += mlp.scales[l]! * sum(ds[l]!);
+    da.push(tf.scalar(acc));
+  } else if (mode === 'layer') {
+    for (let l = 0; l < L; l++) da.push(tf.scalar(mlp.scales[l]! * sum(ds[l]!)));
+  } else if (mode === 'neuron') {
+    for (let l = 0; l < L; l++) da.push(tf.tensor1d(Float32Array.from(ds[l]!, (v) => mlp.scales[l]! * v)));
+  }
+  const grads = [...dWs, ...dbs, ...da];
+  if (grads.length !== vars.length) throw new Error('internal: fused gradient count');
+  return grads;
+}
+
+/** fusedSupports for Mlp.forward (values only). */
+export function fusedSupportsValues(mlp: Mlp): boolean {
+  return fusedSupports(mlp, valuePlan(mlp.cfg.inputs));
+}
