@@ -238,7 +238,7 @@ test('a failing run is recorded with its error and does not stop the others', ()
   assert.equal(r.code, 4, r.stderr + r.stdout);
   const rows = readCsv(join(dir, 'T', 'sweep.csv'));
   assert.deepEqual(rows.map((x) => x['status']), ['failed', 'failed'], 'both runs were tried');
-  for (const x of rows) assert.match(x['error']!, /tensorflow backend is not installed/);
+  for (const x of rows) assert.match(x['error']!, /^exit 2: laaf: error: the tensorflow backend is not installed/);
   const summary = readCsv(join(dir, 'T', 'summary.csv'));
   assert.deepEqual(summary.map((s) => s['failed']), ['1', '1']);
   assert.match(readFileSync(join(dir, 'T', 'logs', 'fixed', 's1.log'), 'utf8'), /tensorflow backend is not installed/);

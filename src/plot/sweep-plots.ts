@@ -60,7 +60,10 @@ export function sweepPlotSpecs(input: SweepPlotInput): { file: string; spec: VlS
   const metrics: { col: 'loss' | 'rel_l2'; title: string }[] = [{ col: 'loss', title: 'loss J (total)' }];
   if (hasErr) metrics.push({ col: 'rel_l2', title: 'relative L2 error' });
   const labels = data.map((d) => d.label);
-  const seedsNote = `mean over completed seeds (${data.map((d) => d.finals.length).join('/')} per variant)`;
+  const counts = data.map((d) => d.finals.length);
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  const seedsNote = `mean over the completed seeds (${lo === hi ? lo : `${lo} to ${hi}`} per variant)`;
   return [
     {
       file: 'convergence.svg',
@@ -120,7 +123,7 @@ function convergencePanel(data: VariantData[], col: string, title: string, label
     data: { values },
     layer: [
       { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: `${title} (log scale)`, ...ls }, color } },
-      { mark: { type: 'area', opacity: 0.14 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'area', opacity: labels.length <= 4 ? 0.16 : labels.length <= 8 ? 0.1 : 0.06 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
     ],
   };
 }

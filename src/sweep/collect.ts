@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { csvText, writeFileAtomic } from '../io/files.js';
 import { column, readTable, type RunSummaryFile } from '../plot/read.js';
-import { runDirOf, runState, type RunState } from './execute.js';
+import { runDirOf, runState, type RunRecord, type RunState } from './execute.js';
 import type { Plan, PlannedRun } from './plan.js';
 
 export interface RunRow {
@@ -68,10 +68,11 @@ function metricsOf(summary: RunSummaryFile | undefined): Map<string, number> {
   return m;
 }
 
-function errorOf(state: RunState, summary: RunSummaryFile | undefined, stderrTail: string | undefined): string {
+function errorOf(state: RunState, summary: RunSummaryFile | undefined, record: RunRecord | undefined): string {
   if (state === 'completed' || state === 'pending') return '';
-  const tail = (stderrTail ?? '').split('\n').filter((l) => l.trim() !== '' && !l.includes('set LAAF_DEBUG=1')).slice(-3).join(' | ');
-  return [summary?.message, tail].filter((s) => s && s.length > 0).join(' | ').slice(0, 600);
+  const tail = (record?.stderr_tail ?? '').split('\n').filter((l) => l.trim() !== '' && !l.includes('set LAAF_DEBUG=1')).slice(-3).join(' | ');
+  const exit = state === 'failed' && record ? (record.signal ? `killed by ${record.signal}` : `exit ${record.exit_code}`) : '';
+  return [exit, summary?.message, tail].filter((s) => s && s.length > 0).join(': ').slice(0, 600);
 }
 
 export function buildTables(plan: Plan, sweepDir: string): Tables {
@@ -87,7 +88,7 @@ export function buildTables(plan: Plan, sweepDir: string): Tables {
         }
       }
     }
-    return { run, state, metrics, error: errorOf(state, summary, record?.stderr_tail) };
+    return { run, state, metrics, error: errorOf(state, summary, record) };
   });
 
   // Metric columns: a fixed order first, then whatever else the runs report, in order of appearance.
