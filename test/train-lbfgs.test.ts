@@ -151,3 +151,32 @@ sampling: { interior: 40 }
   const lossAdam = adamOnly.rows.at(-1)!.loss;
   assert.ok(lossBoth < 0.01 * lossAdam, `L-BFGS ${lossBoth} vs Adam ${lossAdam}`);
 });
+
+test('the L-BFGS phase can use its own slope-recovery weight (its rows log that J)', async () => {
+  await selectBackend('wasm');
+  const { spec } = parseSpec(`name: p
+inputs: { x: [0, 1] }
+outputs: [u]
+equations:
+  pde: u_xx = -pi^2*sin(pi*x)
+conditions:
+  ends: { on: boundary, require: u = 0, points: 2 }
+model: { hidden: [8, 8], adaptive: { mode: layer, n: 5 }, slope_recovery: 1 }
+sampling: { interior: 30 }
+`, 'p.yaml');
+  const problem = buildProblem(spec);
+  const rng = new Rng(4);
+  const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));
+  const loss = new PinnLoss(problem, model, samplePoints(problem, rng.derive('points')), { weight: 1, form: 'paper' });
+  const rows: HistoryRow[] = [];
+  const lbfgs = { maxIterations: 20, maxEvaluations: 100, history: 10, lr: 1, toleranceGrad: 0, toleranceChange: 0, lineSearch: 'strong_wolfe' as const, slopeRecovery: 0 };
+  await train(loss, { adam: { steps: 20, lr: 0.01, schedule: { kind: 'constant' } }, lbfgs, logEvery: 10, checkpointEvery: 0 }, { evaluateErrors: () => [], onLog: (r) => rows.push(r) });
+  const sum = (r: HistoryRow) => r.terms[0]! + r.terms[1]!;
+  const near = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.abs(b);
+  for (const r of rows.filter((x) => x.phase === 'adam')) assert.ok(near(r.loss, sum(r) + r.slopeRecovery), `adam row ${r.step}`);
+  const lb = rows.filter((x) => x.phase === 'lbfgs');
+  assert.ok(lb.length >= 2);
+  for (const r of lb) assert.ok(near(r.loss, sum(r)) && r.slopeRecovery > 0, `lbfgs row ${r.step}: ${r.loss} vs ${sum(r)}`);
+  loss.dispose();
+  model.dispose();
+});

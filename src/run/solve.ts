@@ -142,6 +142,7 @@ export function trainConfig(spec: Spec, maxSteps?: number): TrainConfig {
       toleranceGrad: t.lbfgs.tolerance_grad,
       toleranceChange: t.lbfgs.tolerance_change,
       lineSearch: t.lbfgs.line_search,
+      ...(t.lbfgs.slope_recovery !== undefined ? { slopeRecovery: t.lbfgs.slope_recovery } : {}),
     };
   }
   return cfg;

@@ -211,6 +211,8 @@ const training = z.strictObject({
       tolerance_grad: nonNegative.default(1e-7),
       tolerance_change: nonNegative.default(1e-9),
       line_search: z.enum(['strong_wolfe', 'none']).default('strong_wolfe'),
+      /** W_a in this phase (default: model.slope_recovery's); 0 lets L-BFGS work on the residuals only */
+      slope_recovery: nonNegative.optional(),
     })
     .optional(),
   log_every: count.default(50),

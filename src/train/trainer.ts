@@ -72,6 +72,8 @@ export interface TrainConfig {
     toleranceGrad: number;
     toleranceChange: number;
     lineSearch: 'strong_wolfe' | 'none';
+    /** W_a during this phase (default: the loss's own); the phase minimises and logs that J */
+    slopeRecovery?: number;
   };
   logEvery: number;
   /** checkpoint every this many steps (0: only at phase ends and when stopping) */
@@ -173,10 +175,22 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     return { status, steps: step, last: last!, phases, elapsed: elapsed(), ...(message ? { message } : {}) };
   };
 
+  // The L-BFGS phase's J, with its own slope-recovery weight: J − (W_a − W_a')·S(a).
+  const delta = cfg.lbfgs?.slopeRecovery === undefined || loss.slope.weight === 0 ? 0 : loss.slope.weight - cfg.lbfgs.slopeRecovery;
+  const objective = (p: { total: tf.Scalar; slopeRecovery: tf.Scalar }) => (delta === 0 ? p.total : tf.sub(p.total, tf.mul(delta, p.slopeRecovery)) as tf.Scalar);
+  const evaluatePhase = (): LossValues => {
+    let v: LossValues | undefined;
+    tf.tidy(() => {
+      const p = loss.compute();
+      v = read({ ...p, total: objective(p) });
+    });
+    return v!;
+  };
+
   try {
     // A finished run: evaluate once more for the results, change nothing.
     if (resume?.done) {
-      const v = evaluateNow(loss);
+      const v = resume.phase === 'lbfgs' ? evaluatePhase() : evaluateNow(loss);
       last = row(resume.step, resume.phase, NaN, v);
       return done(resume.done.status, resume.step, resume.done.message);
     }
@@ -245,7 +259,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     const n = flatSize(vars);
     const fg = (x: Float64Array) => {
       writeFlat(vars, x);
-      const { value, grads } = tf.variableGrads(() => loss.compute().total, vars);
+      const { value, grads } = tf.variableGrads(() => objective(loss.compute()), vars);
       const f = value.dataSync()[0]!;
       const gs = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const g = flattenTensors(gs, n);
@@ -260,7 +274,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     const lbfgs = resume?.phase === 'lbfgs' && resume.lbfgs ? Lbfgs.fromState(fg, resume.lbfgs, opts) : Lbfgs.start(fg, readFlat(vars), opts);
     writeFlat(vars, lbfgs.state.x);
     const base = N;
-    if (resume?.phase !== 'lbfgs') log(base, 'lbfgs', 0, evaluateNow(loss));
+    if (resume?.phase !== 'lbfgs') log(base, 'lbfgs', 0, evaluatePhase());
     const report = (stop: LbfgsPhaseStop): PhaseReport => ({
       phase: 'lbfgs', first_step: base, last_step: base + lbfgs.state.k, steps: lbfgs.state.k, evaluations: lbfgs.state.evals, stop,
     });
@@ -269,7 +283,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     let stopReason: LbfgsPhaseStop | undefined = lbfgs.initialStop();
     if (stopReason === 'non_finite') {
       phases.push(report('non_finite'));
-      return diverged(base + lbfgs.state.k, 'lbfgs', evaluateNow(loss));
+      return diverged(base + lbfgs.state.k, 'lbfgs', evaluatePhase());
     }
     for (;;) {
       const k = lbfgs.state.k;
@@ -280,10 +294,12 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
         else if (stopRequested()) stopReason = 'interrupted';
       }
       if (stopReason !== undefined) {
-        const v = evaluateNow(loss);
+        const v = evaluatePhase();
         if (stopReason === 'non_finite') {
+          // A fixed step (no line search) landed on a non-finite loss; the parameters are still the last finite ones.
           phases.push(report(stopReason));
-          return diverged(s, 'lbfgs', v);
+          const r = diverged(s + 1, 'lbfgs', { ...v, total: NaN, terms: v.terms.map(() => NaN) });
+          return { ...r, message: `loss is not finite at step ${s + 1} in the L-BFGS phase (a fixed step of ${lb.lr}; try line_search: strong_wolfe)` };
         }
         log(s, 'lbfgs', lbfgs.state.t, v);
         if (stopReason === 'interrupted') {
@@ -302,7 +318,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
       const s1 = base + lbfgs.state.k;
       hooks.onStep?.(s1, lbfgs.state.f);
       if (stopReason === undefined && s1 > s) {
-        if (s1 % cfg.logEvery === 0) log(s1, 'lbfgs', lbfgs.state.t, evaluateNow(loss));
+        if (s1 % cfg.logEvery === 0) log(s1, 'lbfgs', lbfgs.state.t, evaluatePhase());
         if (cfg.checkpointEvery > 0 && s1 % cfg.checkpointEvery === 0) lbCheckpoint();
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
