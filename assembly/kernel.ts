@@ -46,7 +46,9 @@ const W_XB: i32 = 2;
 const W_DXB: i32 = 3;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
-const W_LAYER: i32 = 8; // 5 slots per layer: U, T, H, dW4, db4
+const W_TAPE: i32 = 6; // 1: each block keeps its hidden layers' U in its own slice of a tape
+const W_LAYER: i32 = 8; // 6 slots per layer: U, T, H, dW4, db4, U base (tape)
+const LS: i32 = 6;
 
 @inline function geti(base: usize, slot: i32): i32 {
   return load<i32>(base + (<usize>slot << 2));
@@ -260,19 +262,44 @@ const ACT_LEAKY = 9;
 @inline function tanhv(u: v128): v128 {
   const x = f32x4.min(f32x4.max(u, splat(-7.90531110763549805)), splat(7.90531110763549805));
   const x2 = mul(x, x);
-  let p = madd(splat(2.00018790482477e-13), x2, splat(-2.76076847742355e-16));
-  p = madd(splat(-8.60467152213735e-11), p, x2);
-  p = madd(splat(5.12229709037114e-8), p, x2);
-  p = madd(splat(1.48572235717979e-5), p, x2);
-  p = madd(splat(6.37261928875436e-4), p, x2);
-  p = madd(splat(4.89352455891786e-3), p, x2);
-  p = mul(p, x);
-  let q = madd(splat(1.18534705686654e-4), x2, splat(1.19825839466702e-6));
-  q = madd(splat(2.26843463243900e-3), q, x2);
-  q = madd(splat(4.89352518554385e-3), q, x2);
+  const x4 = mul(x2, x2);
+  const x8 = mul(x4, x4);
+  // Estrin's scheme (short dependency chains; the loop below interleaves two vectors)
+  const p01 = madd(splat(4.89352455891786e-3), x2, splat(6.37261928875436e-4));
+  const p23 = madd(splat(1.48572235717979e-5), x2, splat(5.12229709037114e-8));
+  const p45 = madd(splat(-8.60467152213735e-11), x2, splat(2.00018790482477e-13));
+  const p03 = madd(p01, x4, p23);
+  const p46 = madd(p45, x4, splat(-2.76076847742355e-16));
+  const p = mul(madd(p03, x8, p46), x);
+  const q01 = madd(splat(4.89352518554385e-3), x2, splat(2.26843463243900e-3));
+  const q23 = madd(splat(1.18534705686654e-4), x2, splat(1.19825839466702e-6));
+  const q = madd(q01, x4, q23);
   const r = f32x4.div(p, q);
-  const small = f32x4.lt(f32x4.abs(u), splat(0.0004));
-  return v128.bitselect(u, r, small);
+  const au = f32x4.abs(u);
+  // ±1 beyond the clamp (float32 tanh is within 3e-7 of 1 there), u itself near 0
+  const one = v128.or(v128.and(u, i32x4.splat(0x80000000)), splat(1));
+  const big = f32x4.ge(au, splat(7.90531110763549805));
+  return v128.bitselect(u, v128.bitselect(one, r, big), f32x4.lt(au, splat(0.0004)));
+}
+
+/** The tanh tower for one vector: σ^(m) = P_m(t), factored as in src/nn/activations.ts. */
+@inline function tanhTowerAt(T: usize, stride: usize, e: usize, u: v128, M1: i32): void {
+  const t = tanhv(u);
+  st(T + e, t);
+  if (M1 < 1) return;
+  const t2 = mul(t, t);
+  const p = sub(splat(1), t2);
+  st(T + stride + e, p);
+  if (M1 < 2) return;
+  const tp = mul(t, p);
+  st(T + 2 * stride + e, mul(tp, splat(-2)));
+  if (M1 < 3) return;
+  st(T + 3 * stride + e, mul(p, sub(mul(t2, splat(6)), splat(2))));
+  if (M1 < 4) return;
+  st(T + 4 * stride + e, mul(tp, sub(splat(16), mul(t2, splat(24)))));
+  if (M1 < 5) return;
+  // tanh^(5) = p (16 − 120 t² + 120 t⁴) = p (16 − 120 p + 120 p²)
+  st(T + 5 * stride + e, mul(p, add(sub(splat(16), mul(p, splat(120))), mul(mul(p, p), splat(120)))));
 }
 
 @inline function sigmoidf(u: f32): f32 {
@@ -308,24 +335,15 @@ function erff(x: f32): f32 {
 function tower(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
   const stride: usize = <usize>count << 2;
   if (act == ACT_TANH) {
-    for (let e: usize = 0; e < stride; e += 16) {
-      const t = tanhv(ld(U + e));
-      st(T + e, t);
-      if (M1 < 1) continue;
-      const t2 = mul(t, t);
-      const p = sub(splat(1), t2);
-      st(T + stride + e, p);
-      if (M1 < 2) continue;
-      const tp = mul(t, p);
-      st(T + 2 * stride + e, mul(tp, splat(-2)));
-      if (M1 < 3) continue;
-      st(T + 3 * stride + e, mul(p, sub(mul(t2, splat(6)), splat(2))));
-      if (M1 < 4) continue;
-      st(T + 4 * stride + e, mul(tp, sub(splat(16), mul(t2, splat(24)))));
-      if (M1 < 5) continue;
-      // tanh^(5) = p (16 − 120 t² + 120 t⁴) = p (16 − 120 p + 120 p²)
-      st(T + 5 * stride + e, mul(p, add(sub(splat(16), mul(p, splat(120))), mul(mul(p, p), splat(120)))));
+    let e: usize = 0;
+    // two vectors per iteration: independent chains overlap
+    for (; e + 32 <= stride; e += 32) {
+      const u0 = ld(U + e);
+      const u1 = v128.load(U + e, 16);
+      tanhTowerAt(T, stride, e, u0, M1);
+      tanhTowerAt(T, stride, e + 16, u1, M1);
     }
+    for (; e < stride; e += 16) tanhTowerAt(T, stride, e, ld(U + e), M1);
     return;
   }
   for (let e: usize = 0; e < stride; e += 4) {
@@ -525,7 +543,7 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
     const Wsp = <usize>load<u32>(ln, 8);
     const bias = <usize>load<u32>(ln, 16);
     const Wp = <usize>load<u32>(ln, 20);
-    const lw = work + (<usize>(W_LAYER + 5 * l) << 2);
+    const lw = work + (<usize>(W_LAYER + LS * l) << 2);
     const U = <usize>load<u32>(lw);
     const chanStride: usize = <usize>Nn * rowB;
     if (l == 0) {
@@ -544,7 +562,7 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
         }
       }
     } else {
-      const prev = work + (<usize>(W_LAYER + 5 * (l - 1)) << 2);
+      const prev = work + (<usize>(W_LAYER + LS * (l - 1)) << 2);
       const Hp = <usize>load<u32>(prev, 8);
       const prevStride: usize = <usize>K * rowB;
       for (let c = 0; c < C; c++) mm(Hp + <usize>c * prevStride, K, Wsp, Nn, U + <usize>c * chanStride, B, c == 0 ? bias : 0);
@@ -559,7 +577,27 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
   }
 }
 
-/** Backward pass of one block (after forwardBlock with M1 = M + 1); dZ of the output in dA. */
+/** Towers (to order M1) and H of every hidden layer from U already on the tape (no matmuls). */
+function refreshBlock(net: usize, work: usize, M1: i32): void {
+  const L = geti(net, N_L);
+  const C = geti(net, N_C);
+  const act = geti(net, N_ACT);
+  const B = geti(net, N_B);
+  const terms = getp(net, N_TERMS);
+  const tstart = getp(net, N_TSTART);
+  for (let l = 0; l < L; l++) {
+    const ln = net + (<usize>(N_LAYER + 6 * l) << 2);
+    const Nn = load<i32>(ln, 4);
+    const lw = work + (<usize>(W_LAYER + LS * l) << 2);
+    const U = <usize>load<u32>(lw);
+    const T = <usize>load<u32>(lw, 4);
+    const H = <usize>load<u32>(lw, 8);
+    tower(act, U, T, Nn * B, M1);
+    faaForward(C, terms, tstart, U, T, H, Nn * B);
+  }
+}
+
+/** Backward pass of one block (after forwardBlock or refreshBlock with M1 = M + 1); dZ of the output in dA. */
 function backwardBlock(net: usize, work: usize): void {
   const d = geti(net, N_D);
   const L = geti(net, N_L);
@@ -576,13 +614,13 @@ function backwardBlock(net: usize, work: usize): void {
     const K = load<i32>(ln);
     const Nn = load<i32>(ln, 4);
     const WTsp = <usize>load<u32>(ln, 12);
-    const lw = work + (<usize>(W_LAYER + 5 * l) << 2);
+    const lw = work + (<usize>(W_LAYER + LS * l) << 2);
     const dW4 = <usize>load<u32>(lw, 12);
     const db4 = <usize>load<u32>(lw, 16);
     const chanStride: usize = <usize>Nn * rowB;
     rowSums(dZ, Nn, B, db4);
     if (l > 0) {
-      const prev = work + (<usize>(W_LAYER + 5 * (l - 1)) << 2);
+      const prev = work + (<usize>(W_LAYER + LS * (l - 1)) << 2);
       const Hp = <usize>load<u32>(prev, 8);
       const prevStride: usize = <usize>K * rowB;
       mmW(Hp, K, dZ, Nn, C, B, dW4);
@@ -603,9 +641,12 @@ function backwardBlock(net: usize, work: usize): void {
 }
 
 /**
- * cmd 0: forward — Y[c][p][o] for the thread's points (Y = net's N_Y, [C][N][out]).
- * cmd 1: backward — dY in net's N_Y; accumulates dW4/db4 (the caller zeroes them) and
- * writes dX[p][i] when net's N_DX is set.
+ * cmd 0: forward — Y[c][p][o] for the thread's points (Y = net's N_Y, [C][N][out]); with
+ *   W_TAPE set, every block's hidden-layer jets U stay on the tape for cmd 2.
+ * cmd 1: backward — dY in net's N_Y; recomputes each block's forward pass, accumulates
+ *   dW4/db4 (the caller zeroes them) and writes dX[p][i] when net's N_DX is set.
+ * cmd 2: backward from the tape of the cmd 0 call just before (same layout): only the
+ *   towers and H are recomputed, not the matrix products.
  */
 export function run(cmd: i32, net: usize, work: usize): void {
   const d = geti(net, N_D);
@@ -621,10 +662,20 @@ export function run(cmd: i32, net: usize, work: usize): void {
   const p1 = geti(work, W_P1);
   const Xb = getp(work, W_XB);
   const rowB: usize = <usize>B << 2;
-  const outLayer = work + (<usize>(W_LAYER + 5 * L) << 2);
+  const outLayer = work + (<usize>(W_LAYER + LS * L) << 2);
   const Yb = cmd == 0 ? <usize>load<u32>(outLayer) : getp(work, W_DA);
+  const tape = geti(work, W_TAPE);
+  let blk: usize = 0;
   for (let p0 = geti(work, W_P0); p0 < p1; p0 += B) {
     const n = min(B, p1 - p0);
+    if (tape) {
+      for (let l = 0; l < L; l++) {
+        const lw = work + (<usize>(W_LAYER + LS * l) << 2);
+        const Nn = <usize>geti(net, N_LAYER + 6 * l + 1);
+        store<u32>(lw, <u32>(<usize>load<u32>(lw, 20) + blk * ((<usize>C * Nn * <usize>B) << 2)));
+      }
+      blk++;
+    }
     // inputs, feature-major, zero padded
     memory.fill(Xb, 0, <usize>d * rowB);
     for (let p = 0; p < n; p++) {
@@ -643,7 +694,8 @@ export function run(cmd: i32, net: usize, work: usize): void {
         }
       }
     } else {
-      forwardBlock(net, work, M + 1);
+      if (cmd == 2) refreshBlock(net, work, M + 1);
+      else forwardBlock(net, work, M + 1);
       memory.fill(Yb, 0, <usize>(C * out) * rowB);
       for (let c = 0; c < C; c++) {
         for (let o = 0; o < out; o++) {

@@ -42,14 +42,16 @@ export function buildProgram(): Command {
     .option('--max-steps <n>', 'cap the optimizer steps over all phases (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .option('--no-plots', 'write no SVG plots (plots/loss.svg, slopes.svg, solution.svg, ...)')
+    .option('--no-fused', 'run the network on tfjs ops only, not the fused SIMD kernel (= --set model.fused=false)')
     .addHelpText('after', `
 Writes spec.resolved.yaml, history.csv, solution.csv, summary.json and checkpoint.json.
 Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss), 130 interrupted.`)
-    .action(async (specFile: string | undefined, o: { out?: string; set?: string[]; resume?: string; backend?: BackendChoice; maxSteps?: number; quiet?: boolean }) => {
+    .action(async (specFile: string | undefined, o: { out?: string; set?: string[]; resume?: string; backend?: BackendChoice; maxSteps?: number; quiet?: boolean; fused?: boolean }) => {
       if (o.resume !== undefined && (specFile !== undefined || o.out !== undefined || o.set !== undefined)) {
         throw new UserError('--resume continues a run as it was specified', 'leave out SPEC, --out and --set (the run directory holds its spec)');
       }
       if (o.resume === undefined && specFile === undefined) throw new UserError('missing SPEC', 'laaf solve SPEC, or laaf solve --resume RUN_DIR');
+      if (o.fused === false && o.resume !== undefined) process.env.LAAF_FUSED = '0'; // a resumed run keeps its spec
       let stop = false;
       const onSignal = () => {
         if (stop) process.exit(EXIT.interrupted);
@@ -60,7 +62,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       process.on('SIGTERM', onSignal);
       try {
         const summary = await solve({
-          ...(o.resume !== undefined ? { resume: o.resume } : { specFile: specFile!, set: o.set ?? [], out: o.out }),
+          ...(o.resume !== undefined ? { resume: o.resume } : { specFile: specFile!, set: [...(o.set ?? []), ...(o.fused === false ? ['model.fused=false'] : [])], out: o.out }),
           backend: o.backend, maxSteps: o.maxSteps,
           reporter: consoleReporter(o.quiet === true), shouldStop: () => stop,
         });

@@ -31,7 +31,7 @@ export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = [
 export const KERNEL_MAX_ORDER = 4;
 const BACKENDS = new Set(['wasm', 'cpu']);
 
-const stats = { forward: 0, backward: 0, threads: 0, block: 0, forwardMs: 0, backwardMs: 0 };
+const stats = { forward: 0, backward: 0, fromTape: 0, threads: 0, block: 0, forwardMs: 0, backwardMs: 0 };
 
 /** Calls made so far and the last call's threads and block size (benchmarks, tests). */
 export function fusedStats(): typeof stats {
@@ -170,7 +170,8 @@ function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[])
 // ------------------------------------------------------------------------- memory plan
 
 const NET_SLOTS = (L: number) => 16 + 6 * (L + 1);
-const WORK_SLOTS = (L: number) => 8 + 5 * (L + 1);
+const LS = 6;
+const WORK_SLOTS = (L: number) => 8 + LS * (L + 1);
 
 interface Plan {
   net: number;
@@ -193,6 +194,21 @@ function blockSize(sizes: number[], C: number, M: number): number {
   return Math.min(64, Math.max(8, B));
 }
 
+/** Bytes of tape (every block's hidden-layer jets) a forward pass keeps for its backward pass. */
+function tapeBytes(sizes: number[], C: number, N: number, B: number, T: number): number {
+  const blocks = Math.ceil(N / B) + T;
+  let per = 0;
+  for (let l = 1; l < sizes.length - 1; l++) per += C * sizes[l]! * B * 4;
+  return blocks * per;
+}
+
+/** Tape budget: LAAF_KERNEL_TAPE_MB (default 512; 0 turns the tape off and the backward pass recomputes). */
+function tapeBudget(): number {
+  const env = process.env.LAAF_KERNEL_TAPE_MB;
+  const mb = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : 512;
+  return mb * 2 ** 20;
+}
+
 class Bump {
   constructor(public at: number) {}
   take(bytes: number): number {
@@ -202,7 +218,12 @@ class Bump {
   }
 }
 
-function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, withDX: boolean): Plan {
+/**
+ * Lay out one call in the kernel's memory and write the descriptors, parameters and zeroed
+ * accumulators. A deterministic function of its arguments: a forward call and the backward
+ * call of the same op get the same addresses, so the backward can read the forward's tape.
+ */
+function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, tape: boolean): Plan {
   const { sizes } = f;
   const L = sizes.length - 2;
   const d = sizes[0]!;
@@ -218,17 +239,19 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   });
   const X = a.take(N * d * 4);
   const Y = a.take(C * N * out * 4);
-  const dX = withDX ? a.take(N * d * 4) : 0;
+  const dX = a.take(N * d * 4);
   const maxN = Math.max(...sizes);
   const works: number[] = [];
   const grads: { dW4: number; db4: number }[][] = [];
   const nb = Math.ceil(N / B);
   const wsl = WORK_SLOTS(L);
   const workInts: number[][] = [];
+  const ranges: [number, number][] = [];
   for (let t = 0; t < T; t++) {
     const w = a.take(wsl * 4);
     const b0 = Math.floor((t * nb) / T);
     const b1 = Math.floor(((t + 1) * nb) / T);
+    ranges.push([b0, b1]);
     const slots = new Array<number>(wsl).fill(0);
     slots[0] = b0 * B;
     slots[1] = Math.min(N, b1 * B);
@@ -236,33 +259,48 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
     slots[3] = a.take(d * B * 4);
     slots[4] = a.take(C * maxN * B * 4);
     slots[5] = a.take(C * maxN * B * 4);
+    slots[6] = tape ? 1 : 0;
     const g: { dW4: number; db4: number }[] = [];
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
-      const base = 8 + 5 * l;
-      slots[base] = a.take(C * Nn * B * 4);
+      const base = 8 + LS * l;
       if (l < L) {
+        if (!tape) slots[base] = a.take(C * Nn * B * 4);
         slots[base + 1] = a.take((M + 2) * Nn * B * 4);
         slots[base + 2] = a.take(C * Nn * B * 4);
+      } else {
+        slots[base] = a.take(C * Nn * B * 4);
       }
       slots[base + 3] = a.take(sizes[l]! * Nn * 16);
       slots[base + 4] = a.take(Nn * 16);
+      slots[base + 5] = slots[base]!;
       g.push({ dW4: slots[base + 3]!, db4: slots[base + 4]! });
     }
     works.push(w);
     grads.push(g);
     workInts.push(slots);
   }
+  const tapeStart = a.at;
+  if (tape) {
+    workInts.forEach((slots, t) => {
+      const blocks = ranges[t]![1] - ranges[t]![0];
+      for (let l = 0; l < L; l++) {
+        const base = 8 + LS * l;
+        slots[base] = slots[base + 5] = a.take(blocks * C * sizes[l + 1]! * B * 4);
+      }
+    });
+  }
   rt.ensure(a.at);
   const buf = rt.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
-  // net descriptor
+  // Scratch and accumulators start at zero (the tape is left alone).
+  f32.fill(0, works[0]! >> 2, tapeStart >> 2);
   const ns = net >> 2;
   i32.fill(0, ns, ns + NET_SLOTS(L));
   i32[ns] = d; i32[ns + 1] = L; i32[ns + 2] = out; i32[ns + 3] = C; i32[ns + 4] = M;
   i32[ns + 5] = KERNEL_ACTIVATIONS.indexOf(act);
-  i32[ns + 6] = B; i32[ns + 7] = N; i32[ns + 8] = X; i32[ns + 9] = Y; i32[ns + 10] = dX;
+  i32[ns + 6] = B; i32[ns + 7] = N; i32[ns + 8] = X; i32[ns + 9] = Y; i32[ns + 10] = 0;
   i32[ns + 11] = termsP; i32[ns + 12] = tstartP; i32[ns + 13] = seedP;
   i32.set(tables.terms, termsP >> 2);
   i32.set(tables.tstart, tstartP >> 2);
@@ -279,11 +317,13 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
     o = lp.WTsp >> 2;
     for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
   });
-  // Zero every scratch array once per call: padded lanes must hold finite numbers.
-  const first = works[0]!;
-  f32.fill(0, first >> 2, a.at >> 2);
   works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
   return { net, works, X, Y, dX, grads, end: a.at };
+}
+
+/** Set the net descriptor's dX pointer (backward calls). */
+function setDX(rt: KernelRuntime, lay: Plan): void {
+  new Int32Array(rt.buffer)[(lay.net >> 2) + 10] = lay.dX;
 }
 
 // ------------------------------------------------------------------------- the op
@@ -320,13 +360,16 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
     const xData = x.dataSync() as Float32Array;
     const T = N === 0 ? 1 : rt.threadsFor(N);
+    const tape = tapeBytes(sizes, C, N, B, T) <= tapeBudget();
+    const token = {};
     stats.threads = T;
     stats.block = B;
     stats.forward++;
     let Y: Float32Array;
     if (N === 0) Y = new Float32Array(0);
     else {
-      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, false);
+      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, tape);
+      rt.tapeOwner = tape ? token : null;
       new Float32Array(rt.buffer).set(xData, lay.X >> 2);
       const t0 = performance.now();
       rt.run(0, lay.net, lay.works);
@@ -337,12 +380,17 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
       stats.backward++;
       const dyData = dy.dataSync() as Float32Array;
-      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, true);
+      // The forward pass's tape is still there unless another kernel call came in between.
+      const fromTape = tape && rt.tapeOwner === token;
+      if (fromTape) stats.fromTape++;
+      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, fromTape);
+      rt.tapeOwner = null;
+      setDX(rt, lay);
       const f32 = new Float32Array(rt.buffer);
       f32.set(xData, lay.X >> 2);
       f32.set(dyData, lay.Y >> 2);
       const t0 = performance.now();
-      rt.run(1, lay.net, lay.works);
+      rt.run(fromTape ? 2 : 1, lay.net, lay.works);
       stats.backwardMs += performance.now() - t0;
       const buf = new Float32Array(rt.buffer);
       const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);

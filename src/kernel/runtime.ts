@@ -44,6 +44,8 @@ export class KernelRuntime {
   private workers: Worker[] = [];
   private workerFailure: string | null = null;
   maxThreads: number;
+  /** The op whose forward pass's tape is in memory now (fused.ts), or null. */
+  tapeOwner: object | null = null;
 
   constructor(bytes: Uint8Array<ArrayBuffer>, maxThreads: number) {
     this.module = new WebAssembly.Module(bytes);

@@ -395,6 +395,7 @@ export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
     adaptive: { mode: m.adaptive.mode, n: m.adaptive.n, ...(m.adaptive.init !== undefined ? { init: m.adaptive.init } : {}) },
     init: m.init,
     ...(m.normalize_inputs ? { inputLo: problem.box.lo, inputHi: problem.box.hi } : {}),
+    fused: m.fused,
     ...(m.rowdy ? { rowdy: m.rowdy } : {}),
     ...(m.kronecker ? { kronecker: m.kronecker } : {}),
   };

@@ -136,6 +136,8 @@ const model = z.strictObject({
   init: z.enum(['xavier', 'normal']).default('xavier'),
   /** map each input affinely onto [-1, 1] before the first layer */
   normalize_inputs: z.boolean().default(true),
+  /** run the network's jets in the fused SIMD kernel where it supports the model (wasm/cpu backends); false: tfjs ops only */
+  fused: z.boolean().default(true),
 }).superRefine((m, ctx) => {
   const L = m.hidden.length;
   const perLayer = (n: number | number[] | undefined, path: string[]) => {
