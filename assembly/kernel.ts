@@ -38,16 +38,20 @@ const N_DX: i32 = 10;
 const N_TERMS: i32 = 11;
 const N_TSTART: i32 = 12;
 const N_SEED: i32 = 13;
-const N_LAYER: i32 = 16; // 6 slots per layer: K, Nn, Wsp, WTsp, b, W
+const N_CHUNKS: i32 = 14; // chunks of whole blocks; threads take them in turn (atomic counter)
+const N_CHUNKTAB: i32 = 15; // per chunk: p0, p1, accumulator base, unused
+const N_COUNTER: i32 = 16; // address of the i32 chunk counter (zeroed by the caller)
+const N_TAPE: i32 = 17; // tape base (0: no tape); block g's record at tape + g·N_TAPEBLK
+const N_TAPEBLK: i32 = 18;
+const N_ACCBYTES: i32 = 19; // bytes of one chunk's accumulators
+const N_LAYER: i32 = 20; // NLS slots per layer: K, Nn, Wsp, WTsp, b, W, dW4 offset, db4 offset, U offset in a tape record
+const NLS: i32 = 9;
 // work (i32 slots)
-const W_P0: i32 = 0;
-const W_P1: i32 = 1;
 const W_XB: i32 = 2;
 const W_DXB: i32 = 3;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
-const W_TAPE: i32 = 6; // 1: each block keeps its hidden layers' U in its own slice of a tape
-const W_LAYER: i32 = 8; // 6 slots per layer: U, T, H, dW4, db4, U base (tape)
+const W_LAYER: i32 = 8; // 6 slots per layer: U (current), T, H, dW4, db4 (current chunk), U scratch
 const LS: i32 = 6;
 
 @inline function geti(base: usize, slot: i32): i32 {
@@ -537,7 +541,7 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
   const seed = getp(net, N_SEED);
   const rowB: usize = <usize>B << 2;
   for (let l = 0; l <= L; l++) {
-    const ln = net + (<usize>(N_LAYER + 6 * l) << 2);
+    const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
     const K = load<i32>(ln);
     const Nn = load<i32>(ln, 4);
     const Wsp = <usize>load<u32>(ln, 8);
@@ -586,7 +590,7 @@ function refreshBlock(net: usize, work: usize, M1: i32): void {
   const terms = getp(net, N_TERMS);
   const tstart = getp(net, N_TSTART);
   for (let l = 0; l < L; l++) {
-    const ln = net + (<usize>(N_LAYER + 6 * l) << 2);
+    const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
     const Nn = load<i32>(ln, 4);
     const lw = work + (<usize>(W_LAYER + LS * l) << 2);
     const U = <usize>load<u32>(lw);
@@ -610,7 +614,7 @@ function backwardBlock(net: usize, work: usize): void {
   let dZ = getp(work, W_DA);
   let dH = getp(work, W_DB);
   for (let l = L; l >= 0; l--) {
-    const ln = net + (<usize>(N_LAYER + 6 * l) << 2);
+    const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
     const K = load<i32>(ln);
     const Nn = load<i32>(ln, 4);
     const WTsp = <usize>load<u32>(ln, 12);
@@ -641,12 +645,15 @@ function backwardBlock(net: usize, work: usize): void {
 }
 
 /**
- * cmd 0: forward — Y[c][p][o] for the thread's points (Y = net's N_Y, [C][N][out]); with
- *   W_TAPE set, every block's hidden-layer jets U stay on the tape for cmd 2.
+ * cmd 0: forward — Y[c][p][o] (Y = net's N_Y, [C][N][out]); with a tape (N_TAPE), every
+ *   block's hidden-layer jets U stay there for cmd 2.
  * cmd 1: backward — dY in net's N_Y; recomputes each block's forward pass, accumulates
- *   dW4/db4 (the caller zeroes them) and writes dX[p][i] when net's N_DX is set.
+ *   every chunk's dW4/db4 in the chunk's own accumulators and writes dX[p][i] when net's
+ *   N_DX is set.
  * cmd 2: backward from the tape of the cmd 0 call just before (same layout): only the
  *   towers and H are recomputed, not the matrix products.
+ * Threads take chunks in turn; a chunk's results do not depend on which thread ran it, so
+ * the caller's fixed-order sum over chunks is the same for any number of threads.
  */
 export function run(cmd: i32, net: usize, work: usize): void {
   const d = geti(net, N_D);
@@ -659,58 +666,77 @@ export function run(cmd: i32, net: usize, work: usize): void {
   const Xg = getp(net, N_X);
   const Yg = getp(net, N_Y);
   const dXg = getp(net, N_DX);
-  const p1 = geti(work, W_P1);
+  const K = geti(net, N_CHUNKS);
+  const chunks = getp(net, N_CHUNKTAB);
+  const counter = getp(net, N_COUNTER);
+  const tape = getp(net, N_TAPE);
+  const tapeBlk = getp(net, N_TAPEBLK);
+  const accBytes = getp(net, N_ACCBYTES);
   const Xb = getp(work, W_XB);
   const rowB: usize = <usize>B << 2;
   const outLayer = work + (<usize>(W_LAYER + LS * L) << 2);
   const Yb = cmd == 0 ? <usize>load<u32>(outLayer) : getp(work, W_DA);
-  const tape = geti(work, W_TAPE);
-  let blk: usize = 0;
-  for (let p0 = geti(work, W_P0); p0 < p1; p0 += B) {
-    const n = min(B, p1 - p0);
-    if (tape) {
+  for (;;) {
+    const k = atomic.add<i32>(counter, 1);
+    if (k >= K) break;
+    const ce = chunks + (<usize>k << 4);
+    const c0 = load<i32>(ce);
+    const c1 = load<i32>(ce, 4);
+    const acc = <usize>load<u32>(ce, 8);
+    if (cmd != 0) {
+      memory.fill(acc, 0, accBytes);
+      for (let l = 0; l <= L; l++) {
+        const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
+        const lw = work + (<usize>(W_LAYER + LS * l) << 2);
+        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 24)), 12);
+        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 28)), 16);
+      }
+    }
+    for (let p0 = c0; p0 < c1; p0 += B) {
+      const n = min(B, c1 - p0);
       for (let l = 0; l < L; l++) {
         const lw = work + (<usize>(W_LAYER + LS * l) << 2);
-        const Nn = <usize>geti(net, N_LAYER + 6 * l + 1);
-        store<u32>(lw, <u32>(<usize>load<u32>(lw, 20) + blk * ((<usize>C * Nn * <usize>B) << 2)));
+        const U = tape
+          ? tape + <usize>(p0 / B) * tapeBlk + <usize>load<u32>(net + (<usize>(N_LAYER + NLS * l) << 2), 32)
+          : <usize>load<u32>(lw, 20);
+        store<u32>(lw, <u32>U);
       }
-      blk++;
-    }
-    // inputs, feature-major, zero padded
-    memory.fill(Xb, 0, <usize>d * rowB);
-    for (let p = 0; p < n; p++) {
-      for (let i = 0; i < d; i++) {
-        store<f32>(Xb + <usize>i * rowB + (<usize>p << 2), load<f32>(Xg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2)));
-      }
-    }
-    if (cmd == 0) {
-      forwardBlock(net, work, M);
-      for (let c = 0; c < C; c++) {
-        for (let o = 0; o < out; o++) {
-          const src = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
-          for (let p = 0; p < n; p++) {
-            store<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2), load<f32>(src + (<usize>p << 2)));
-          }
+      // inputs, feature-major, zero padded
+      memory.fill(Xb, 0, <usize>d * rowB);
+      for (let p = 0; p < n; p++) {
+        for (let i = 0; i < d; i++) {
+          store<f32>(Xb + <usize>i * rowB + (<usize>p << 2), load<f32>(Xg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2)));
         }
       }
-    } else {
-      if (cmd == 2) refreshBlock(net, work, M + 1);
-      else forwardBlock(net, work, M + 1);
-      memory.fill(Yb, 0, <usize>(C * out) * rowB);
-      for (let c = 0; c < C; c++) {
-        for (let o = 0; o < out; o++) {
-          const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
-          for (let p = 0; p < n; p++) {
-            store<f32>(dst + (<usize>p << 2), load<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2)));
+      if (cmd == 0) {
+        forwardBlock(net, work, M);
+        for (let c = 0; c < C; c++) {
+          for (let o = 0; o < out; o++) {
+            const src = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
+            for (let p = 0; p < n; p++) {
+              store<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2), load<f32>(src + (<usize>p << 2)));
+            }
           }
         }
-      }
-      backwardBlock(net, work);
-      if (dXg) {
-        const dXb = getp(work, W_DXB);
-        for (let p = 0; p < n; p++) {
-          for (let i = 0; i < d; i++) {
-            store<f32>(dXg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2), load<f32>(dXb + <usize>i * rowB + (<usize>p << 2)));
+      } else {
+        if (cmd == 2) refreshBlock(net, work, M + 1);
+        else forwardBlock(net, work, M + 1);
+        memory.fill(Yb, 0, <usize>(C * out) * rowB);
+        for (let c = 0; c < C; c++) {
+          for (let o = 0; o < out; o++) {
+            const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
+            for (let p = 0; p < n; p++) {
+              store<f32>(dst + (<usize>p << 2), load<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2)));
+            }
+          }
+        }
+        backwardBlock(net, work);
+        if (dXg) {
+          const dXb = getp(work, W_DXB);
+          for (let p = 0; p < n; p++) {
+            for (let i = 0; i < d; i++) {
+              store<f32>(dXg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2), load<f32>(dXb + <usize>i * rowB + (<usize>p << 2)));
+            }
           }
         }
       }

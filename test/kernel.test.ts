@@ -15,9 +15,10 @@
  *    (weights, biases, slopes) of a loss Σ_c w_c Σ(jet_c · r_c) agree to
  *      ‖fused − composite‖₂ ≤ 1e-5 · ‖composite‖₂   per tensor
  *    (float32 reassociation; observed ≲ 2e-6).
- * 4. Threads: 1 thread vs 2 threads — forward bit for bit, gradients within 1e-6
- *    relative (the per-thread partial sums are added in a different order); the same
- *    call twice is bit for bit identical.
+ * 4. Threads: 1 thread vs 2 threads — values and gradients bit for bit (threads take
+ *    chunks of points in turn, each chunk has its own partial sums, and the chunks are
+ *    added in a fixed order); the same call twice is bit for bit identical; the backward pass from the forward pass's tape
+ *    equals the one that recomputes the forward pass, bit for bit.
  * 5. Mlp.forward (fused) equals forwardJet(...)[0] (fused) bit for bit; fallbacks:
  *    fused = false, LAAF_FUSED=0, Rowdy/Kronecker and order > 4 use the composite path.
  * Backend: cpu (tfjs-cpu is the exact float32 reference), or LAAF_TEST_BACKEND=wasm.
@@ -259,7 +260,7 @@ test('fused vs composite: 3 inputs, mixed channels (xy, xz, yzz, xyz, t-only), o
   X.dispose();
 });
 
-test('fused: Burgers-sized net (6×20 tanh N-LAAF, channels x, t, xx) on 2000 points, 1 vs 2 threads', () => {
+test('fused: Burgers-sized net (6×20 tanh N-LAAF, channels x, t, xx) on 2000 points, 1 vs 2 threads bit for bit, tape', () => {
   const m = makeNet('tanh', 'neuron', 2, [20, 20, 20, 20, 20, 20], 31);
   const plan = makePlan(2, [[0], [1], [0, 0]]);
   const X = points(2003, 2, 7); // not a multiple of the block size
@@ -274,12 +275,20 @@ test('fused: Burgers-sized net (6×20 tanh N-LAAF, channels x, t, xx) on 2000 po
   setKernelThreads(null);
   if (fusedStats().threads === 2) {
     one.jets.forEach((j, c) => assert.deepEqual(two.jets[c], j, `channel ${c}: 1 vs 2 threads, forward bit for bit`));
-    one.grads.forEach((g, k) => assert.ok(relDiff(two.grads[k]!, g) <= 1e-6, `gradient ${k}: 1 vs 2 threads`));
+    one.grads.forEach((g, k) => assert.deepEqual(two.grads[k], g, `gradient ${k}: 1 vs 2 threads, bit for bit`));
   } else {
     process.stdout.write('# worker threads unavailable: 2-thread comparison skipped\n');
   }
   two.grads.forEach((g, k) => assert.deepEqual(again.grads[k], g, `gradient ${k}: repeatable bit for bit`));
   two.jets.forEach((j, c) => assert.deepEqual(again.jets[c], j, `channel ${c}: repeatable bit for bit`));
+  // The backward pass reads the forward pass's tape; without it (LAAF_KERNEL_TAPE_MB=0) it recomputes: same numbers.
+  const taped = fusedStats().fromTape;
+  process.env.LAAF_KERNEL_TAPE_MB = '0';
+  const recomputed = evaluate(m, plan, X, true);
+  delete process.env.LAAF_KERNEL_TAPE_MB;
+  assert.ok(taped > 0, 'backward passes used the tape');
+  assert.equal(fusedStats().fromTape, taped, 'no tape when its budget is 0');
+  again.grads.forEach((g, k) => assert.deepEqual(recomputed.grads[k], g, `gradient ${k}: tape vs recompute bit for bit`));
   m.dispose();
   X.dispose();
 });

@@ -169,9 +169,12 @@ function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[])
 
 // ------------------------------------------------------------------------- memory plan
 
-const NET_SLOTS = (L: number) => 16 + 6 * (L + 1);
+const NLS = 9;
+const NET_SLOTS = (L: number) => 20 + NLS * (L + 1);
 const LS = 6;
 const WORK_SLOTS = (L: number) => 8 + LS * (L + 1);
+/** Chunks per call at most: threads take chunks in turn (load balance on a busy machine). */
+const MAX_CHUNKS = 32;
 
 interface Plan {
   net: number;
@@ -179,8 +182,10 @@ interface Plan {
   X: number;
   Y: number;
   dX: number;
-  /** per thread, per layer: dW4 and db4 byte offsets */
-  grads: { dW4: number; db4: number }[][];
+  counter: number;
+  /** per chunk: its accumulators' base; per layer: dW4 and db4 offsets in them */
+  chunkAcc: number[];
+  accOff: { dW4: number; db4: number }[];
   end: number;
 }
 
@@ -194,12 +199,11 @@ function blockSize(sizes: number[], C: number, M: number): number {
   return Math.min(64, Math.max(8, B));
 }
 
-/** Bytes of tape (every block's hidden-layer jets) a forward pass keeps for its backward pass. */
-function tapeBytes(sizes: number[], C: number, N: number, B: number, T: number): number {
-  const blocks = Math.ceil(N / B) + T;
+/** Bytes of one block's tape record (its hidden layers' jets U). */
+function tapeRecord(sizes: number[], C: number, B: number): number {
   let per = 0;
   for (let l = 1; l < sizes.length - 1; l++) per += C * sizes[l]! * B * 4;
-  return blocks * per;
+  return per;
 }
 
 /** Tape budget: LAAF_KERNEL_TAPE_MB (default 512; 0 turns the tape off and the backward pass recomputes). */
@@ -207,6 +211,13 @@ function tapeBudget(): number {
   const env = process.env.LAAF_KERNEL_TAPE_MB;
   const mb = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : 512;
   return mb * 2 ** 20;
+}
+
+/** Chunks of whole blocks: a function of the point count and block size only (not of the threads). */
+function chunking(N: number, B: number): { blocks: number; per: number; count: number } {
+  const blocks = Math.ceil(N / B);
+  const per = Math.max(1, Math.ceil(blocks / MAX_CHUNKS));
+  return { blocks, per, count: Math.ceil(blocks / per) };
 }
 
 class Bump {
@@ -219,9 +230,9 @@ class Bump {
 }
 
 /**
- * Lay out one call in the kernel's memory and write the descriptors, parameters and zeroed
- * accumulators. A deterministic function of its arguments: a forward call and the backward
- * call of the same op get the same addresses, so the backward can read the forward's tape.
+ * Lay out one call in the kernel's memory and write the descriptors and parameters. A
+ * deterministic function of its arguments: a forward call and the backward call of the
+ * same op get the same addresses, so the backward can read the forward's tape.
  */
 function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, tape: boolean): Plan {
   const { sizes } = f;
@@ -230,6 +241,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   const out = sizes[L + 1]!;
   const a = new Bump(ARENA + 512);
   const net = a.take(NET_SLOTS(L) * 4);
+  const counter = a.take(4);
   const termsP = a.take(tables.terms.byteLength);
   const tstartP = a.take(tables.tstart.byteLength);
   const seedP = a.take(tables.seed.byteLength);
@@ -237,77 +249,74 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
     const Nn = sizes[l + 1]!;
     return { K, Nn, Wsp: a.take(K * Nn * 16), WTsp: a.take(K * Nn * 16), b: a.take(Nn * 4), W: a.take(K * Nn * 4) };
   });
+  // one chunk's accumulators: per layer dW4 [K][Nn] and db4 [Nn], 4-lane partial sums
+  const accOff: { dW4: number; db4: number }[] = [];
+  let accBytes = 0;
+  for (let l = 0; l <= L; l++) {
+    accOff.push({ dW4: accBytes, db4: accBytes + sizes[l]! * sizes[l + 1]! * 16 });
+    accBytes += (sizes[l]! + 1) * sizes[l + 1]! * 16;
+  }
+  const ch = chunking(N, B);
+  const chunkTab = a.take(ch.count * 16);
+  const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
   const X = a.take(N * d * 4);
   const Y = a.take(C * N * out * 4);
   const dX = a.take(N * d * 4);
   const maxN = Math.max(...sizes);
   const works: number[] = [];
-  const grads: { dW4: number; db4: number }[][] = [];
-  const nb = Math.ceil(N / B);
   const wsl = WORK_SLOTS(L);
   const workInts: number[][] = [];
-  const ranges: [number, number][] = [];
   for (let t = 0; t < T; t++) {
     const w = a.take(wsl * 4);
-    const b0 = Math.floor((t * nb) / T);
-    const b1 = Math.floor(((t + 1) * nb) / T);
-    ranges.push([b0, b1]);
     const slots = new Array<number>(wsl).fill(0);
-    slots[0] = b0 * B;
-    slots[1] = Math.min(N, b1 * B);
     slots[2] = a.take(d * B * 4);
     slots[3] = a.take(d * B * 4);
     slots[4] = a.take(C * maxN * B * 4);
     slots[5] = a.take(C * maxN * B * 4);
-    slots[6] = tape ? 1 : 0;
-    const g: { dW4: number; db4: number }[] = [];
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
       const base = 8 + LS * l;
       if (l < L) {
-        if (!tape) slots[base] = a.take(C * Nn * B * 4);
         slots[base + 1] = a.take((M + 2) * Nn * B * 4);
         slots[base + 2] = a.take(C * Nn * B * 4);
-      } else {
-        slots[base] = a.take(C * Nn * B * 4);
       }
-      slots[base + 3] = a.take(sizes[l]! * Nn * 16);
-      slots[base + 4] = a.take(Nn * 16);
-      slots[base + 5] = slots[base]!;
-      g.push({ dW4: slots[base + 3]!, db4: slots[base + 4]! });
+      if (!tape || l === L) slots[base + 5] = a.take(C * Nn * B * 4);
+      slots[base] = slots[base + 5]!;
     }
     works.push(w);
-    grads.push(g);
     workInts.push(slots);
   }
-  const tapeStart = a.at;
-  if (tape) {
-    workInts.forEach((slots, t) => {
-      const blocks = ranges[t]![1] - ranges[t]![0];
-      for (let l = 0; l < L; l++) {
-        const base = 8 + LS * l;
-        slots[base] = slots[base + 5] = a.take(blocks * C * sizes[l + 1]! * B * 4);
-      }
-    });
-  }
+  const record = tapeRecord(sizes, C, B);
+  const tapeP = tape ? a.take(ch.blocks * record) : 0;
   rt.ensure(a.at);
   const buf = rt.buffer;
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
-  // Scratch and accumulators start at zero (the tape is left alone).
-  f32.fill(0, works[0]! >> 2, tapeStart >> 2);
   const ns = net >> 2;
   i32.fill(0, ns, ns + NET_SLOTS(L));
   i32[ns] = d; i32[ns + 1] = L; i32[ns + 2] = out; i32[ns + 3] = C; i32[ns + 4] = M;
   i32[ns + 5] = KERNEL_ACTIVATIONS.indexOf(act);
   i32[ns + 6] = B; i32[ns + 7] = N; i32[ns + 8] = X; i32[ns + 9] = Y; i32[ns + 10] = 0;
   i32[ns + 11] = termsP; i32[ns + 12] = tstartP; i32[ns + 13] = seedP;
+  i32[ns + 14] = ch.count; i32[ns + 15] = chunkTab; i32[ns + 16] = counter;
+  i32[ns + 17] = tapeP; i32[ns + 18] = record; i32[ns + 19] = accBytes;
+  i32[counter >> 2] = 0;
+  for (let k = 0; k < ch.count; k++) {
+    const e = (chunkTab >> 2) + 4 * k;
+    i32[e] = k * ch.per * B;
+    i32[e + 1] = Math.min(N, (k + 1) * ch.per * B);
+    i32[e + 2] = chunkAcc[k]!;
+    i32[e + 3] = 0;
+  }
   i32.set(tables.terms, termsP >> 2);
   i32.set(tables.tstart, tstartP >> 2);
   i32.set(tables.seed, seedP >> 2);
+  let uOff = 0;
   layerP.forEach((lp, l) => {
-    const s = ns + 16 + 6 * l;
+    const s = ns + 20 + NLS * l;
     i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
+    i32[s + 6] = accOff[l]!.dW4; i32[s + 7] = accOff[l]!.db4; i32[s + 8] = uOff;
+    if (l < L) uOff += C * lp.Nn * B * 4;
     const W = f.W[l]!;
     const { K, Nn } = lp;
     f32.set(W, lp.W >> 2);
@@ -318,12 +327,17 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
     for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
   });
   works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
-  return { net, works, X, Y, dX, grads, end: a.at };
+  return { net, works, X, Y, dX, counter, chunkAcc, accOff, end: a.at };
 }
 
 /** Set the net descriptor's dX pointer (backward calls). */
 function setDX(rt: KernelRuntime, lay: Plan): void {
   new Int32Array(rt.buffer)[(lay.net >> 2) + 10] = lay.dX;
+}
+
+/** Threads worth starting for N points (at most one per chunk). */
+function threadsFor(rt: KernelRuntime, N: number, B: number): number {
+  return rt.threadsFor(Math.min(N, chunking(N, B).count * 512));
 }
 
 // ------------------------------------------------------------------------- the op
@@ -359,8 +373,8 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     const values = readAll(inputs.slice(1));
     const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
     const xData = x.dataSync() as Float32Array;
-    const T = N === 0 ? 1 : rt.threadsFor(N);
-    const tape = tapeBytes(sizes, C, N, B, T) <= tapeBudget();
+    const T = N === 0 ? 1 : threadsFor(rt, N, B);
+    const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
     const token = {};
     stats.threads = T;
     stats.block = B;
@@ -394,7 +408,8 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       stats.backwardMs += performance.now() - t0;
       const buf = new Float32Array(rt.buffer);
       const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
-      // Sum the 4-lane partial sums over lanes and threads (fixed order: deterministic).
+      // Sum the 4-lane partial sums over lanes and chunks, in a fixed order: deterministic,
+      // and the same for any number of threads.
       const dWf: Float64Array[] = [];
       const dbf: Float64Array[] = [];
       for (let l = 0; l <= L; l++) {
@@ -402,10 +417,10 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
         const Nn = sizes[l + 1]!;
         const dW = new Float64Array(K * Nn);
         const db = new Float64Array(Nn);
-        for (const g of lay.grads) {
-          let o = g[l]!.dW4 >> 2;
+        for (const acc of lay.chunkAcc) {
+          let o = (acc + lay.accOff[l]!.dW4) >> 2;
           for (let e = 0; e < K * Nn; e++, o += 4) dW[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
-          o = g[l]!.db4 >> 2;
+          o = (acc + lay.accOff[l]!.db4) >> 2;
           for (let e = 0; e < Nn; e++, o += 4) db[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
         }
         dWf.push(dW);
