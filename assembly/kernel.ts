@@ -51,6 +51,7 @@ const W_XB: i32 = 2;
 const W_DXB: i32 = 3;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
+const W_THREAD: i32 = 7;
 const W_LAYER: i32 = 8; // 6 slots per layer: U (current), T, H, dW4, db4 (current chunk), U scratch
 const LS: i32 = 6;
 
@@ -430,9 +431,10 @@ function faaForward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, H: 
   memory.copy(H, T, stride);
   for (let c = 1; c < C; c++) {
     const Hc = H + <usize>c * stride;
-    memory.fill(Hc, 0, stride);
+    const k0 = geti(tstart, c);
     const t1 = geti(tstart, c + 1);
-    for (let k = geti(tstart, c); k < t1; k++) {
+    if (k0 == t1) memory.fill(Hc, 0, stride);
+    for (let k = k0; k < t1; k++) {
       const t = terms + (<usize>k << 5);
       const coef = splat(termCoef(t));
       const Tm = T + <usize>load<i32>(t, 4) * stride;
@@ -441,14 +443,20 @@ function faaForward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, H: 
       const F1 = U + <usize>load<i32>(t, 16) * stride;
       const F2 = U + <usize>load<i32>(t, 20) * stride;
       const F3 = U + <usize>load<i32>(t, 24) * stride;
+      // the first term writes, the others add
+      const first = k == k0;
       if (nf == 1) {
-        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), ld(F0 + e)));
+        if (first) for (let e: usize = 0; e < stride; e += 16) st(Hc + e, mul(mul(coef, ld(Tm + e)), ld(F0 + e)));
+        else for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), ld(F0 + e)));
       } else if (nf == 2) {
-        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(ld(F0 + e), ld(F1 + e))));
+        if (first) for (let e: usize = 0; e < stride; e += 16) st(Hc + e, mul(mul(coef, ld(Tm + e)), mul(ld(F0 + e), ld(F1 + e))));
+        else for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(ld(F0 + e), ld(F1 + e))));
       } else if (nf == 3) {
-        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
+        if (first) for (let e: usize = 0; e < stride; e += 16) st(Hc + e, mul(mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
+        else for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
       } else {
-        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), mul(ld(F2 + e), ld(F3 + e)))));
+        if (first) for (let e: usize = 0; e < stride; e += 16) st(Hc + e, mul(mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), mul(ld(F2 + e), ld(F3 + e)))));
+        else for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), mul(ld(F2 + e), ld(F3 + e)))));
       }
     }
   }
@@ -683,6 +691,7 @@ export function run(cmd: i32, net: usize, work: usize): void {
     const c0 = load<i32>(ce);
     const c1 = load<i32>(ce, 4);
     const acc = <usize>load<u32>(ce, 8);
+    store<i32>(ce, geti(work, W_THREAD), 12); // who ran it (statistics)
     if (cmd != 0) {
       memory.fill(acc, 0, accBytes);
       for (let l = 0; l <= L; l++) {

@@ -31,11 +31,11 @@ export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = [
 export const KERNEL_MAX_ORDER = 4;
 const BACKENDS = new Set(['wasm', 'cpu']);
 
-const stats = { forward: 0, backward: 0, fromTape: 0, threads: 0, block: 0, forwardMs: 0, backwardMs: 0 };
+const stats = { forward: 0, backward: 0, fromTape: 0, threads: 0, block: 0, forwardMs: 0, backwardMs: 0, chunks: [] as number[] };
 
 /** Calls made so far and the last call's threads and block size (benchmarks, tests). */
 export function fusedStats(): typeof stats {
-  return { ...stats };
+  return { ...stats, chunks: [...stats.chunks] };
 }
 
 /** Why the fused op would not run for this model and plan, or null when it would. */
@@ -183,6 +183,7 @@ interface Plan {
   Y: number;
   dX: number;
   counter: number;
+  chunkTab: number;
   /** per chunk: its accumulators' base; per layer: dW4 and db4 offsets in them */
   chunkAcc: number[];
   accOff: { dW4: number; db4: number }[];
@@ -269,6 +270,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   for (let t = 0; t < T; t++) {
     const w = a.take(wsl * 4);
     const slots = new Array<number>(wsl).fill(0);
+    slots[7] = t;
     slots[2] = a.take(d * B * 4);
     slots[3] = a.take(d * B * 4);
     slots[4] = a.take(C * maxN * B * 4);
@@ -327,7 +329,15 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
     for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
   });
   works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
-  return { net, works, X, Y, dX, counter, chunkAcc, accOff, end: a.at };
+  return { net, works, X, Y, dX, counter, chunkTab, chunkAcc, accOff, end: a.at };
+}
+
+/** stats.chunks[t]: chunks thread t ran in the last call. */
+function countChunks(rt: KernelRuntime, lay: Plan, T: number): void {
+  const i32 = new Int32Array(rt.buffer);
+  const K = i32[(lay.net >> 2) + 14]!;
+  stats.chunks = new Array<number>(T).fill(0);
+  for (let k = 0; k < K; k++) stats.chunks[i32[(lay.chunkTab >> 2) + 4 * k + 3]!]! += 1;
 }
 
 /** Set the net descriptor's dX pointer (backward calls). */
@@ -388,6 +398,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       const t0 = performance.now();
       rt.run(0, lay.net, lay.works);
       stats.forwardMs += performance.now() - t0;
+      countChunks(rt, lay, T);
       Y = new Float32Array(rt.buffer, lay.Y, C * N * out).slice();
     }
     const value = tf.tensor2d(Y, [C * N, out]);
