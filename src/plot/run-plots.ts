@@ -227,7 +227,7 @@ function parameterPlot(p: Table, run: RunFiles, name: string): VlSpec {
         encoding: { y: { field: 'value', type: 'quantitative' } },
       });
     }
-    return { title: tv !== undefined ? `${pn} (dashed: true value ${tv})` : pn, width: 260, height: 180, layer };
+    return { title: tv !== undefined ? `${pn} (dashed: true value ${fmtNum(tv)})` : pn, width: 260, height: 180, layer };
   });
   return { title: `${name}: unknown parameters`, concat: panels, columns: 3 };
 }
