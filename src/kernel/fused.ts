@@ -384,7 +384,9 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
     const xData = x.dataSync() as Float32Array;
     const T = N === 0 ? 1 : threadsFor(rt, N, B);
-    const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
+    // Keep a tape only while tfjs records gradients (tf.grad / variableGrads), within its budget.
+    const recording = ((tf.engine() as unknown as { state?: { gradientDepth?: number } }).state?.gradientDepth ?? 1) > 0;
+    const tape = recording && chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
     const token = {};
     stats.threads = T;
     stats.block = B;
