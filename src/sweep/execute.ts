@@ -65,6 +65,8 @@ export interface ExecOptions {
   backend?: string;
   /** `laaf solve --resume RUN_DIR` exists: continue an unfinished run from its checkpoint instead of starting it again */
   resume?: boolean;
+  /** threads of each run's fused kernel (LAAF_THREADS), unless the environment sets it */
+  threads?: number;
   /** called with every child while it runs (so a signal can be passed on) */
   track?: (child: ChildProcess, running: boolean) => void;
 }
@@ -100,7 +102,11 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   const started = new Date();
   writeSync(log, `# ${started.toISOString()} laaf ${args.slice(1).map(shellQuote).join(' ')}\n`);
   let tail = '';
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAAF_SWEEP_RUN: run.id } });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {
+    ...process.env,
+    LAAF_SWEEP_RUN: run.id,
+    ...(opts.threads !== undefined && process.env['LAAF_THREADS'] === undefined ? { LAAF_THREADS: String(opts.threads) } : {}),
+  } });
   opts.track?.(child, true);
   child.stdout!.on('data', (b: Buffer) => writeSync(log, b));
   child.stderr!.on('data', (b: Buffer) => {

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { writeFileAtomic } from '../io/files.js';
 import { loadSpec } from '../spec/load.js';
 import { UserError } from '../spec/errors.js';
@@ -119,8 +120,10 @@ export async function runSweep(plan: Plan, dir: string, opts: SweepRunOptions): 
     `${already ? ` (${already} done before)` : ''}, ${Math.min(opts.jobs, Math.max(1, todo.length))} at a time, in ${dir}`);
   let finished = 0;
   let failed = 0;
+  // Runs side by side share the cores: each one's kernel gets its share of threads.
+  const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(opts.jobs, todo.length))));
   await pool(todo, opts.jobs, async (run) => {
-    const rec = await executeRun(plan, dir, run, opts);
+    const rec = await executeRun(plan, dir, run, { ...opts, threads });
     finished++;
     const { state, summary } = runState(dir, run);
     if (state === 'failed') failed++;
