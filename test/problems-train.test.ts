@@ -24,7 +24,7 @@ const CASES: Record<string, Case> = {
   'poisson-1d': { steps: 300, lr: 0.002, ratio: 0.8, sets: ['model.hidden=[30,30,30]'] },
   'poisson-2d': { steps: 150, lr: 0.005, ratio: 0.8 },
   heat: { steps: 150, lr: 0.005, ratio: 0.5 },
-  wave: { steps: 150, lr: 0.005, ratio: 0.8 },
+  wave: { steps: 300, lr: 0.005, ratio: 0.6 },
   'allen-cahn': { steps: 200, lr: 0.005, ratio: 0.8 },
   'diffusion-reaction': { steps: 150, lr: 0.005, ratio: 0.5 },
   schrodinger: { steps: 150, lr: 0.005, ratio: 0.9 },
@@ -47,6 +47,7 @@ function small(problem: string, { steps, lr, sets: extra = [] }: Case): string[]
     'sampling.interior=256',
     `training.adam.steps=${steps}`,
     `training.adam.lr=${lr}`,
+    'training.lbfgs.max_iterations=0',
     `training.log_every=${steps}`,
     `output.grid={${Object.keys(spec.inputs).map((i) => `${i}: 21`).join(', ')}}`,
   ];
