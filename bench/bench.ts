@@ -17,7 +17,7 @@
  * The machine is shared: absolute times move with the load; compare ratios within one run.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,7 +232,11 @@ async function main(argv: string[]): Promise<void> {
       `Run: ${new Date().toISOString()}.`,
       '',
     ];
-    writeFileSync(writeTo, `${[...head, ...lines].join('\n')}\n`);
+    // Notes kept by hand after the marker survive a new run.
+    const MARK = '<!-- notes below are kept by npm run bench -->';
+    const old = existsSync(writeTo) ? readFileSync(writeTo, 'utf8') : '';
+    const kept = old.includes(MARK) ? old.slice(old.indexOf(MARK)) : `${MARK}\n`;
+    writeFileSync(writeTo, `${[...head, ...lines].join('\n')}\n${kept}`);
     process.stdout.write(`wrote ${writeTo}\n`);
   }
 }

@@ -398,7 +398,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       rt.tapeOwner = tape ? token : null;
       new Float32Array(rt.buffer).set(xData, lay.X >> 2);
       const t0 = performance.now();
-      rt.run(0, lay.net, lay.works);
+      rt.run(0, lay.net, lay.works, lay.counter);
       stats.forwardMs += performance.now() - t0;
       countChunks(rt, lay, T);
       Y = new Float32Array(rt.buffer, lay.Y, C * N * out).slice();
@@ -417,7 +417,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       f32.set(xData, lay.X >> 2);
       f32.set(dyData, lay.Y >> 2);
       const t0 = performance.now();
-      rt.run(fromTape ? 2 : 1, lay.net, lay.works);
+      rt.run(fromTape ? 2 : 1, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
       const buf = new Float32Array(rt.buffer);
       const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);

@@ -15,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../run/versions.js';
 
@@ -27,6 +28,7 @@ const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB, as declared by the module (scripts/build-kernel.mjs)
 const INITIAL_PAGES = 17;
 export const MIN_POINTS_PER_THREAD = 512;
+const STALL_MS = 600_000;
 
 interface Exports {
   run(cmd: number, net: number, work: number): void;
@@ -86,6 +88,10 @@ export class KernelRuntime {
     if (this.workers.length >= n) return true;
     const ctrl = this.ctrl();
     const url = new URL('./worker.js', import.meta.url);
+    if (!existsSync(fileURLToPath(url))) {
+      this.workerFailure = `${fileURLToPath(url)} is missing (run from dist/)`;
+      return false;
+    }
     const have = this.workers.length;
     Atomics.store(ctrl, CTRL.READY, have);
     for (let k = have; k < n; k++) {
@@ -109,8 +115,11 @@ export class KernelRuntime {
     }
   }
 
-  /** Run `cmd` on every thread: works[t] is thread t's work descriptor (works.length threads). */
-  run(cmd: number, net: number, works: number[]): void {
+  /**
+   * Run `cmd` on every thread: works[t] is thread t's work descriptor (works.length threads).
+   * `counter`: address of the call's chunk counter (progress, for the stall check).
+   */
+  run(cmd: number, net: number, works: number[], counter = 0): void {
     const T = works.length;
     if (T === 1) {
       this.exports.run(cmd, net, works[0]!);
@@ -131,10 +140,21 @@ export class KernelRuntime {
     } catch (e) {
       error = e;
     }
+    // (A worker's 'error' event cannot arrive while this thread blocks: a stall ends the wait.)
+    let last = -1;
+    let since = Date.now();
     for (;;) {
       const d = Atomics.load(ctrl, CTRL.DONE);
       if (d >= T - 1) break;
       if (this.workerFailure !== null) throw new Error(`fused kernel: a worker thread failed: ${this.workerFailure}`);
+      const progress = d + (counter ? 64 * Atomics.load(new Int32Array(this.buffer, counter, 1), 0) : 0);
+      if (progress !== last) {
+        last = progress;
+        since = Date.now();
+      } else if (Date.now() - since > STALL_MS) {
+        this.workerFailure = 'a worker thread stopped responding';
+        throw new Error(`fused kernel: a worker thread stopped responding for ${STALL_MS / 1000} s (LAAF_THREADS=1 runs without workers)`);
+      }
       Atomics.wait(ctrl, CTRL.DONE, d, 1000);
     }
     if (error) throw error;
