@@ -97,6 +97,12 @@ test('laaf solve with rowdy / kronecker: trains, and summary.json counts α and 
     assert.ok(Number.isFinite(summary.final.loss));
     const history = readFileSync(join(dir, name, 'history.csv'), 'utf8').trim().split('\n');
     assert.equal(history.length, 1 + 4, `${name}: header and steps 0..3`);
+    // Amplitude columns per hidden layer: 0 at init (α = 0), moving after the first steps.
+    const head = history[0]!.split(',');
+    const amp = head.indexOf(name === 'rowdy' ? 'rowdy_1_amp' : 'kron_1_amp');
+    assert.ok(amp > 0 && head.includes(name === 'rowdy' ? 'rowdy_2_amp' : 'kron_2_lead'), head.join(','));
+    assert.equal(Number(history[1]!.split(',')[amp]), 0);
+    assert.ok(Number(history[4]!.split(',')[amp]) > 0);
     assert.match(readFileSync(join(dir, name, 'spec.resolved.yaml'), 'utf8'), name === 'rowdy' ? /rowdy:/ : /kronecker:/);
   }
 });

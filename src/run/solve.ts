@@ -410,8 +410,15 @@ function slopeColumns(model: Mlp): string[] {
   return Array.from({ length: L }, (_, k) => [`na_${k + 1}_mean`, `na_${k + 1}_min`, `na_${k + 1}_max`]).flat();
 }
 
+/** Rowdy: rowdy_k_amp = max n·|α| of layer k's added terms; Kronecker: kron_k_amp and the lead α (kron_k_lead). */
+function rowdyColumns(model: Mlp): string[] {
+  if (model.activationKind === 'plain') return [];
+  const p = model.activationKind === 'rowdy' ? 'rowdy' : 'kron';
+  return model.cfg.hidden.flatMap((_, k) => [`${p}_${k + 1}_amp`, ...(p === 'kron' ? [`${p}_${k + 1}_lead`] : [])]);
+}
+
 export function historyHeader(problem: Problem, model: Mlp, hasReference: boolean): string[] {
-  const h = ['step', 'phase', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model)];
+  const h = ['step', 'phase', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model), ...rowdyColumns(model)];
   if (hasReference) {
     h.push('rel_l2');
     if (problem.outputs.length > 1) h.push(...problem.outputs.map((o) => `rel_l2_${o}`));
@@ -423,7 +430,8 @@ function historyCells(row: HistoryRow, model: Mlp): (string | number)[] {
   const mode = model.cfg.adaptive.mode;
   const slopes = mode === 'none' ? [] : mode === 'global' ? [row.slopes[0]!.mean]
     : mode === 'layer' ? row.slopes.map((s) => s.mean) : row.slopes.flatMap((s) => [s.mean, s.min, s.max]);
-  return [row.step, row.phase, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...row.errors];
+  const rowdy = row.rowdy.flatMap((r) => (r.lead === undefined ? [r.ampMaxAbs] : [r.ampMaxAbs, r.lead]));
+  return [row.step, row.phase, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...rowdy, ...row.errors];
 }
 
 function defaultRunDir(name: string): string {

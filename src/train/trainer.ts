@@ -42,6 +42,8 @@ export interface HistoryRow {
   errors: number[];
   /** values of the unknown parameters (inverse problems), in problem order */
   parameters: number[];
+  /** Rowdy/Kronecker: per hidden layer, the largest added-term amplitude (and Kronecker's lead coefficient) */
+  rowdy: { ampMaxAbs: number; lead?: number }[];
 }
 
 export type TrainStatus = 'completed' | 'diverged' | 'interrupted';
@@ -151,6 +153,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     slopes: loss.model.slopeStats(),
     errors: hooks.evaluateErrors(),
     parameters: loss.parameters.values(),
+    rowdy: loss.model.rowdyStats(),
   });
   const log = (step: number, phase: Phase, lr: number, v: LossValues) => {
     if (step <= lastLogged) return;
