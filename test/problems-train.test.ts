@@ -21,7 +21,7 @@ interface Case { steps: number; lr: number; ratio: number; sets?: string[] }
 const CASES: Record<string, Case> = {
   'klein-gordon': { steps: 150, lr: 0.005, ratio: 0.5 },
   helmholtz: { steps: 300, lr: 0.003, ratio: 0.7 },
-  'poisson-1d': { steps: 300, lr: 0.002, ratio: 0.8, sets: ['model.hidden=[30,30,30]'] },
+  'poisson-1d': { steps: 300, lr: 0.005, ratio: 0.8, sets: ['model.hidden=[30,30,30]'] },
   'poisson-2d': { steps: 150, lr: 0.005, ratio: 0.8 },
   heat: { steps: 150, lr: 0.005, ratio: 0.5 },
   wave: { steps: 300, lr: 0.005, ratio: 0.6 },
