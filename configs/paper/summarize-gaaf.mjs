@@ -26,8 +26,8 @@ for (const problem of Object.keys(PAPER)) {
   }
   const stats = {};
   console.log(`\n### ${problem}\n`);
-  console.log('| variant | paper | seeds | laaf mean ± std | laaf min | wall s / run |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| variant | paper | seeds | laaf mean ± std | laaf min | below fixed, same seed | wall s / run |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const v of Object.keys(LABEL)) {
     const runs = byVariant[v];
     if (!runs) continue;
@@ -36,7 +36,10 @@ for (const problem of Object.keys(PAPER)) {
     const std = x.length > 1 ? Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / (x.length - 1)) : NaN;
     stats[v] = mean;
     const wall = runs.reduce((a, r) => a + r.wall, 0) / runs.length;
-    console.log(`| ${LABEL[v]} | ${PAPER[problem][v] !== undefined ? fmt(PAPER[problem][v]) : '—'} | ${x.length} (${runs.map((r) => r.seed).sort().join(',')}) | ${fmt(mean)}${x.length > 1 ? ` ± ${std.toExponential(1)}` : ''} | ${fmt(Math.min(...x))} | ${wall.toFixed(0)} |`);
+    const fixed = new Map((byVariant.fixed ?? []).map((r) => [r.seed, r.rel]));
+    const paired = runs.filter((r) => fixed.has(r.seed));
+    const wins = v === 'fixed' || paired.length === 0 ? '—' : `${paired.filter((r) => r.rel < fixed.get(r.seed)).length}/${paired.length}`;
+    console.log(`| ${LABEL[v]} | ${PAPER[problem][v] !== undefined ? fmt(PAPER[problem][v]) : '—'} | ${x.length} (${runs.map((r) => r.seed).sort().join(',')}) | ${fmt(mean)}${x.length > 1 ? ` ± ${std.toExponential(1)}` : ''} | ${fmt(Math.min(...x))} | ${wins} | ${wall.toFixed(0)} |`);
   }
   if (stats.fixed !== undefined) {
     const better = Object.keys(stats).filter((v) => v !== 'fixed' && stats[v] < stats.fixed);
