@@ -2,7 +2,8 @@
  * The fused kernel end to end: `laaf solve` uses it by default, `--no-fused` and the spec
  * key `model.fused: false` turn it off (recorded in spec.resolved.yaml), and both paths
  * train the same network to the same losses within float32 (the first logged loss, before
- * any update, agrees to 1e-5 relative; after 20 Adam steps to 1e-3).
+ * any update, agrees to 1e-5 relative; after 20 Adam steps to 1e-3), and summary.json says
+ * which path ran.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +45,11 @@ test('solve: fused by default, --no-fused and model.fused=false switch it off; t
   assert.equal(fusedKey(join(dir, 'on')), true);
   assert.equal(fusedKey(join(dir, 'off')), false);
   assert.equal(fusedKey(join(dir, 'key')), false);
+  const network = (run: string): { fused: boolean; threads?: number; why_not?: string } =>
+    (JSON.parse(readFileSync(join(dir, run, 'summary.json'), 'utf8')) as { network: { fused: boolean } }).network;
+  assert.equal(network('on').fused, true, 'summary.json records that the kernel ran');
+  assert.ok((network('on').threads ?? 0) >= 1);
+  assert.deepEqual(network('off'), { fused: false, why_not: 'turned off (--no-fused, model.fused: false)' });
   const a = losses(join(dir, 'on'));
   const b = losses(join(dir, 'off'));
   assert.deepEqual(losses(join(dir, 'key')), b, 'model.fused=false is the same run as --no-fused');

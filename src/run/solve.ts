@@ -23,6 +23,8 @@ import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
+import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
+import { makePlan } from '../jet/plan.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -77,6 +79,8 @@ export interface RunSummary {
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
   reference?: string;
+  /** how the network's jets were computed in training: the fused SIMD kernel (and on how many threads) or tfjs ops, and why */
+  network?: { fused: boolean; threads?: number; why_not?: string };
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
   phases?: PhaseReport[];
   /** step of the checkpoint in checkpoint.json (absent when none was written) */
@@ -292,6 +296,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
   opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
 
+  const fusedCallsBefore = fusedStats().forward;
   let result;
   try {
     result = await train(loss, cfg, {
@@ -316,6 +321,11 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     throw e;
   }
 
+  const fusedCalls = fusedStats().forward - fusedCallsBefore;
+  const network: NonNullable<RunSummary['network']> = fusedCalls > 0
+    ? { fused: true, threads: fusedStats().threads }
+    : { fused: false, why_not: !model.fused ? 'turned off (--no-fused, model.fused: false)' : (fusedUnsupported(model, makePlan(model.cfg.inputs, [])) ?? 'no training step ran') };
+
   // The solution on the evaluation grid, with the reference and pointwise error when known.
   const pred = predict(model, grid, d, problem);
   const solHeader = [...problem.inputs, ...problem.outputs];
@@ -335,6 +345,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     status: result.status,
     ...(result.message ? { message: result.message } : {}),
     ...base,
+    network,
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,
