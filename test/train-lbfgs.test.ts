@@ -180,3 +180,27 @@ sampling: { interior: 30 }
   loss.dispose();
   model.dispose();
 });
+
+test('a failed line search along stale curvature pairs restarts from steepest descent instead of stopping', () => {
+  // f = |x1| + |x2| (a kink the line search's cubic model cannot see); a planted pair with
+  // s·y/y·y = 1000 makes the first direction 1000× too long, and two line-search
+  // evaluations cannot recover from that (three, with the first try).
+  const vee = (x: Float64Array) => ({ f: Math.abs(x[0]!) + Math.abs(x[1]!), g: Float64Array.from(x, Math.sign) });
+  const opts: LbfgsOptions = { ...OPTS, maxLineSearch: 2 };
+  const x = Float64Array.from([1, 1]);
+  const state = { k: 0, evals: 1, x, f: 2, g: Float64Array.from([1, 1]), s: [Float64Array.from([1, 0])], y: [Float64Array.from([1e-3, 0])], t: 0 };
+  const lb = Lbfgs.fromState(vee, state, opts);
+  const r1 = lb.iterate();
+  assert.equal(r1.stop, undefined, 'no stop: the memory is dropped');
+  assert.equal(lb.state.restarts, 1);
+  assert.equal(lb.state.s.length, 0);
+  assert.equal(lb.state.k, 0, 'no step was taken');
+  assert.equal(lb.state.f, 2);
+  const r2 = lb.iterate();
+  assert.equal(r2.stop, undefined);
+  assert.equal(lb.state.k, 1);
+  assert.ok(lb.state.f < 1.5, `steepest descent lowered the loss: ${lb.state.f}`);
+  // With no memory to drop, a failed line search stops the method.
+  const flat = Lbfgs.fromState(() => ({ f: 3, g: Float64Array.from([1, 1]) }), { ...state, s: [], y: [] }, opts);
+  assert.equal(flat.iterate().stop, 'line_search_failed');
+});

@@ -47,6 +47,8 @@ export interface LbfgsState {
   y: Float64Array[];
   /** step length of the last iteration (0 before the first) */
   t: number;
+  /** times the memory was dropped after a failed line search (absent: 0) */
+  restarts?: number;
 }
 
 export interface IterationResult {
@@ -98,7 +100,8 @@ export class Lbfgs {
     }
     if (gtd > -this.opts.toleranceChange) return { stop: 'tolerance_change', evals: 0 };
 
-    let t = st.k === 0 ? Math.min(1, 1 / sumAbs(st.g)) * this.opts.lr : this.opts.lr;
+    // Without curvature pairs the direction is −g, of any length: scale the first try.
+    let t = st.s.length === 0 ? Math.min(1, 1 / sumAbs(st.g)) * this.opts.lr : this.opts.lr;
     let fNew: number;
     let gNew: Float64Array;
     let evals: number;
@@ -112,10 +115,18 @@ export class Lbfgs {
       evals = 1;
     }
     st.evals += evals;
-    if (!Number.isFinite(fNew) || !allFinite(gNew)) {
-      return { stop: this.opts.lineSearch === 'none' ? 'non_finite' : 'line_search_failed', evals };
+    const finite = Number.isFinite(fNew) && allFinite(gNew);
+    if (!finite && this.opts.lineSearch === 'none') return { stop: 'non_finite', evals };
+    if (!finite || !(fNew < st.f) || t === 0) {
+      // No step lowered the loss along the quasi-Newton direction. Stale curvature pairs
+      // (float32 losses, a changed landscape) are the usual cause: drop them and try
+      // steepest descent next iteration; fail only when that fails too.
+      if (st.s.length === 0) return { stop: 'line_search_failed', evals };
+      st.s = [];
+      st.y = [];
+      st.restarts = (st.restarts ?? 0) + 1;
+      return { evals };
     }
-    if (!(fNew < st.f) || t === 0) return { stop: 'line_search_failed', evals };
 
     // Accept: update the memory with s = t·d, y = g_new − g.
     const s = new Float64Array(n);

@@ -60,6 +60,8 @@ export interface PhaseReport {
   steps: number;
   /** L-BFGS: loss-and-gradient evaluations */
   evaluations?: number;
+  /** L-BFGS: times a failed line search dropped the curvature memory and went on by steepest descent */
+  restarts?: number;
   /** why the phase ended */
   stop: AdamStop | LbfgsPhaseStop;
 }
@@ -280,6 +282,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     if (resume?.phase !== 'lbfgs') log(base, 'lbfgs', 0, evaluatePhase());
     const report = (stop: LbfgsPhaseStop): PhaseReport => ({
       phase: 'lbfgs', first_step: base, last_step: base + lbfgs.state.k, steps: lbfgs.state.k, evaluations: lbfgs.state.evals, stop,
+      ...(lbfgs.state.restarts ? { restarts: lbfgs.state.restarts } : {}),
     });
     const lbCheckpoint = (extra: Partial<TrainCheckpoint> = {}) =>
       checkpoint(base + lbfgs.state.k, 'lbfgs', { lbfgs: lbfgs.state, ...extra });
