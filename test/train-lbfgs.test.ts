@@ -186,7 +186,10 @@ test('a failed line search along stale curvature pairs restarts from steepest de
   // s·y/y·y = 1000 makes the first direction 1000× too long, and two line-search
   // evaluations cannot recover from that (three, with the first try).
   const vee = (x: Float64Array) => ({ f: Math.abs(x[0]!) + Math.abs(x[1]!), g: Float64Array.from(x, Math.sign) });
-  const opts: LbfgsOptions = { ...OPTS, maxLineSearch: 2 };
+  const opts: LbfgsOptions = { ...OPTS, maxLineSearch: 2, maxRestarts: 1 };
+  // Not allowed by default (maxRestarts 0): the first failure stops.
+  const s0 = { k: 0, evals: 1, x: Float64Array.from([1, 1]), f: 2, g: Float64Array.from([1, 1]), s: [Float64Array.from([1, 0])], y: [Float64Array.from([1e-3, 0])], t: 0 };
+  assert.equal(Lbfgs.fromState(vee, s0, { ...opts, maxRestarts: 0 }).iterate().stop, 'line_search_failed');
   const x = Float64Array.from([1, 1]);
   const state = { k: 0, evals: 1, x, f: 2, g: Float64Array.from([1, 1]), s: [Float64Array.from([1, 0])], y: [Float64Array.from([1e-3, 0])], t: 0 };
   const lb = Lbfgs.fromState(vee, state, opts);

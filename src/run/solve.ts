@@ -146,6 +146,7 @@ export function trainConfig(spec: Spec, maxSteps?: number): TrainConfig {
       toleranceGrad: t.lbfgs.tolerance_grad,
       toleranceChange: t.lbfgs.tolerance_change,
       lineSearch: t.lbfgs.line_search,
+      maxRestarts: t.lbfgs.restarts,
       ...(t.lbfgs.slope_recovery !== undefined ? { slopeRecovery: t.lbfgs.slope_recovery } : {}),
     };
   }

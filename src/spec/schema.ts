@@ -213,6 +213,8 @@ const training = z.strictObject({
       tolerance_grad: nonNegative.default(1e-7),
       tolerance_change: nonNegative.default(1e-9),
       line_search: z.enum(['strong_wolfe', 'none']).default('strong_wolfe'),
+      /** times a failed line search may drop the curvature memory and retry by steepest descent (0: stop at the first failure) */
+      restarts: z.number().int('must be a whole number').min(0).default(0),
       /** W_a in this phase (default: model.slope_recovery's); 0 lets L-BFGS work on the residuals only */
       slope_recovery: nonNegative.optional(),
     })

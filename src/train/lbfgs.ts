@@ -30,6 +30,8 @@ export interface LbfgsOptions {
   lineSearch: 'strong_wolfe' | 'none';
   /** line-search evaluations per iteration at most */
   maxLineSearch?: number;
+  /** times a failed line search may drop the curvature memory and retry by steepest descent (default 0) */
+  maxRestarts?: number;
 }
 
 export type LbfgsStop = 'tolerance_grad' | 'tolerance_change' | 'line_search_failed' | 'non_finite';
@@ -119,9 +121,9 @@ export class Lbfgs {
     if (!finite && this.opts.lineSearch === 'none') return { stop: 'non_finite', evals };
     if (!finite || !(fNew < st.f) || t === 0) {
       // No step lowered the loss along the quasi-Newton direction. Stale curvature pairs
-      // (float32 losses, a changed landscape) are the usual cause: drop them and try
-      // steepest descent next iteration; fail only when that fails too.
-      if (st.s.length === 0) return { stop: 'line_search_failed', evals };
+      // (float32 losses, a changed landscape) can cause that: when allowed, drop them and
+      // try steepest descent next iteration; fail when that fails too.
+      if (st.s.length === 0 || (st.restarts ?? 0) >= (this.opts.maxRestarts ?? 0)) return { stop: 'line_search_failed', evals };
       st.s = [];
       st.y = [];
       st.restarts = (st.restarts ?? 0) + 1;

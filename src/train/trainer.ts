@@ -76,6 +76,8 @@ export interface TrainConfig {
     toleranceGrad: number;
     toleranceChange: number;
     lineSearch: 'strong_wolfe' | 'none';
+    /** failed line searches that may drop the memory and retry by steepest descent */
+    maxRestarts?: number;
     /** W_a during this phase (default: the loss's own); the phase minimises and logs that J */
     slopeRecovery?: number;
   };
@@ -274,7 +276,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     };
     const opts = {
       history: lb.history, lr: lb.lr, toleranceGrad: lb.toleranceGrad,
-      toleranceChange: lb.toleranceChange, lineSearch: lb.lineSearch,
+      toleranceChange: lb.toleranceChange, lineSearch: lb.lineSearch, maxRestarts: lb.maxRestarts ?? 0,
     };
     const lbfgs = resume?.phase === 'lbfgs' && resume.lbfgs ? Lbfgs.fromState(fg, resume.lbfgs, opts) : Lbfgs.start(fg, readFlat(vars), opts);
     writeFlat(vars, lbfgs.state.x);
