@@ -4,6 +4,7 @@
  * L-BFGS reaches a much lower loss than the same number of Adam steps.
  */
 import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import assert from 'node:assert/strict';
 import { Lbfgs, cubicInterpolate, strongWolfe, type LbfgsOptions } from '../src/train/lbfgs.js';
 import { train, type HistoryRow, type TrainConfig } from '../src/train/trainer.js';
@@ -177,6 +178,17 @@ sampling: { interior: 30 }
   const lb = rows.filter((x) => x.phase === 'lbfgs');
   assert.ok(lb.length >= 2);
   for (const r of lb) assert.ok(near(r.loss, sum(r)) && r.slopeRecovery > 0, `lbfgs row ${r.step}: ${r.loss} vs ${sum(r)}`);
+  // The phase's J is summed from its parts, not J − W_a·S: with W_a·S large against the
+  // residuals, that difference loses the residuals' digits in float32.
+  const heavy = new PinnLoss(problem, model, samplePoints(problem, rng.derive('points')), { weight: 1e4, form: 'paper' });
+  const [own, terms, diff] = tf.tidy(() => {
+    const p0 = heavy.compute(0);
+    const p = heavy.compute();
+    return [p0.total.dataSync()[0]!, p0.terms.reduce((acc, t) => acc + t.dataSync()[0]!, 0), tf.sub(p.total, tf.mul(1e4, p.slopeRecovery)).dataSync()[0]!];
+  });
+  assert.ok(Math.abs(own - terms) <= 1e-6 * terms, `J with W_a' = 0: ${own} vs the terms' sum ${terms}`);
+  assert.ok(Math.abs(diff - terms) > 1e-4 * terms, `J - W_a S loses digits (${diff} vs ${terms}): the check above can fail`);
+  heavy.dispose();
   loss.dispose();
   model.dispose();
 });

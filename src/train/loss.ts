@@ -122,15 +122,20 @@ export class PinnLoss {
     return [...this.model.trainableVariables(), ...this.parameters.raw];
   }
 
-  /** Loss parts at the current parameters (call inside tf.tidy or an optimizer closure). */
-  compute(): LossParts {
+  /**
+   * Loss parts at the current parameters (call inside tf.tidy or an optimizer closure).
+   * `slopeWeight` replaces W_a in the total (an L-BFGS phase's own weight). The total is
+   * summed from its parts, never as J − ΔW·S: with S(a) near 1 and residuals near 1e-4,
+   * that difference would round J to steps of ~6e-8 in float32 and blind a line search.
+   */
+  compute(slopeWeight = this.slope.weight): LossParts {
     const terms = this.squares().map((sq) => tf.mean(sq) as tf.Scalar);
     let total = tf.scalar(0) as tf.Scalar;
     this.problem.terms.forEach((t, k) => {
       total = tf.add(total, tf.mul(t.weight, terms[k]!));
     });
-    const slopeRecovery = this.slope.weight > 0 ? this.model.slopeRecovery(this.slope.form) : tf.scalar(0);
-    if (this.slope.weight > 0) total = tf.add(total, tf.mul(this.slope.weight, slopeRecovery));
+    const slopeRecovery = this.slope.weight > 0 || slopeWeight > 0 ? this.model.slopeRecovery(this.slope.form) : tf.scalar(0);
+    if (slopeWeight > 0) total = tf.add(total, tf.mul(slopeWeight, slopeRecovery));
     return { total, terms, slopeRecovery };
   }
 

@@ -182,14 +182,12 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     return { status, steps: step, last: last!, phases, elapsed: elapsed(), ...(message ? { message } : {}) };
   };
 
-  // The L-BFGS phase's J, with its own slope-recovery weight: J − (W_a − W_a')·S(a).
-  const delta = cfg.lbfgs?.slopeRecovery === undefined || loss.slope.weight === 0 ? 0 : loss.slope.weight - cfg.lbfgs.slopeRecovery;
-  const objective = (p: { total: tf.Scalar; slopeRecovery: tf.Scalar }) => (delta === 0 ? p.total : tf.sub(p.total, tf.mul(delta, p.slopeRecovery)) as tf.Scalar);
+  // The L-BFGS phase's J, with its own slope-recovery weight W_a' (when slope recovery is on).
+  const lbfgsWeight = loss.slope.weight === 0 ? 0 : cfg.lbfgs?.slopeRecovery ?? loss.slope.weight;
   const evaluatePhase = (): LossValues => {
     let v: LossValues | undefined;
     tf.tidy(() => {
-      const p = loss.compute();
-      v = read({ ...p, total: objective(p) });
+      v = read(loss.compute(lbfgsWeight));
     });
     return v!;
   };
@@ -266,7 +264,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     const n = flatSize(vars);
     const fg = (x: Float64Array) => {
       writeFlat(vars, x);
-      const { value, grads } = tf.variableGrads(() => objective(loss.compute()), vars);
+      const { value, grads } = tf.variableGrads(() => loss.compute(lbfgsWeight).total, vars);
       const f = value.dataSync()[0]!;
       const gs = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
       const g = flattenTensors(gs, n);
