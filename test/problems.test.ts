@@ -219,3 +219,16 @@ reference: { exact: sin(2*pi*(x - t)) + x }
   const bad = failures(checkExact(spec));
   assert.ok(bad.some((b) => b.startsWith('per:')), JSON.stringify(bad));
 });
+
+test('sine-Gordon inverse: the exact solution fits every lambda with lambda1 + lambda2 - lambda3 = 1, so only that sum is identifiable', () => {
+  // u = 4 atan(exp(z)), z = x + y - 3, has sin(u) = u_zz = u_xx = u_yy, and lambda4 s = u_zz:
+  // the residual is (1 - lambda1 - lambda2 + lambda3) u_zz. Data cannot tell these apart.
+  const at = (l1: number, l2: number, l3: number) => {
+    const set = [`parameters.lambda1.true_value=${l1}`, `parameters.lambda2.true_value=${l2}`, `parameters.lambda3.true_value=${l3}`];
+    return failures(checkExact(loadSpec(join(PROBLEMS, 'sine-gordon-inverse.yaml'), { set }).spec));
+  };
+  assert.deepEqual(at(1, 1, 1), []);
+  assert.deepEqual(at(0.5, 1, 0.5), []);
+  assert.deepEqual(at(2 / 3, 2 / 3, 1 / 3), [], 'the point nearest the start (0.5, 0.5, 0.5) on that plane');
+  assert.ok(at(1, 1, 0.5).some((b) => b.startsWith('sine_gordon:')), 'off the plane the residual is not zero');
+});

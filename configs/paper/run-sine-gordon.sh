@@ -2,6 +2,7 @@
 # GAAF paper Tables 3-4 (N_u = 500): fixed tanh vs GAAF n = 5, 3500 iterations, noise 0/1/2 %.
 # Usage: configs/paper/run-sine-gordon.sh "SEEDS" "NOISES"   (default "1 2 3" "0 0.01 0.02")
 # Runs go to runs/paper-sine-gordon/<variant>-noise<level>-s<seed>/; completed runs are skipped.
+# Then: node configs/paper/summarize-sine-gordon.mjs (the table in RESULTS.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seeds=${1:-"1 2 3"}
