@@ -572,6 +572,71 @@ function faaBackward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, dH
  * accumulated per neuron and term as 4-lane partial sums (dc4, dω4), like dW4 and db4.
  */
 
+// Cody–Waite π/2 in three parts (cephes sinf's DP1..3, doubled): q·P1 and q·P2 are exact
+// for |q| < 2^13, so the vector sincos below is used for |x| ≤ SINCOS_MAX.
+const PIO2_1: f32 = 1.5703125;
+const PIO2_2: f32 = 4.837512969970703125e-4;
+const PIO2_3: f32 = 7.54978995489188216e-8;
+const SINCOS_MAX: f32 = 8192;
+
+/**
+ * A mixture term's tower T_m = f^(m)(A), m ≤ M1: sin and cos by a SIMD sincos (Cody–Waite
+ * reduction, cephes sinf/cosf polynomials on [−π/4, π/4]; a vector with a lane beyond
+ * SINCOS_MAX, or NaN, takes the scalar Mathf path), every other function by tower().
+ * (The plain sin/cos activation keeps the scalar tower(): plain nets' numbers are unchanged.)
+ */
+function termTower(fn: i32, A: usize, T: usize, count: i32, M1: i32): void {
+  if (fn != ACT_SIN && fn != ACT_COS) {
+    tower(fn, A, T, count, M1);
+    return;
+  }
+  const stride: usize = <usize>count << 2;
+  const shift = fn == ACT_COS ? 1 : 0;
+  const sign = i32x4.splat(0x80000000);
+  for (let e: usize = 0; e < stride; e += 16) {
+    const x = ld(A + e);
+    let s: v128, c: v128;
+    if (v128.any_true(v128.not(f32x4.le(f32x4.abs(x), splat(SINCOS_MAX))))) {
+      s = f32x4.splat(0);
+      c = f32x4.splat(0);
+      s = f32x4.replace_lane(s, 0, Mathf.sin(f32x4.extract_lane(x, 0)));
+      s = f32x4.replace_lane(s, 1, Mathf.sin(f32x4.extract_lane(x, 1)));
+      s = f32x4.replace_lane(s, 2, Mathf.sin(f32x4.extract_lane(x, 2)));
+      s = f32x4.replace_lane(s, 3, Mathf.sin(f32x4.extract_lane(x, 3)));
+      c = f32x4.replace_lane(c, 0, Mathf.cos(f32x4.extract_lane(x, 0)));
+      c = f32x4.replace_lane(c, 1, Mathf.cos(f32x4.extract_lane(x, 1)));
+      c = f32x4.replace_lane(c, 2, Mathf.cos(f32x4.extract_lane(x, 2)));
+      c = f32x4.replace_lane(c, 3, Mathf.cos(f32x4.extract_lane(x, 3)));
+    } else {
+      const q = f32x4.nearest(mul(x, splat(0.636619772367581343)));
+      const r = sub(sub(sub(x, mul(q, splat(PIO2_1))), mul(q, splat(PIO2_2))), mul(q, splat(PIO2_3)));
+      const z = mul(r, r);
+      // sin r = r + r z (−1.6666654611e-1 + z (8.3321608736e-3 − 1.9515295891e-4 z))
+      const ps = madd(splat(-1.6666654611e-1), z, madd(splat(8.3321608736e-3), z, splat(-1.9515295891e-4)));
+      const sr = madd(r, mul(r, z), ps);
+      // cos r = 1 − z/2 + z² (4.166664568298827e-2 + z (−1.388731625493765e-3 + 2.443315711809948e-5 z))
+      const pc = madd(splat(4.166664568298827e-2), z, madd(splat(-1.388731625493765e-3), z, splat(2.443315711809948e-5)));
+      const cr = madd(sub(splat(1), mul(z, splat(0.5))), mul(z, z), pc);
+      // quadrant q mod 4: sin x = (sr, cr, −sr, −cr), cos x = (cr, −sr, −cr, sr)
+      const qi = i32x4.trunc_sat_f32x4_s(q);
+      const swap = i32x4.eq(v128.and(qi, i32x4.splat(1)), i32x4.splat(1));
+      s = v128.xor(v128.bitselect(cr, sr, swap), v128.and(i32x4.shl(qi, 30), sign));
+      c = v128.xor(v128.bitselect(sr, cr, swap), v128.and(i32x4.shl(i32x4.add(qi, i32x4.splat(1)), 30), sign));
+    }
+    const ns = v128.xor(s, sign);
+    const nc = v128.xor(c, sign);
+    for (let m = 0; m <= M1; m++) {
+      const k = (m + shift) & 3;
+      st(T + <usize>m * stride + e, k == 0 ? s : k == 1 ? c : k == 2 ? ns : nc);
+    }
+  }
+}
+
+/** The mixture term tower on its own (tests). */
+export function termTowerOnly(fn: i32, U: usize, T: usize, count: i32, M1: i32): void {
+  termTower(fn, U, T, count, M1);
+}
+
 /** A[j][p] = ω_jk · U[j][p] (term k's arguments). */
 function mixArg(U: usize, A: usize, wP: usize, k: i32, G: i32, Nn: i32, rowB: usize): void {
   for (let j = 0; j < Nn; j++) {
@@ -601,7 +666,7 @@ function layerTower(net: usize, work: usize, ln: usize, U: usize, T: usize, Nn: 
   const Tk = A + stride;
   for (let k = 0; k < G; k++) {
     mixArg(U, A, wP, k, G, Nn, rowB);
-    tower(load<i32>(fns + (<usize>k << 2)), A, Tk, count, M1);
+    termTower(load<i32>(fns + (<usize>k << 2)), A, Tk, count, M1);
     for (let j = 0; j < Nn; j++) {
       const e = <usize>(j * G + k) << 2;
       const c = load<f32>(cP + e);
@@ -664,7 +729,7 @@ function mixBackward(net: usize, work: usize, ln: usize, lw: usize, U: usize, dH
   const Tk = A + stride;
   for (let k = 0; k < G; k++) {
     mixArg(U, A, wP, k, G, Nn, rowB);
-    tower(load<i32>(fns + (<usize>k << 2)), A, Tk, count, M + 1);
+    termTower(load<i32>(fns + (<usize>k << 2)), A, Tk, count, M + 1);
     for (let j = 0; j < Nn; j++) {
       const e = <usize>(j * G + k);
       const c = load<f32>(cP + (e << 2));

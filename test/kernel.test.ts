@@ -53,8 +53,8 @@ assert.ok(rt, 'the kernel loads (npm run build builds dist/kernel/laaf-kernel.wa
 
 const MODES: AdaptiveMode[] = ['none', 'global', 'layer', 'neuron'];
 
-/** σ^(m)(u) for m ≤ M1 at every u, by the kernel. */
-function kernelTower(act: BaseActivation, u: Float32Array, M1: number): Float32Array[] {
+/** σ^(m)(u) for m ≤ M1 at every u, by the kernel (`term`: as a Rowdy/Kronecker term). */
+function kernelTower(act: BaseActivation, u: Float32Array, M1: number, term = false): Float32Array[] {
   const count = Math.ceil(u.length / 4) * 4;
   const U = ARENA + 4096;
   const T = U + count * 4;
@@ -62,7 +62,7 @@ function kernelTower(act: BaseActivation, u: Float32Array, M1: number): Float32A
   const f32 = new Float32Array(rt!.buffer);
   f32.fill(0, U >> 2, (U >> 2) + count);
   f32.set(u, U >> 2);
-  rt!.exports.towerOnly(KERNEL_ACTIVATIONS.indexOf(act), U, T, count, M1);
+  (term ? rt!.exports.termTowerOnly : rt!.exports.towerOnly)(KERNEL_ACTIVATIONS.indexOf(act), U, T, count, M1);
   const out: Float32Array[] = [];
   for (let m = 0; m <= M1; m++) out.push(new Float32Array(rt!.buffer, T + m * count * 4, u.length).slice());
   return out;
@@ -106,6 +106,39 @@ test('kernel towers: every activation, orders 0..5, vs float64 towerNumber', () 
       }
     });
   }
+});
+
+test('kernel mixture sin/cos (SIMD sincos): vs Math.sin/cos, |error| ≤ 2e-7·max(1, |x|/100) up to |x| = 8192, scalar beyond', () => {
+  const xs: number[] = [];
+  for (let i = 0; i <= 200000; i++) xs.push(-30 + (60 * i) / 200000);
+  for (let i = 0; i <= 100000; i++) xs.push(-8192 + (2 * 8192 * i) / 100000);
+  xs.push(8192, -8192, 8193, 1e5, -3e6, Math.PI / 4, Math.PI / 2, Math.PI, 0, -0, 1e-30, NaN, Infinity);
+  const u = Float32Array.from(xs);
+  let worst = 0;
+  for (const act of ['sin', 'cos'] as BaseActivation[]) {
+    const got = kernelTower(act, u, 5, true);
+    const ref = kernelTower(act, u, 5, false); // the scalar Mathf tower
+    for (let i = 0; i < u.length; i++) {
+      const x = u[i]!;
+      for (let m = 0; m <= 5; m++) {
+        const k = (m + (act === 'cos' ? 1 : 0)) & 3;
+        const exact = k === 0 ? Math.sin(x) : k === 1 ? Math.cos(x) : k === 2 ? -Math.sin(x) : -Math.cos(x);
+        const g = got[m]![i]!;
+        if (!Number.isFinite(x)) {
+          assert.ok(Number.isNaN(g), `${act}^(${m})(${x}) = ${g}`);
+          continue;
+        }
+        if (Math.abs(x) > 8192) {
+          assert.equal(g, ref[m]![i]!, `${act}^(${m})(${x}): the scalar path beyond 8192`);
+          continue;
+        }
+        const err = Math.abs(g - exact) / Math.max(1, Math.abs(x) / 100);
+        worst = Math.max(worst, err);
+        assert.ok(err <= 2e-7, `${act}^(${m})(${x}): ${g} vs ${exact}`);
+      }
+    }
+  }
+  process.stdout.write(`# mixture sincos: max |error|/max(1, |x|/100) = ${worst.toExponential(2)}\n`);
 });
 
 // ---------------------------------------------------------------------------- fused vs composite

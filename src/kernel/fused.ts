@@ -18,7 +18,10 @@
  * formula); the kernel adds the terms to the layer's tower and returns ∂L/∂c and ∂L/∂ω
  * (per neuron, summed over the neurons here when c or ω is per layer), and tfjs's reverse
  * mode carries them on to α, F/ω and the slopes (for Rowdy, ω = n_R k F / s: that route
- * adds to the slope gradient unfolded from the weights).
+ * adds to the slope gradient unfolded from the weights). The terms' sin and cos use a SIMD
+ * sincos (within ~1e-7 of Math.sin), not the scalar one of a plain sin/cos activation, so a
+ * Kronecker net whose first function is sin or cos starts equal to the plain net to float32
+ * rounding here, not bit for bit (tanh and the rest: bit for bit; Rowdy: always).
  *
  * Supported: every base activation, plain or as Rowdy base / sinusoid family / Kronecker
  * term, α and F/ω per layer or per neuron, every adaptive mode, jets up to order 4, on the
