@@ -18,6 +18,11 @@
  * Bruno backward gives dZ_ℓ−1. Weight and bias gradients are accumulated as 4-lane
  * partial sums (v128 per weight), summed over lanes and threads by the caller.
  *
+ * Rowdy / Kronecker layers (N_MIX ≠ 0): σ's tower is the base tower (Rowdy; none for
+ * Kronecker) plus Σ_k c_jk ω_jk^m f_k^(m)(ω_jk Z) per neuron j (layerTower), so Faà di
+ * Bruno runs unchanged on the sum; backward also accumulates ∂L/∂c_jk and ∂L/∂ω_jk
+ * (mixBackward) from the tower adjoints ∂L/∂T_m. See "Rowdy / Kronecker mixtures" below.
+ *
  * No allocation, no globals written, no linear-memory stack: several instances (one per
  * worker thread) share one memory safely, each with its own scratch region.
  */
@@ -44,16 +49,25 @@ const N_COUNTER: i32 = 16; // address of the i32 chunk counter (zeroed by the ca
 const N_TAPE: i32 = 17; // tape base (0: no tape); block g's record at tape + g·N_TAPEBLK
 const N_TAPEBLK: i32 = 18;
 const N_ACCBYTES: i32 = 19; // bytes of one chunk's accumulators
-const N_LAYER: i32 = 20; // NLS slots per layer: K, Nn, Wsp, WTsp, b, W, dW4 offset, db4 offset, U offset in a tape record
-const NLS: i32 = 9;
+const N_MIX: i32 = 20; // 0: plain σ; 1: Rowdy (σ + mixture terms); 2: Kronecker (mixture terms only)
+const N_MIXG: i32 = 21; // mixture terms per neuron (G)
+const N_MIXFN: i32 = 22; // address of G i32 activation ids, one per term
+const N_LAYER: i32 = 24; // NLS slots per layer: K, Nn, Wsp, WTsp, b, W, dW4 offset, db4 offset, U offset in a tape record,
+//                          mixture coefficients (c [Nn][G] then ω [Nn][G], f32), dmix4 offset (dc4 [Nn][G] then dω4 [Nn][G], v128), unused
+const NLS: i32 = 12;
 // work (i32 slots)
+const W_MIX: i32 = 0; // mixture scratch: the arguments ω·U (Nn·B floats), then a term's tower (M + 2 orders)
+const W_MIXG: i32 = 1; // mixture scratch: the tower adjoints G_m = ∂L/∂T_m (M + 1 orders)
 const W_XB: i32 = 2;
 const W_DXB: i32 = 3;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
 const W_THREAD: i32 = 7;
-const W_LAYER: i32 = 8; // 6 slots per layer: U (current), T, H, dW4, db4 (current chunk), U scratch
-const LS: i32 = 6;
+const W_LAYER: i32 = 8; // 7 slots per layer: U (current), T, H, dW4, db4 (current chunk), U scratch, dmix4 (current chunk)
+const LS: i32 = 7;
+
+const MIX_NONE: i32 = 0;
+const MIX_KRONECKER: i32 = 2;
 
 @inline function geti(base: usize, slot: i32): i32 {
   return load<i32>(base + (<usize>slot << 2));
@@ -351,17 +365,25 @@ function tower(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
     for (; e < stride; e += 16) tanhTowerAt(T, stride, e, ld(U + e), M1);
     return;
   }
+  if (act == ACT_SIN || act == ACT_COS) {
+    // sin and cos once per element (the same numbers as evaluating them per order)
+    const shift = act == ACT_COS ? 1 : 0;
+    for (let e: usize = 0; e < stride; e += 4) {
+      const u = load<f32>(U + e);
+      const s = Mathf.sin(u);
+      const c = Mathf.cos(u);
+      for (let m = 0; m <= M1; m++) {
+        const k = (m + shift) & 3;
+        store<f32>(T + <usize>m * stride + e, k == 0 ? s : k == 1 ? c : k == 2 ? -s : -c);
+      }
+    }
+    return;
+  }
   for (let e: usize = 0; e < stride; e += 4) {
     const u = load<f32>(U + e);
     for (let m = 0; m <= M1; m++) {
       let v: f32 = 0;
       switch (act) {
-        case ACT_SIN:
-        case ACT_COS: {
-          const k = (m + (act == ACT_COS ? 1 : 0)) & 3;
-          v = k == 0 ? Mathf.sin(u) : k == 1 ? Mathf.cos(u) : k == 2 ? -Mathf.sin(u) : -Mathf.cos(u);
-          break;
-        }
         case ACT_SIGMOID: {
           const s = sigmoidf(u);
           const c = sigmoidf(-u);
@@ -535,6 +557,213 @@ function faaBackward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, dH
   }
 }
 
+// ------------------------------------------------------------------ Rowdy / Kronecker mixtures
+
+/*
+ * A mixture layer's activation is a sum of terms c·f(ω u) (src/nn/rowdy.ts): Rowdy adds
+ * G = K − 1 sinusoids to the base σ, Kronecker is the sum of its G terms alone. Each
+ * neuron j has its own c_jk, ω_jk (the caller tiles per-layer coefficients), so a term
+ * contributes c_jk ω_jk^m f_k^(m)(ω_jk u) to the layer's tower T_m, and everything
+ * downstream (Faà di Bruno forward and backward, which reads T_{m+1} as ∂T_m/∂u) works
+ * on the summed tower unchanged. The coefficients' gradients need the tower adjoints
+ * G_m = ∂L/∂T_m:
+ *   ∂L/∂c  = Σ_p Σ_m G_m ω^m f^(m)(ω u)
+ *   ∂L/∂ω  = c Σ_p Σ_m G_m (m ω^(m−1) f^(m)(ω u) + ω^m u f^(m+1)(ω u))
+ * accumulated per neuron and term as 4-lane partial sums (dc4, dω4), like dW4 and db4.
+ */
+
+// Cody–Waite π/2 in three parts (cephes sinf's DP1..3, doubled): q·P1 and q·P2 are exact
+// for |q| < 2^13, so the vector sincos below is used for |x| ≤ SINCOS_MAX.
+const PIO2_1: f32 = 1.5703125;
+const PIO2_2: f32 = 4.837512969970703125e-4;
+const PIO2_3: f32 = 7.54978995489188216e-8;
+const SINCOS_MAX: f32 = 8192;
+
+/**
+ * A mixture term's tower T_m = f^(m)(A), m ≤ M1: sin and cos by a SIMD sincos (Cody–Waite
+ * reduction, cephes sinf/cosf polynomials on [−π/4, π/4]; a vector with a lane beyond
+ * SINCOS_MAX, or NaN, takes the scalar Mathf path), every other function by tower().
+ * (The plain sin/cos activation keeps the scalar tower(): plain nets' numbers are unchanged.)
+ */
+function termTower(fn: i32, A: usize, T: usize, count: i32, M1: i32): void {
+  if (fn != ACT_SIN && fn != ACT_COS) {
+    tower(fn, A, T, count, M1);
+    return;
+  }
+  const stride: usize = <usize>count << 2;
+  const shift = fn == ACT_COS ? 1 : 0;
+  const sign = i32x4.splat(0x80000000);
+  for (let e: usize = 0; e < stride; e += 16) {
+    const x = ld(A + e);
+    let s: v128, c: v128;
+    if (v128.any_true(v128.not(f32x4.le(f32x4.abs(x), splat(SINCOS_MAX))))) {
+      s = f32x4.splat(0);
+      c = f32x4.splat(0);
+      s = f32x4.replace_lane(s, 0, Mathf.sin(f32x4.extract_lane(x, 0)));
+      s = f32x4.replace_lane(s, 1, Mathf.sin(f32x4.extract_lane(x, 1)));
+      s = f32x4.replace_lane(s, 2, Mathf.sin(f32x4.extract_lane(x, 2)));
+      s = f32x4.replace_lane(s, 3, Mathf.sin(f32x4.extract_lane(x, 3)));
+      c = f32x4.replace_lane(c, 0, Mathf.cos(f32x4.extract_lane(x, 0)));
+      c = f32x4.replace_lane(c, 1, Mathf.cos(f32x4.extract_lane(x, 1)));
+      c = f32x4.replace_lane(c, 2, Mathf.cos(f32x4.extract_lane(x, 2)));
+      c = f32x4.replace_lane(c, 3, Mathf.cos(f32x4.extract_lane(x, 3)));
+    } else {
+      const q = f32x4.nearest(mul(x, splat(0.636619772367581343)));
+      const r = sub(sub(sub(x, mul(q, splat(PIO2_1))), mul(q, splat(PIO2_2))), mul(q, splat(PIO2_3)));
+      const z = mul(r, r);
+      // sin r = r + r z (−1.6666654611e-1 + z (8.3321608736e-3 − 1.9515295891e-4 z))
+      const ps = madd(splat(-1.6666654611e-1), z, madd(splat(8.3321608736e-3), z, splat(-1.9515295891e-4)));
+      const sr = madd(r, mul(r, z), ps);
+      // cos r = 1 − z/2 + z² (4.166664568298827e-2 + z (−1.388731625493765e-3 + 2.443315711809948e-5 z))
+      const pc = madd(splat(4.166664568298827e-2), z, madd(splat(-1.388731625493765e-3), z, splat(2.443315711809948e-5)));
+      const cr = madd(sub(splat(1), mul(z, splat(0.5))), mul(z, z), pc);
+      // quadrant q mod 4: sin x = (sr, cr, −sr, −cr), cos x = (cr, −sr, −cr, sr)
+      const qi = i32x4.trunc_sat_f32x4_s(q);
+      const swap = i32x4.eq(v128.and(qi, i32x4.splat(1)), i32x4.splat(1));
+      s = v128.xor(v128.bitselect(cr, sr, swap), v128.and(i32x4.shl(qi, 30), sign));
+      c = v128.xor(v128.bitselect(sr, cr, swap), v128.and(i32x4.shl(i32x4.add(qi, i32x4.splat(1)), 30), sign));
+    }
+    const ns = v128.xor(s, sign);
+    const nc = v128.xor(c, sign);
+    for (let m = 0; m <= M1; m++) {
+      const k = (m + shift) & 3;
+      st(T + <usize>m * stride + e, k == 0 ? s : k == 1 ? c : k == 2 ? ns : nc);
+    }
+  }
+}
+
+/** The mixture term tower on its own (tests). */
+export function termTowerOnly(fn: i32, U: usize, T: usize, count: i32, M1: i32): void {
+  termTower(fn, U, T, count, M1);
+}
+
+/** A[j][p] = ω_jk · U[j][p] (term k's arguments). */
+function mixArg(U: usize, A: usize, wP: usize, k: i32, G: i32, Nn: i32, rowB: usize): void {
+  for (let j = 0; j < Nn; j++) {
+    const w = splat(load<f32>(wP + (<usize>(j * G + k) << 2)));
+    const row = <usize>j * rowB;
+    for (let p: usize = 0; p < rowB; p += 16) st(A + row + p, mul(w, ld(U + row + p)));
+  }
+}
+
+/**
+ * Hidden layer ln's tower T_m, m ≤ M1, at U (Nn rows of B): the base σ (plain, Rowdy)
+ * plus Σ_k c_jk ω_jk^m f_k^(m)(ω_jk U) (Rowdy, Kronecker).
+ */
+function layerTower(net: usize, work: usize, ln: usize, U: usize, T: usize, Nn: i32, B: i32, M1: i32): void {
+  const mix = geti(net, N_MIX);
+  const count = Nn * B;
+  if (mix != MIX_KRONECKER) tower(geti(net, N_ACT), U, T, count, M1);
+  if (mix == MIX_NONE) return;
+  const stride: usize = <usize>count << 2;
+  const rowB: usize = <usize>B << 2;
+  if (mix == MIX_KRONECKER) memory.fill(T, 0, <usize>(M1 + 1) * stride);
+  const G = geti(net, N_MIXG);
+  const fns = getp(net, N_MIXFN);
+  const cP = <usize>load<u32>(ln, 36);
+  const wP = cP + (<usize>(Nn * G) << 2);
+  const A = getp(work, W_MIX);
+  const Tk = A + stride;
+  for (let k = 0; k < G; k++) {
+    mixArg(U, A, wP, k, G, Nn, rowB);
+    termTower(load<i32>(fns + (<usize>k << 2)), A, Tk, count, M1);
+    for (let j = 0; j < Nn; j++) {
+      const e = <usize>(j * G + k) << 2;
+      const c = load<f32>(cP + e);
+      const w = load<f32>(wP + e);
+      const row = <usize>j * rowB;
+      let wm: f32 = 1;
+      for (let m = 0; m <= M1; m++) {
+        if (m == 1) wm = w;
+        else if (m > 1) wm *= w;
+        const cm = splat(m == 0 ? c : c * wm);
+        const Tm = T + <usize>m * stride + row;
+        const Km = Tk + <usize>m * stride + row;
+        for (let p: usize = 0; p < rowB; p += 16) st(Tm + p, madd(ld(Tm + p), cm, ld(Km + p)));
+      }
+    }
+  }
+}
+
+/** G_0 = dH_0, G_m = Σ_{c ≥ 1} Σ_{terms of order m} coef Π U_f dH_c (m ≤ M): ∂L/∂T_m. */
+function towerAdjoint(C: i32, terms: usize, tstart: usize, U: usize, dH: usize, Gs: usize, count: i32, M: i32): void {
+  const stride: usize = <usize>count << 2;
+  memory.copy(Gs, dH, stride);
+  if (M > 0) memory.fill(Gs + stride, 0, <usize>M * stride);
+  for (let c = 1; c < C; c++) {
+    const dHc = dH + <usize>c * stride;
+    const t1 = geti(tstart, c + 1);
+    for (let k = geti(tstart, c); k < t1; k++) {
+      const t = terms + (<usize>k << 5);
+      const coef = splat(termCoef(t));
+      const Gm = Gs + <usize>load<i32>(t, 4) * stride;
+      const nf = load<i32>(t, 8);
+      const F0 = U + <usize>load<i32>(t, 12) * stride;
+      const F1 = U + <usize>load<i32>(t, 16) * stride;
+      const F2 = U + <usize>load<i32>(t, 20) * stride;
+      const F3 = U + <usize>load<i32>(t, 24) * stride;
+      if (nf == 1) for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), ld(F0 + e)));
+      else if (nf == 2) for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), mul(ld(F0 + e), ld(F1 + e))));
+      else if (nf == 3) for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
+      else for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), mul(mul(ld(F0 + e), ld(F1 + e)), mul(ld(F2 + e), ld(F3 + e)))));
+    }
+  }
+}
+
+/** Accumulate ∂L/∂c and ∂L/∂ω of hidden layer ln's mixture terms (dmix4) from its dH and U. */
+function mixBackward(net: usize, work: usize, ln: usize, lw: usize, U: usize, dH: usize, Nn: i32, B: i32): void {
+  const C = geti(net, N_C);
+  const M = geti(net, N_M);
+  const count = Nn * B;
+  const stride: usize = <usize>count << 2;
+  const rowB: usize = <usize>B << 2;
+  const Gs = getp(work, W_MIXG);
+  towerAdjoint(C, getp(net, N_TERMS), getp(net, N_TSTART), U, dH, Gs, count, M);
+  const G = geti(net, N_MIXG);
+  const fns = getp(net, N_MIXFN);
+  const cP = <usize>load<u32>(ln, 36);
+  const wP = cP + (<usize>(Nn * G) << 2);
+  const dc4 = <usize>load<u32>(lw, 24);
+  const dw4 = dc4 + (<usize>(Nn * G) << 4);
+  const A = getp(work, W_MIX);
+  const Tk = A + stride;
+  for (let k = 0; k < G; k++) {
+    mixArg(U, A, wP, k, G, Nn, rowB);
+    termTower(load<i32>(fns + (<usize>k << 2)), A, Tk, count, M + 1);
+    for (let j = 0; j < Nn; j++) {
+      const e = <usize>(j * G + k);
+      const c = load<f32>(cP + (e << 2));
+      const w = load<f32>(wP + (e << 2));
+      const row = <usize>j * rowB;
+      const Ur = U + row;
+      let sa = splat(0), sb = splat(0);
+      let wm: f32 = 1; // ω^m
+      let dwm: f32 = 0; // m ω^(m−1)
+      for (let m = 0; m <= M; m++) {
+        if (m >= 1) {
+          dwm = <f32>m * wm;
+          wm = m == 1 ? w : wm * w;
+        }
+        const swm = splat(wm);
+        const sdw = splat(dwm);
+        const Gm = Gs + <usize>m * stride + row;
+        const Km = Tk + <usize>m * stride + row;
+        const Km1 = Km + stride;
+        for (let p: usize = 0; p < rowB; p += 16) {
+          const g = ld(Gm + p);
+          const km = ld(Km + p);
+          sa = madd(sa, g, mul(swm, km));
+          sb = madd(sb, g, madd(mul(sdw, km), swm, mul(ld(Ur + p), ld(Km1 + p))));
+        }
+      }
+      const qa = dc4 + (e << 4);
+      st(qa, add(ld(qa), sa));
+      const qb = dw4 + (e << 4);
+      st(qb, madd(ld(qb), splat(c), sb));
+    }
+  }
+}
+
 // ------------------------------------------------------------------ driver
 
 /** Forward pass of one block; towers up to order M1. Leaves U, T, H of every layer in scratch. */
@@ -542,7 +771,6 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
   const d = geti(net, N_D);
   const L = geti(net, N_L);
   const C = geti(net, N_C);
-  const act = geti(net, N_ACT);
   const B = geti(net, N_B);
   const terms = getp(net, N_TERMS);
   const tstart = getp(net, N_TSTART);
@@ -583,7 +811,7 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
       const T = <usize>load<u32>(lw, 4);
       const H = <usize>load<u32>(lw, 8);
       const count = Nn * B;
-      tower(act, U, T, count, M1);
+      layerTower(net, work, ln, U, T, Nn, B, M1);
       faaForward(C, terms, tstart, U, T, H, count);
     }
   }
@@ -593,7 +821,6 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
 function refreshBlock(net: usize, work: usize, M1: i32): void {
   const L = geti(net, N_L);
   const C = geti(net, N_C);
-  const act = geti(net, N_ACT);
   const B = geti(net, N_B);
   const terms = getp(net, N_TERMS);
   const tstart = getp(net, N_TSTART);
@@ -604,7 +831,7 @@ function refreshBlock(net: usize, work: usize, M1: i32): void {
     const U = <usize>load<u32>(lw);
     const T = <usize>load<u32>(lw, 4);
     const H = <usize>load<u32>(lw, 8);
-    tower(act, U, T, Nn * B, M1);
+    layerTower(net, work, ln, U, T, Nn, B, M1);
     faaForward(C, terms, tstart, U, T, H, Nn * B);
   }
 }
@@ -618,6 +845,7 @@ function backwardBlock(net: usize, work: usize): void {
   const terms = getp(net, N_TERMS);
   const tstart = getp(net, N_TSTART);
   const seed = getp(net, N_SEED);
+  const mix = geti(net, N_MIX);
   const rowB: usize = <usize>B << 2;
   let dZ = getp(work, W_DA);
   let dH = getp(work, W_DB);
@@ -640,6 +868,7 @@ function backwardBlock(net: usize, work: usize): void {
       const Up = <usize>load<u32>(prev);
       const Tp = <usize>load<u32>(prev, 4);
       faaBackward(C, terms, tstart, Up, Tp, dH, dZ, K * B);
+      if (mix != MIX_NONE) mixBackward(net, work, net + (<usize>(N_LAYER + NLS * (l - 1)) << 2), prev, Up, dH, K, B);
     } else {
       mmW(getp(work, W_XB), d, dZ, Nn, 1, B, dW4);
       for (let c = 1; c < C; c++) {
@@ -699,6 +928,7 @@ export function run(cmd: i32, net: usize, work: usize): void {
         const lw = work + (<usize>(W_LAYER + LS * l) << 2);
         store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 24)), 12);
         store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 28)), 16);
+        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 40)), 24);
       }
     }
     for (let p0 = c0; p0 < c1; p0 += B) {

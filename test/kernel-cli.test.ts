@@ -3,7 +3,8 @@
  * key `model.fused: false` turn it off (recorded in spec.resolved.yaml), and both paths
  * train the same network to the same losses within float32 (the first logged loss, before
  * any update, agrees to 1e-5 relative; after 20 Adam steps to 1e-3), and summary.json says
- * which path ran.
+ * which path ran. The same for a Rowdy and a Kronecker network (Burgers with
+ * `--set model.rowdy=…` / `model.kronecker=…`, α and F/ω per neuron and per layer).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,4 +58,28 @@ test('solve: fused by default, --no-fused and model.fused=false switch it off; t
   assert.ok(Math.abs(a[0]! - b[0]!) <= 1e-5 * Math.abs(b[0]!), `initial loss ${a[0]} vs ${b[0]}`);
   assert.ok(Math.abs(a.at(-1)! - b.at(-1)!) <= 1e-3 * Math.abs(b.at(-1)!), `final loss ${a.at(-1)} vs ${b.at(-1)}`);
   assert.ok(a.at(-1)! < a[0]!, 'the fused run trains');
+});
+
+test('solve: Rowdy and Kronecker PDE nets run fused; fused and --no-fused losses agree', () => {
+  const dir = tempDir();
+  const spec = join(repoRoot(), 'problems', 'burgers.yaml');
+  for (const [name, set] of [
+    ['rowdy', 'model.rowdy={K: 4, family: sin, mode: neuron}'],
+    ['kron', 'model.kronecker={functions: [tanh, sin, cos]}'],
+  ]) {
+    const on = laaf(['solve', spec, '--out', `${name}-on`, '--set', set!, ...SMALL], dir);
+    assert.equal(on.code, 0, on.stderr);
+    const off = laaf(['solve', spec, '--out', `${name}-off`, '--no-fused', '--set', set!, ...SMALL], dir);
+    assert.equal(off.code, 0, off.stderr);
+    const network = (run: string): { fused: boolean; threads?: number; why_not?: string } =>
+      (JSON.parse(readFileSync(join(dir, run, 'summary.json'), 'utf8')) as { network: { fused: boolean } }).network;
+    assert.equal(network(`${name}-on`).fused, true, `${name}: the kernel ran (${JSON.stringify(network(`${name}-on`))})`);
+    assert.equal(network(`${name}-off`).fused, false);
+    const a = losses(join(dir, `${name}-on`));
+    const b = losses(join(dir, `${name}-off`));
+    assert.equal(a.length, b.length);
+    assert.ok(Math.abs(a[0]! - b[0]!) <= 1e-5 * Math.abs(b[0]!), `${name}: initial loss ${a[0]} vs ${b[0]}`);
+    assert.ok(Math.abs(a.at(-1)! - b.at(-1)!) <= 1e-3 * Math.abs(b.at(-1)!), `${name}: final loss ${a.at(-1)} vs ${b.at(-1)}`);
+    assert.ok(a.at(-1)! < a[0]!, `${name}: the fused run trains`);
+  }
 });

@@ -20,7 +20,17 @@
  *    added in a fixed order); the same call twice is bit for bit identical; the backward pass from the forward pass's tape
  *    equals the one that recomputes the forward pass, bit for bit.
  * 5. Mlp.forward (fused) equals forwardJet(...)[0] (fused) bit for bit; fallbacks:
- *    fused = false, LAAF_FUSED=0, Rowdy/Kronecker and order > 4 use the composite path.
+ *    fused = false, LAAF_FUSED=0 and order > 4 use the composite path.
+ * 6. Rowdy (sin, cos; α, F per layer and per neuron) and Kronecker ([tanh, sin, sin] per
+ *    layer and neuron, [sin, tanh, cos, sigmoid] per layer) × every adaptive mode, at init
+ *    and at random α, F/ω (at init the Rowdy amplitudes are 0 and would hide mistakes):
+ *    every channel to order 4 and every gradient (weights, biases, slopes, α, F/ω) within
+ *    1e-5 as in 3., except that the gradients which are sums over neurons (the slope in
+ *    global/layer mode, α and F/ω per layer) are bounded relative to their summands'
+ *    magnitudes (see compareMixture: for Rowdy the slope's two routes nearly cancel and
+ *    both paths round in float32); the same gradients vs float64 finite differences of
+ *    mlpForwardNumber within 1e-5; 1 vs 2 threads and tape vs recompute bit for bit; a
+ *    Rowdy net at init gives the plain net's fused jets bit for bit.
  * Backend: cpu (tfjs-cpu is the exact float32 reference), or LAAF_TEST_BACKEND=wasm.
  */
 import { test } from 'node:test';
@@ -29,7 +39,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '../src/backend/gradients.js';
 import { BASE_ACTIVATIONS, towerNumber, type BaseActivation } from '../src/nn/activations.js';
-import { Mlp, type AdaptiveMode, type MlpConfig } from '../src/nn/mlp.js';
+import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig } from '../src/nn/mlp.js';
 import { makePlan, type Channel, type JetPlan } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
 import { fusedStats, fusedUnsupported, KERNEL_ACTIVATIONS } from '../src/kernel/fused.js';
@@ -43,8 +53,8 @@ assert.ok(rt, 'the kernel loads (npm run build builds dist/kernel/laaf-kernel.wa
 
 const MODES: AdaptiveMode[] = ['none', 'global', 'layer', 'neuron'];
 
-/** σ^(m)(u) for m ≤ M1 at every u, by the kernel. */
-function kernelTower(act: BaseActivation, u: Float32Array, M1: number): Float32Array[] {
+/** σ^(m)(u) for m ≤ M1 at every u, by the kernel (`term`: as a Rowdy/Kronecker term). */
+function kernelTower(act: BaseActivation, u: Float32Array, M1: number, term = false): Float32Array[] {
   const count = Math.ceil(u.length / 4) * 4;
   const U = ARENA + 4096;
   const T = U + count * 4;
@@ -52,7 +62,7 @@ function kernelTower(act: BaseActivation, u: Float32Array, M1: number): Float32A
   const f32 = new Float32Array(rt!.buffer);
   f32.fill(0, U >> 2, (U >> 2) + count);
   f32.set(u, U >> 2);
-  rt!.exports.towerOnly(KERNEL_ACTIVATIONS.indexOf(act), U, T, count, M1);
+  (term ? rt!.exports.termTowerOnly : rt!.exports.towerOnly)(KERNEL_ACTIVATIONS.indexOf(act), U, T, count, M1);
   const out: Float32Array[] = [];
   for (let m = 0; m <= M1; m++) out.push(new Float32Array(rt!.buffer, T + m * count * 4, u.length).slice());
   return out;
@@ -96,6 +106,39 @@ test('kernel towers: every activation, orders 0..5, vs float64 towerNumber', () 
       }
     });
   }
+});
+
+test('kernel mixture sin/cos (SIMD sincos): vs Math.sin/cos, |error| ≤ 2e-7·max(1, |x|/100) up to |x| = 8192, scalar beyond', () => {
+  const xs: number[] = [];
+  for (let i = 0; i <= 200000; i++) xs.push(-30 + (60 * i) / 200000);
+  for (let i = 0; i <= 100000; i++) xs.push(-8192 + (2 * 8192 * i) / 100000);
+  xs.push(8192, -8192, 8193, 1e5, -3e6, Math.PI / 4, Math.PI / 2, Math.PI, 0, -0, 1e-30, NaN, Infinity);
+  const u = Float32Array.from(xs);
+  let worst = 0;
+  for (const act of ['sin', 'cos'] as BaseActivation[]) {
+    const got = kernelTower(act, u, 5, true);
+    const ref = kernelTower(act, u, 5, false); // the scalar Mathf tower
+    for (let i = 0; i < u.length; i++) {
+      const x = u[i]!;
+      for (let m = 0; m <= 5; m++) {
+        const k = (m + (act === 'cos' ? 1 : 0)) & 3;
+        const exact = k === 0 ? Math.sin(x) : k === 1 ? Math.cos(x) : k === 2 ? -Math.sin(x) : -Math.cos(x);
+        const g = got[m]![i]!;
+        if (!Number.isFinite(x)) {
+          assert.ok(Number.isNaN(g), `${act}^(${m})(${x}) = ${g}`);
+          continue;
+        }
+        if (Math.abs(x) > 8192) {
+          assert.equal(g, ref[m]![i]!, `${act}^(${m})(${x}): the scalar path beyond 8192`);
+          continue;
+        }
+        const err = Math.abs(g - exact) / Math.max(1, Math.abs(x) / 100);
+        worst = Math.max(worst, err);
+        assert.ok(err <= 2e-7, `${act}^(${m})(${x}): ${g} vs ${exact}`);
+      }
+    }
+  }
+  process.stdout.write(`# mixture sincos: max |error|/max(1, |x|/100) = ${worst.toExponential(2)}\n`);
 });
 
 // ---------------------------------------------------------------------------- fused vs composite
@@ -323,9 +366,247 @@ test('fused: falls back to the composite path when off or unsupported', () => {
   tf.tidy(() => off.forwardJet(plan, X));
   assert.equal(fusedStats().forward, before, 'fused: false takes the composite path');
   const rowdy = makeNet('tanh', 'layer', 2, [5, 5], 51, { rowdy: { K: 3, family: 'sin' } });
-  assert.match(fusedUnsupported(rowdy, plan)!, /Rowdy/);
+  assert.equal(fusedUnsupported(rowdy, plan), null, 'Rowdy nets are fused');
+  rowdy.fused = false;
   tf.tidy(() => rowdy.forwardJet(plan, X));
-  assert.equal(fusedStats().forward, before, 'Rowdy takes the composite path');
+  assert.equal(fusedStats().forward, before, 'fused: false takes the composite path for Rowdy too');
   [m, off, rowdy].forEach((n) => n.dispose());
   X.dispose();
+});
+
+// ---------------------------------------------------------------------------- Rowdy / Kronecker
+
+const MIXTURES: [string, Partial<MlpConfig>][] = [
+  ['rowdy sin/layer', { rowdy: { K: 4, family: 'sin' } }],
+  ['rowdy cos/layer', { rowdy: { K: 3, family: 'cos', n: [10, 5, 8] } }],
+  ['rowdy sin/neuron', { rowdy: { K: 3, family: 'sin', mode: 'neuron' } }],
+  ['rowdy cos/neuron', { rowdy: { K: 4, family: 'cos', mode: 'neuron' } }],
+  ['kronecker tanh,sin,sin/layer', { kronecker: { functions: ['tanh', 'sin', 'sin'] } }],
+  ['kronecker tanh,sin,sin/neuron', { kronecker: { functions: ['tanh', 'sin', 'sin'], mode: 'neuron' } }],
+  ['kronecker sin,tanh,cos,sigmoid/layer', { kronecker: { functions: ['sin', 'tanh', 'cos', 'sigmoid'] } }],
+];
+
+/**
+ * Move α and F (Rowdy) / α and ω (Kronecker) away from their init, where the sinusoids'
+ * amplitudes are 0 (their F gradients vanish and the terms contribute nothing).
+ * Rowdy: α_k ∈ ±[0.02, 0.08] (amplitudes n_R·α ≈ 0.2–0.8), F_k ∈ F_k⁰·[0.6, 1.4];
+ * Kronecker: α ∈ α⁰ ± 0.4, ω ∈ ω⁰·[0.7, 1.3].
+ */
+function perturbMixture(m: Mlp, seed: number): void {
+  const rng = new Rng(seed);
+  const rowdy = m.activationKind === 'rowdy';
+  const draw = (v: tf.Variable, f: (x: number) => number) => v.assign(tf.tensor(Array.from(v.dataSync(), f), v.shape));
+  for (const a of m.alphas) draw(a, (x) => (rowdy ? (rng.uniform() < 0.5 ? -1 : 1) * (0.02 + 0.06 * rng.uniform()) : x + 0.8 * (rng.uniform() - 0.5)));
+  for (const f of m.freqs) draw(f, (x) => x * (rowdy ? 0.6 + 0.8 * rng.uniform() : 0.7 + 0.6 * rng.uniform()));
+}
+
+/**
+ * The same function as `m` with one slope and one α, F/ω per neuron: its (composite)
+ * gradients are the per-neuron summands of m's per-layer and global gradients.
+ */
+function neuronTwin(m: Mlp): Mlp {
+  const cfg = m.cfg;
+  const none = cfg.adaptive.mode === 'none';
+  const twin = new Mlp({
+    ...cfg,
+    adaptive: none ? cfg.adaptive : { mode: 'neuron', n: [...m.scales] },
+    ...(cfg.rowdy ? { rowdy: { ...cfg.rowdy, n: [...m.rowdyScales], mode: 'neuron' } } : {}),
+    ...(cfg.kronecker ? { kronecker: { ...cfg.kronecker, mode: 'neuron' } } : {}),
+  }, new Rng(1));
+  const p = m.toJSON();
+  const tile = (v: number[], w: number, per: number) => (v.length === w * per ? v : Array.from({ length: w }, () => v).flat());
+  const G = m.alphas[0]!.shape.at(-1)!;
+  twin.load({
+    ...p,
+    slopes: none ? [] : cfg.hidden.map((w, k) => tile(p.slopes[cfg.adaptive.mode === 'global' ? 0 : k]!, w, 1)),
+    alphas: p.alphas!.map((a, k) => tile(a, cfg.hidden[k]!, G)),
+    freqs: p.freqs!.map((a, k) => tile(a, cfg.hidden[k]!, G)),
+  });
+  return twin;
+}
+
+/**
+ * Fused vs composite for a Rowdy/Kronecker net. Every jet channel and every gradient
+ * that is not a sum over neurons: ‖fused − composite‖₂ ≤ tol·‖composite‖₂, as compare().
+ * The gradients that sum over neurons (the slope in global and layer modes, α and F/ω in
+ * mixture mode layer) are sums with much cancellation (for Rowdy the slope's route
+ * through u = s·z and its route through ω = n_R k F/s nearly cancel), and both paths
+ * round them in float32, so for those the bound is relative to the summands' magnitudes:
+ * ‖fused − composite‖₂ ≤ tol·‖S‖₂, S_k = Σ_j |∂L/∂θ_jk| from the neuron-wise twin net
+ * (the float64 test below checks the fused sums against exact ones).
+ * Returns [max plain relative difference, max bound-relative difference].
+ */
+function compareMixture(m: Mlp, plan: JetPlan, X: tf.Tensor2D, what: string, tol = 1e-5): [number, number] {
+  const a = evaluate(m, plan, X, false);
+  const b = evaluate(m, plan, X, true);
+  let plain = 0, bounded = 0;
+  a.jets.forEach((j, c) => {
+    const e = relDiff(b.jets[c]!, j);
+    plain = Math.max(plain, e);
+    bounded = Math.max(bounded, e);
+    assert.ok(e <= tol, `${what}: channel [${plan.channels[c]!.join(',')}] rel diff ${e}`);
+  });
+  const twin = neuronTwin(m);
+  const parts = evaluate(twin, plan, X, false).grads;
+  const L = m.cfg.hidden.length;
+  const nW = 2 * (L + 1);
+  const nS = m.slopes.length;
+  const names = ['W', 'b'].flatMap((t) => Array.from({ length: L + 1 }, (_, k) => `${t}${k}`))
+    .concat(m.slopes.map((_, k) => `slope${k}`), m.alphas.map((_, k) => `alpha${k}`), m.freqs.map((_, k) => `freq${k}`));
+  a.grads.forEach((g, k) => {
+    let S: Float64Array;
+    if (k < nW) S = Float64Array.from(parts[k]!, Math.abs);
+    else if (k < nW + nS) {
+      const layers = m.cfg.adaptive.mode === 'global' ? [...Array(L).keys()] : [k - nW];
+      S = new Float64Array(g.length);
+      for (const l of layers) {
+        const q = parts[nW + l]!;
+        if (g.length === q.length) q.forEach((v, i) => (S[i] += Math.abs(v)));
+        else q.forEach((v) => (S[0] += Math.abs(v)));
+      }
+    } else {
+      const q = parts[k - nS + (twin.slopes.length)]!;
+      S = new Float64Array(g.length);
+      q.forEach((v, i) => (S[i % g.length] += Math.abs(v)));
+      // the twin is the same function: its per-neuron summands add up to m's gradient
+      const sum = new Float64Array(g.length);
+      q.forEach((v, i) => (sum[i % g.length] += v));
+      const d = Math.hypot(...Array.from(sum, (v, i) => v - g[i]!));
+      assert.ok(d <= 1e-5 * Math.hypot(...S), `${what}: twin summands of ${names[k]} add up (${d})`);
+    }
+    const e = relDiff(b.grads[k]!, g);
+    const eb = relDiff(b.grads[k]!, g) * Math.hypot(...g) / Math.max(Math.hypot(...S), 1e-300);
+    plain = Math.max(plain, e);
+    bounded = Math.max(bounded, Math.min(e, eb));
+    assert.ok(Number.isFinite(e) ? Math.min(e, eb) <= tol : eb <= tol, `${what}: gradient of ${names[k]} rel diff ${e} (relative to its summands ${eb})`);
+  });
+  twin.dispose();
+  return [plain, bounded];
+}
+
+test('fused vs composite: Rowdy (sin, cos; layer, neuron) and Kronecker, × adaptive mode, at init and at random α, F/ω — every channel to order 4, every gradient', () => {
+  const plan = makePlan(2, ALL_ORDER4_2D);
+  const X = points(45, 2, 13);
+  const worst: Record<string, [number, number]> = {};
+  for (const [name, extra] of MIXTURES) {
+    for (const mode of MODES) {
+      for (const at of ['init', 'random']) {
+        const m = makeNet('tanh', mode, 2, [7, 6, 5], 17, extra);
+        assert.equal(fusedUnsupported(m, plan), null, name);
+        if (at === 'random') perturbMixture(m, 3);
+        const key = `${name} ${at}`;
+        const [p, q] = compareMixture(m, plan, X, `${name}/${mode}/${at}`);
+        worst[key] = [Math.max(worst[key]?.[0] ?? 0, p), Math.max(worst[key]?.[1] ?? 0, q)];
+        m.dispose();
+      }
+    }
+  }
+  for (const [k, [p, q]] of Object.entries(worst)) process.stdout.write(`# ${k}: max relative difference ${p.toExponential(2)}, bound-relative ${q.toExponential(2)}\n`);
+  X.dispose();
+});
+
+test('fused vs composite: Rowdy and Kronecker, 3 inputs with mixed channels, values-only forward()', () => {
+  const X = points(70, 3, 9);
+  for (const [name, extra] of MIXTURES) {
+    const m = makeNet('tanh', 'neuron', 3, [9, 8, 7], 23, extra);
+    perturbMixture(m, 4);
+    compareMixture(m, makePlan(3, [[0], [1, 2], [0, 0, 2]]), X, `${name}/3d`);
+    compareMixture(m, makePlan(3, []), X, `${name}/values`);
+    m.fused = true;
+    const v = tf.tidy(() => m.forward(X).dataSync());
+    const j = tf.tidy(() => m.forwardJet(makePlan(3, [[0, 1]]), X)[0]!.dataSync());
+    assert.deepEqual(v, j, `${name}: forward() = forwardJet()[0]`);
+    m.dispose();
+  }
+  X.dispose();
+});
+
+test('fused Rowdy/Kronecker: 1 vs 2 threads bit for bit, tape vs recompute, Rowdy at init equals the plain net', () => {
+  const plan = makePlan(2, [[0], [1], [0, 0]]);
+  const X = points(1500, 2, 8);
+  for (const [name, extra] of [MIXTURES[0]!, MIXTURES[3]!, MIXTURES[5]!]) {
+    const m = makeNet('tanh', 'layer', 2, [12, 12, 12], 33, extra);
+    perturbMixture(m, 6);
+    setKernelThreads(1);
+    const one = evaluate(m, plan, X, true);
+    assert.equal(fusedStats().threads, 1);
+    setKernelThreads(2);
+    const two = evaluate(m, plan, X, true);
+    setKernelThreads(null);
+    if (fusedStats().threads === 2) {
+      one.jets.forEach((j, c) => assert.deepEqual(two.jets[c], j, `${name} channel ${c}: 1 vs 2 threads`));
+      one.grads.forEach((g, k) => assert.deepEqual(two.grads[k], g, `${name} gradient ${k}: 1 vs 2 threads`));
+    } else {
+      process.stdout.write('# worker threads unavailable: 2-thread comparison skipped\n');
+    }
+    process.env.LAAF_KERNEL_TAPE_MB = '0';
+    const recomputed = evaluate(m, plan, X, true);
+    delete process.env.LAAF_KERNEL_TAPE_MB;
+    two.grads.forEach((g, k) => assert.deepEqual(recomputed.grads[k], g, `${name} gradient ${k}: tape vs recompute`));
+    m.dispose();
+  }
+  // Rowdy at init (α = 0): the fused jets equal the plain net's fused jets bit for bit.
+  const rowdy = makeNet('tanh', 'neuron', 2, [12, 12], 35, { rowdy: { K: 5, family: 'sin' } });
+  const plain = makeNet('tanh', 'neuron', 2, [12, 12], 35);
+  const a = evaluate(rowdy, plan, X, true, false);
+  const b = evaluate(plain, plan, X, true, false);
+  b.jets.forEach((j, c) => assert.deepEqual(a.jets[c], j, `channel ${c}: Rowdy at init = plain`));
+  [rowdy, plain].forEach((n) => n.dispose());
+  X.dispose();
+});
+
+test('fused Rowdy/Kronecker gradients vs float64 finite differences of mlpForwardNumber (values, 400 points): slope, α, F/ω within 1e-5', () => {
+  const N = 400;
+  const rng = new Rng(77);
+  const X = Float32Array.from({ length: N * 2 }, (_, i) => (i % 2 ? 2 * rng.uniform() : 2 * rng.uniform() - 1));
+  const R = Float32Array.from({ length: N * 2 }, (_, i) => Math.sin(0.37 * i));
+  const Xt = tf.tensor2d(X, [N, 2]);
+  const Rt = tf.tensor2d(R, [N, 2]);
+  const cases: [string, AdaptiveMode, Partial<MlpConfig>][] = [
+    ['rowdy cos/neuron', 'global', MIXTURES[3]![1]],
+    ['rowdy sin/layer', 'layer', MIXTURES[0]![1]],
+    ['kronecker sin,tanh,cos,sigmoid/layer', 'global', MIXTURES[6]![1]],
+    ['kronecker tanh,sin,sin/neuron', 'neuron', MIXTURES[5]![1]],
+  ];
+  let worstF = 0, worstC = 0;
+  for (const [name, mode, extra] of cases) {
+    const m = makeNet('tanh', mode, 2, [7, 6, 5], 17, extra);
+    perturbMixture(m, 3);
+    // the variables checked: slope of layer 1 (entry 0), α of layer 1 and F/ω of layer 2 (entry 0)
+    const vars = [m.slopes[0]!, m.alphas[0]!, m.freqs[1]!];
+    const grad = (fused: boolean) => {
+      m.fused = fused;
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.forwardJet(makePlan(2, []), Xt)[0]!, Rt)) as tf.Scalar, vars);
+      const out = vars.map((v) => grads[v.name]!.dataSync()[0]!);
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const gf = grad(true);
+    const gc = grad(false);
+    const p = m.toJSON();
+    const which = [['slopes', 0], ['alphas', 0], ['freqs', 1]] as const;
+    which.forEach(([key, layer], v) => {
+      const lossAt = (h: number): number => {
+        const q = structuredClone(p);
+        q[key]![layer]![0] += h;
+        let L = 0;
+        for (let i = 0; i < N; i++) {
+          const y = mlpForwardNumber(m.cfg, q, m.scales, [X[2 * i]!, X[2 * i + 1]!]);
+          L += y[0]! * R[2 * i]! + y[1]! * R[2 * i + 1]!;
+        }
+        return L;
+      };
+      const h = 1e-4;
+      const truth = (8 * (lossAt(h) - lossAt(-h)) - (lossAt(2 * h) - lossAt(-2 * h))) / (12 * h);
+      const ef = Math.abs(gf[v]! - truth) / Math.abs(truth);
+      const ec = Math.abs(gc[v]! - truth) / Math.abs(truth);
+      worstF = Math.max(worstF, ef);
+      worstC = Math.max(worstC, ec);
+      process.stdout.write(`# ${name}/${mode} ∂L/∂${key}[${layer}][0]: float64 ${truth.toPrecision(8)}, fused rel err ${ef.toExponential(2)}, composite ${ec.toExponential(2)}\n`);
+      assert.ok(ef <= 1e-5, `${name}/${mode}: fused ∂L/∂${key}[${layer}] ${gf[v]} vs float64 ${truth}`);
+    });
+    m.dispose();
+  }
+  process.stdout.write(`# float64 check: worst relative error fused ${worstF.toExponential(2)}, composite ${worstC.toExponential(2)}\n`);
+  tf.dispose([Xt, Rt]);
 });

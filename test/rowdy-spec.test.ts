@@ -94,7 +94,7 @@ test('laaf solve with rowdy / kronecker: trains, and summary.json counts α and 
     const summary = JSON.parse(readFileSync(join(dir, name, 'summary.json'), 'utf8'));
     assert.equal(summary.status, 'completed');
     assert.deepEqual(summary.parameters, params, name);
-    assert.deepEqual(summary.network, { fused: false, why_not: 'Rowdy/Kronecker activations' }, `${name}: tfjs ops, and why`);
+    assert.equal(summary.network.fused, true, `${name}: the fused kernel ran (${JSON.stringify(summary.network)})`);
     assert.ok(Number.isFinite(summary.final.loss));
     const history = readFileSync(join(dir, name, 'history.csv'), 'utf8').trim().split('\n');
     assert.equal(history.length, 1 + 4, `${name}: header and steps 0..3`);

@@ -6,8 +6,8 @@
  * (Jets against finite differences to order 4: test/mlp-jets.test.ts.)
  *
  * Tolerances:
- *  - init equivalence: bit for bit (cpu and wasm backends, tfjs ops for both nets),
- *    values and every jet channel ≤ order 4;
+ *  - init equivalence: bit for bit (cpu and wasm backends; both nets on tfjs ops, and
+ *    both in the fused kernel), values and every jet channel ≤ order 4;
  *  - jet-loss gradient (float32) vs float64 FD of the same loss: 2e-3 of max |grad|.
  * Backend: cpu, or LAAF_TEST_BACKEND=wasm.
  */
@@ -61,10 +61,9 @@ const MIXTURES: { name: string; extra: Partial<MlpConfig> }[] = [
 ];
 
 test('at init a Rowdy/Kronecker net equals the plain net bit for bit (values and every jet channel ≤ order 4)', (t) => {
-  // Both nets on tfjs ops: the fused kernel (src/kernel/) runs plain nets only, and its
-  // float32 rounding differs from tfjs's, so bit-for-bit holds between the tfjs paths.
+  // Both nets on tfjs ops, then both in the fused kernel (src/kernel/): its float32
+  // rounding differs from tfjs's, so bit-for-bit holds within a path, not across.
   const fused = process.env.LAAF_FUSED;
-  process.env.LAAF_FUSED = '0';
   t.after(() => {
     if (fused === undefined) delete process.env.LAAF_FUSED;
     else process.env.LAAF_FUSED = fused;
@@ -72,25 +71,29 @@ test('at init a Rowdy/Kronecker net equals the plain net bit for bit (values and
   const chans: Channel[] = [[0, 0, 0, 0], [0, 0, 1, 1], [1, 1, 1], [0, 1]];
   const plan = makePlan(2, chans);
   assert.equal(plan.maxOrder, 4);
-  for (const mode of MODES) {
-    for (const { name, extra } of MIXTURES) {
-      const plainCfg = cfgOf(mode);
-      const plain = new Mlp(plainCfg, new Rng(7));
-      const mix = new Mlp(cfgOf(mode, extra), new Rng(7));
-      // The same (perturbed) weights, biases and slopes in both; α, F/ω at their initial values.
-      const p = perturb(plain.toJSON(), new Rng(8), false);
-      plain.load(p);
-      mix.load({ ...p, alphas: mix.toJSON().alphas, freqs: mix.toJSON().freqs });
-      tf.tidy(() => {
-        const X = tf.tensor2d(points(9, 3));
-        const a = plain.forwardJet(plan, X).map((t) => t.arraySync());
-        const b = mix.forwardJet(plan, X).map((t) => t.arraySync());
-        assert.deepEqual(b, a, `${mode} ${name}: jets`);
-        assert.deepEqual(mix.forward(X).arraySync(), plain.forward(X).arraySync(), `${mode} ${name}: forward()`);
-        assert.deepEqual(mix.forward(X).arraySync(), b[0], `${mode} ${name}: forward() = forwardJet()[0]`);
-      });
-      plain.dispose();
-      mix.dispose();
+  for (const path of ['composite', 'fused']) {
+    if (path === 'composite') process.env.LAAF_FUSED = '0';
+    else delete process.env.LAAF_FUSED;
+    for (const mode of MODES) {
+      for (const { name, extra } of MIXTURES) {
+        const plainCfg = cfgOf(mode);
+        const plain = new Mlp(plainCfg, new Rng(7));
+        const mix = new Mlp(cfgOf(mode, extra), new Rng(7));
+        // The same (perturbed) weights, biases and slopes in both; α, F/ω at their initial values.
+        const p = perturb(plain.toJSON(), new Rng(8), false);
+        plain.load(p);
+        mix.load({ ...p, alphas: mix.toJSON().alphas, freqs: mix.toJSON().freqs });
+        tf.tidy(() => {
+          const X = tf.tensor2d(points(9, 3));
+          const a = plain.forwardJet(plan, X).map((t) => t.arraySync());
+          const b = mix.forwardJet(plan, X).map((t) => t.arraySync());
+          assert.deepEqual(b, a, `${path} ${mode} ${name}: jets`);
+          assert.deepEqual(mix.forward(X).arraySync(), plain.forward(X).arraySync(), `${path} ${mode} ${name}: forward()`);
+          assert.deepEqual(mix.forward(X).arraySync(), b[0], `${path} ${mode} ${name}: forward() = forwardJet()[0]`);
+        });
+        plain.dispose();
+        mix.dispose();
+      }
     }
   }
 });

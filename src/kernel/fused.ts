@@ -12,10 +12,21 @@
  * (summed over a layer for L-LAAF and over all layers for GAAF); layer 0 first
  * dW'_ij = g_i dW''_ij + c_i db''_j, db' = db''.
  *
- * Supported: plain activations (not Rowdy/Kronecker — those fall back to the composite
- * path), every base activation, every adaptive mode, jets up to order 4, on the wasm and
- * cpu backends. Turned off per model (Mlp.fused = false, spec model.fused: false, CLI
- * --no-fused) or for the process (LAAF_FUSED=0).
+ * Rowdy and Kronecker activations (src/nn/rowdy.ts): each hidden layer's terms c·f(ω u)
+ * come in as more op inputs, c and ω per layer ([G] or [width, G]), computed here by tfjs
+ * ops from α, F/ω and the slopes (Mlp.mixtureCoefficients, the composite path's own
+ * formula); the kernel adds the terms to the layer's tower and returns ∂L/∂c and ∂L/∂ω
+ * (per neuron, summed over the neurons here when c or ω is per layer), and tfjs's reverse
+ * mode carries them on to α, F/ω and the slopes (for Rowdy, ω = n_R k F / s: that route
+ * adds to the slope gradient unfolded from the weights). The terms' sin and cos use a SIMD
+ * sincos (within ~1e-7 of Math.sin), not the scalar one of a plain sin/cos activation, so a
+ * Kronecker net whose first function is sin or cos starts equal to the plain net to float32
+ * rounding here, not bit for bit (tanh and the rest: bit for bit; Rowdy: always).
+ *
+ * Supported: every base activation, plain or as Rowdy base / sinusoid family / Kronecker
+ * term, α and F/ω per layer or per neuron, every adaptive mode, jets up to order 4, on the
+ * wasm and cpu backends. Turned off per model (Mlp.fused = false, spec model.fused: false,
+ * CLI --no-fused) or for the process (LAAF_FUSED=0).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { JetPlan } from '../jet/plan.js';
@@ -43,9 +54,9 @@ export function fusedUnsupported(mlp: Mlp, plan: JetPlan): string | null {
   if (process.env.LAAF_FUSED === '0') return 'LAAF_FUSED=0';
   const backend = tf.getBackend();
   if (!BACKENDS.has(backend)) return `backend ${backend}`;
-  const extra = mlp as unknown as { activationKind?: string; cfg: { rowdy?: unknown; kronecker?: unknown } };
-  if ((extra.activationKind ?? 'plain') !== 'plain' || extra.cfg.rowdy || extra.cfg.kronecker) return 'Rowdy/Kronecker activations';
-  if (!KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  const mix = mlp.mixturePlan();
+  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  for (const g of mix?.groups ?? []) if (!KERNEL_ACTIVATIONS.includes(g.fn)) return `${mix!.kind} term activation ${g.fn}`;
   if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
   if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
   if (plan.nInputs !== mlp.cfg.inputs) return 'plan and network disagree';
@@ -169,12 +180,24 @@ function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[])
 
 // ------------------------------------------------------------------------- memory plan
 
-const NLS = 9;
-const NET_SLOTS = (L: number) => 20 + NLS * (L + 1);
-const LS = 6;
+const NLS = 12;
+const NET_LAYER = 24;
+const NET_SLOTS = (L: number) => NET_LAYER + NLS * (L + 1);
+const LS = 7;
 const WORK_SLOTS = (L: number) => 8 + LS * (L + 1);
 /** Chunks per call at most: threads take chunks in turn (load balance on a busy machine). */
 const MAX_CHUNKS = 32;
+
+/** Rowdy/Kronecker terms as the kernel takes them: per hidden layer c and ω tiled to [width][G]. */
+interface MixLayout {
+  /** 1: Rowdy (base σ plus the terms), 2: Kronecker (the terms only) */
+  kind: 1 | 2;
+  G: number;
+  /** kernel activation id per term */
+  fns: Int32Array;
+  c: Float32Array[];
+  w: Float32Array[];
+}
 
 interface Plan {
   net: number;
@@ -184,9 +207,9 @@ interface Plan {
   dX: number;
   counter: number;
   chunkTab: number;
-  /** per chunk: its accumulators' base; per layer: dW4 and db4 offsets in them */
+  /** per chunk: its accumulators' base; per layer: dW4, db4 (and for hidden mixture layers dmix4) offsets in them */
   chunkAcc: number[];
-  accOff: { dW4: number; db4: number }[];
+  accOff: { dW4: number; db4: number; dmix4: number }[];
   end: number;
 }
 
@@ -235,7 +258,7 @@ class Bump {
  * deterministic function of its arguments: a forward call and the backward call of the
  * same op get the same addresses, so the backward can read the forward's tape.
  */
-function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, tape: boolean): Plan {
+function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixLayout | null, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, tape: boolean): Plan {
   const { sizes } = f;
   const L = sizes.length - 2;
   const d = sizes[0]!;
@@ -246,16 +269,26 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   const termsP = a.take(tables.terms.byteLength);
   const tstartP = a.take(tables.tstart.byteLength);
   const seedP = a.take(tables.seed.byteLength);
+  const G = mix?.G ?? 0;
+  const fnsP = mix ? a.take(mix.fns.byteLength) : 0;
   const layerP = sizes.slice(0, L + 1).map((K, l) => {
     const Nn = sizes[l + 1]!;
-    return { K, Nn, Wsp: a.take(K * Nn * 16), WTsp: a.take(K * Nn * 16), b: a.take(Nn * 4), W: a.take(K * Nn * 4) };
+    const coef = mix && l < L ? a.take(2 * Nn * G * 4) : 0;
+    return { K, Nn, Wsp: a.take(K * Nn * 16), WTsp: a.take(K * Nn * 16), b: a.take(Nn * 4), W: a.take(K * Nn * 4), coef };
   });
   // one chunk's accumulators: per layer dW4 [K][Nn] and db4 [Nn], 4-lane partial sums
-  const accOff: { dW4: number; db4: number }[] = [];
+  // (mixture layers also dc4 and dω4 [Nn][G])
+  const accOff: { dW4: number; db4: number; dmix4: number }[] = [];
   let accBytes = 0;
   for (let l = 0; l <= L; l++) {
-    accOff.push({ dW4: accBytes, db4: accBytes + sizes[l]! * sizes[l + 1]! * 16 });
-    accBytes += (sizes[l]! + 1) * sizes[l + 1]! * 16;
+    const Nn = sizes[l + 1]!;
+    const o = { dW4: accBytes, db4: accBytes + sizes[l]! * Nn * 16, dmix4: 0 };
+    accBytes += (sizes[l]! + 1) * Nn * 16;
+    if (mix && l < L) {
+      o.dmix4 = accBytes;
+      accBytes += 2 * Nn * G * 16;
+    }
+    accOff.push(o);
   }
   const ch = chunking(N, B);
   const chunkTab = a.take(ch.count * 16);
@@ -264,6 +297,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   const Y = a.take(C * N * out * 4);
   const dX = a.take(N * d * 4);
   const maxN = Math.max(...sizes);
+  const maxHidden = Math.max(...sizes.slice(1, L + 1));
   const works: number[] = [];
   const wsl = WORK_SLOTS(L);
   const workInts: number[][] = [];
@@ -275,6 +309,10 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
     slots[3] = a.take(d * B * 4);
     slots[4] = a.take(C * maxN * B * 4);
     slots[5] = a.take(C * maxN * B * 4);
+    if (mix) {
+      slots[0] = a.take((M + 3) * maxHidden * B * 4); // ω·U, then a term's tower to order M + 1
+      slots[1] = a.take((M + 1) * maxHidden * B * 4); // tower adjoints
+    }
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
       const base = 8 + LS * l;
@@ -302,6 +340,10 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   i32[ns + 11] = termsP; i32[ns + 12] = tstartP; i32[ns + 13] = seedP;
   i32[ns + 14] = ch.count; i32[ns + 15] = chunkTab; i32[ns + 16] = counter;
   i32[ns + 17] = tapeP; i32[ns + 18] = record; i32[ns + 19] = accBytes;
+  if (mix) {
+    i32[ns + 20] = mix.kind; i32[ns + 21] = G; i32[ns + 22] = fnsP;
+    i32.set(mix.fns, fnsP >> 2);
+  }
   i32[counter >> 2] = 0;
   for (let k = 0; k < ch.count; k++) {
     const e = (chunkTab >> 2) + 4 * k;
@@ -315,9 +357,14 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, tables: P
   i32.set(tables.seed, seedP >> 2);
   let uOff = 0;
   layerP.forEach((lp, l) => {
-    const s = ns + 20 + NLS * l;
+    const s = ns + NET_LAYER + NLS * l;
     i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
     i32[s + 6] = accOff[l]!.dW4; i32[s + 7] = accOff[l]!.db4; i32[s + 8] = uOff;
+    i32[s + 9] = lp.coef; i32[s + 10] = accOff[l]!.dmix4;
+    if (lp.coef) {
+      f32.set(mix!.c[l]!, lp.coef >> 2);
+      f32.set(mix!.w[l]!, (lp.coef >> 2) + lp.Nn * G);
+    }
     if (l < L) uOff += C * lp.Nn * B * 4;
     const W = f.W[l]!;
     const { K, Nn } = lp;
@@ -376,12 +423,33 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
   const sizes = [d, ...mlp.cfg.hidden, out];
   const B = blockSize(sizes, C, M);
   const mode = mlp.cfg.adaptive.mode;
+  // Rowdy/Kronecker: the terms' c and ω per hidden layer, by tfjs ops from α, F/ω and the
+  // slopes (mixtureCoefficients, as the composite path), are op inputs after the variables:
+  // the op returns ∂L/∂c and ∂L/∂ω and tfjs's reverse mode takes them on to α, F/ω, a.
+  const plan0 = mlp.mixturePlan();
+  const coefs = plan0 ? mlp.cfg.hidden.map((_, k) => mlp.mixtureCoefficients(k)) : [];
+  const mixIn: tf.Tensor[] = [...coefs.map((q) => q.c), ...coefs.map((q) => q.w)];
+  const G = plan0?.terms ?? 0;
+  const fns = plan0 ? Int32Array.from(plan0.groups.flatMap((g) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn)))) : null;
+  /** a [G] (per layer) or [width, G] coefficient as [width][G] */
+  const tile = (v: Float32Array, width: number): Float32Array => {
+    if (v.length === width * G) return v;
+    const t = new Float32Array(width * G);
+    for (let j = 0; j < width; j++) t.set(v, j * G);
+    return t;
+  };
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const inputs = args.slice(0, -1) as tf.Tensor[];
     const x = inputs[0]!;
     const values = readAll(inputs.slice(1));
-    const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
+    const nV = vars.length;
+    const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW, nV));
+    const mix: MixLayout | null = plan0 ? {
+      kind: plan0.kind === 'rowdy' ? 1 : 2, G, fns: fns!,
+      c: mlp.cfg.hidden.map((w, k) => tile(values[nV + k]!, w)),
+      w: mlp.cfg.hidden.map((w, k) => tile(values[nV + L + k]!, w)),
+    } : null;
     const xData = x.dataSync() as Float32Array;
     const T = N === 0 ? 1 : threadsFor(rt, N, B);
     // Keep a tape only while tfjs records gradients (tf.grad / variableGrads), within its budget.
@@ -394,7 +462,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     let Y: Float32Array;
     if (N === 0) Y = new Float32Array(0);
     else {
-      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, tape);
+      const lay = layoutCall(rt, f, mlp.cfg.activation, mix, tables, N, C, M, T, B, tape);
       rt.tapeOwner = tape ? token : null;
       new Float32Array(rt.buffer).set(xData, lay.X >> 2);
       const t0 = performance.now();
@@ -410,7 +478,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       // The forward pass's tape is still there unless another kernel call came in between.
       const fromTape = tape && rt.tapeOwner === token;
       if (fromTape) stats.fromTape++;
-      const lay = layoutCall(rt, f, mlp.cfg.activation, tables, N, C, M, T, B, fromTape);
+      const lay = layoutCall(rt, f, mlp.cfg.activation, mix, tables, N, C, M, T, B, fromTape);
       rt.tapeOwner = null;
       setDX(rt, lay);
       const f32 = new Float32Array(rt.buffer);
@@ -439,11 +507,34 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
         dWf.push(dW);
         dbf.push(db);
       }
-      return [tf.tensor2d(dX, [N, d]), ...unfold(mlp, f, dWf, dbf, mode, vars)];
+      // Mixture terms: ∂L/∂c, ∂L/∂ω per neuron and term (same fixed order), then summed
+      // over the neurons where the coefficient is per layer.
+      const dc: tf.Tensor[] = [];
+      const dw: tf.Tensor[] = [];
+      for (let l = 0; l < L && mix; l++) {
+        const Nn = sizes[l + 1]!;
+        const n = Nn * G;
+        const gc = new Float64Array(n);
+        const gw = new Float64Array(n);
+        for (const acc of lay.chunkAcc) {
+          let o = (acc + lay.accOff[l]!.dmix4) >> 2;
+          for (let e = 0; e < n; e++, o += 4) gc[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+          for (let e = 0; e < n; e++, o += 4) gw[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+        }
+        const shaped = (g: Float64Array, like: tf.Tensor): tf.Tensor => {
+          if (like.size === n) return tf.tensor(Float32Array.from(g), like.shape);
+          const r = new Float64Array(G);
+          for (let j = 0; j < Nn; j++) for (let k = 0; k < G; k++) r[k] += g[j * G + k]!;
+          return tf.tensor(Float32Array.from(r), like.shape);
+        };
+        dc.push(shaped(gc, coefs[l]!.c));
+        dw.push(shaped(gw, coefs[l]!.w));
+      }
+      return [tf.tensor2d(dX, [N, d]), ...unfold(mlp, f, dWf, dbf, mode, vars), ...dc, ...dw];
     };
     return { value, gradFunc };
   });
-  const Y = op(X, ...vars) as tf.Tensor2D;
+  const Y = op(X, ...vars, ...mixIn) as tf.Tensor2D;
   if (C === 1) return [Y];
   return tf.split(Y, C, 0) as tf.Tensor2D[];
 }

@@ -33,6 +33,7 @@ const STALL_MS = 600_000;
 interface Exports {
   run(cmd: number, net: number, work: number): void;
   towerOnly(act: number, U: number, T: number, count: number, M1: number): void;
+  termTowerOnly(act: number, U: number, T: number, count: number, M1: number): void;
 }
 
 export function kernelPath(): string {

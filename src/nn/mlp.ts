@@ -39,7 +39,7 @@ import {
   type ActivationKind, type KroneckerConfig, type MixturePlan, type RowdyConfig, type RowdyStat,
 } from './rowdy.js';
 
-export type { ActivationKind, KroneckerConfig, RowdyConfig, RowdyStat } from './rowdy.js';
+export type { ActivationKind, KroneckerConfig, MixturePlan, RowdyConfig, RowdyStat } from './rowdy.js';
 
 export type AdaptiveMode = 'none' | 'global' | 'layer' | 'neuron';
 
@@ -126,7 +126,7 @@ export class Mlp {
   scales: number[];
   /** n_R per hidden layer (Rowdy), else equal to `scales`. */
   readonly rowdyScales: number[];
-  /** plain σ, or a Rowdy / Kronecker sum (a fused kernel may only handle 'plain'). */
+  /** plain σ, or a Rowdy / Kronecker sum (the fused kernel handles all three). */
   readonly activationKind: ActivationKind;
   private readonly mixture: MixturePlan | null;
   private readonly map: { g: number[]; c: number[] } | null;
@@ -189,6 +189,21 @@ export class Mlp {
     return a === null ? null : tf.mul(a, this.scales[k]!);
   }
 
+  /** The Rowdy/Kronecker plan of the hidden activations, or null for a plain σ (the fused kernel reads it). */
+  mixturePlan(): MixturePlan | null {
+    return this.mixture;
+  }
+
+  /**
+   * Hidden layer k's mixture amplitudes c and frequencies ω in units of u (tfjs ops on
+   * α, F/ω and the slope, so gradients flow back to them), as the composite tower uses them.
+   */
+  mixtureCoefficients(k: number): { c: tf.Tensor; w: tf.Tensor } {
+    const mix = this.mixture;
+    if (mix === null) throw new Error('Mlp.mixtureCoefficients: not a Rowdy/Kronecker network');
+    return mixtureCoefficients(mix, this.alphas[k]!, this.freqs[k]!, this.rowdyScales[k]!, this.slopeScale(k));
+  }
+
   /**
    * Derivative tower (orders 0..order) of hidden layer k's activation at u = s·z, the
    * layer output with the slope folded in: the base σ, or the Rowdy/Kronecker sum.
@@ -196,8 +211,7 @@ export class Mlp {
   private activationTower(k: number, u: tf.Tensor, order: number): tf.Tensor[] {
     const mix = this.mixture;
     if (mix === null) return tower(this.cfg.activation, u, order);
-    const coef = mixtureCoefficients(mix, this.alphas[k]!, this.freqs[k]!, this.rowdyScales[k]!, this.slopeScale(k));
-    return mixtureTower(mix, this.cfg.activation, u, coef, order);
+    return mixtureTower(mix, this.cfg.activation, u, this.mixtureCoefficients(k), order);
   }
 
   private normalise(X: tf.Tensor2D): tf.Tensor2D {
