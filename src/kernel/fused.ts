@@ -404,6 +404,20 @@ function readAll(ts: tf.Tensor[]): Float32Array[] {
 }
 
 /**
+ * n gradient entries summed from the 4-lane partial sums (16 bytes each) that start at
+ * byte offset `off` in every chunk's accumulators: lanes, then chunks in their fixed
+ * order, so the result is the same for any number of threads.
+ */
+function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (const acc of lay.chunkAcc) {
+    let o = (acc + off) >> 2;
+    for (let e = 0; e < n; e++, o += 4) out[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+  }
+  return out;
+}
+
+/**
  * Jets of the outputs, one [N, outputs] tensor per plan channel, computed by the fused
  * kernel (same contract as Mlp.forwardJet). Check fusedSupports first.
  */
@@ -494,18 +508,9 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       const dWf: Float64Array[] = [];
       const dbf: Float64Array[] = [];
       for (let l = 0; l <= L; l++) {
-        const K = sizes[l]!;
         const Nn = sizes[l + 1]!;
-        const dW = new Float64Array(K * Nn);
-        const db = new Float64Array(Nn);
-        for (const acc of lay.chunkAcc) {
-          let o = (acc + lay.accOff[l]!.dW4) >> 2;
-          for (let e = 0; e < K * Nn; e++, o += 4) dW[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
-          o = (acc + lay.accOff[l]!.db4) >> 2;
-          for (let e = 0; e < Nn; e++, o += 4) db[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
-        }
-        dWf.push(dW);
-        dbf.push(db);
+        dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
+        dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
       }
       // Mixture terms: ∂L/∂c, ∂L/∂ω per neuron and term (same fixed order), then summed
       // over the neurons where the coefficient is per layer.
@@ -514,13 +519,9 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       for (let l = 0; l < L && mix; l++) {
         const Nn = sizes[l + 1]!;
         const n = Nn * G;
-        const gc = new Float64Array(n);
-        const gw = new Float64Array(n);
-        for (const acc of lay.chunkAcc) {
-          let o = (acc + lay.accOff[l]!.dmix4) >> 2;
-          for (let e = 0; e < n; e++, o += 4) gc[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
-          for (let e = 0; e < n; e++, o += 4) gw[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
-        }
+        // dc4 [Nn][G] then dω4 [Nn][G], 16 bytes per entry
+        const gc = sumPartials(buf, lay, lay.accOff[l]!.dmix4, n);
+        const gw = sumPartials(buf, lay, lay.accOff[l]!.dmix4 + n * 16, n);
         const shaped = (g: Float64Array, like: tf.Tensor): tf.Tensor => {
           if (like.size === n) return tf.tensor(Float32Array.from(g), like.shape);
           const r = new Float64Array(G);
