@@ -475,7 +475,7 @@ function compareMixture(m: Mlp, plan: JetPlan, X: tf.Tensor2D, what: string, tol
       assert.ok(d <= 1e-5 * Math.hypot(...S), `${what}: twin summands of ${names[k]} add up (${d})`);
     }
     const e = relDiff(b.grads[k]!, g);
-    const eb = relDiff(b.grads[k]!, g) * Math.hypot(...g) / Math.max(Math.hypot(...S), 1e-300);
+    const eb = e * Math.hypot(...g) / Math.max(Math.hypot(...S), 1e-300);
     plain = Math.max(plain, e);
     bounded = Math.max(bounded, Math.min(e, eb));
     assert.ok(Number.isFinite(e) ? Math.min(e, eb) <= tol : eb <= tol, `${what}: gradient of ${names[k]} rel diff ${e} (relative to its summands ${eb})`);
