@@ -1,5 +1,5 @@
 export { ExprError, derivKey, derivName, parseDerivativeName, type DerivRef } from './names.js';
-export { numberOps, tensorOps, type Ops, type CompareOp } from './ops.js';
+export { numberOps, type Ops, type CompareOp } from './ops.js';
 export {
   ALLOWED_FUNCTIONS,
   compileEquation,

@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Problem } from '../problem/build.js';
-import { tensorOps, type DerivRef, type Env } from '../expr/index.js';
+import type { DerivRef, Env } from '../expr/index.js';
+import { tensorOps } from '../expr/tensor-ops.js';
 import { makePlan, type JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
 import { TrainableParameters } from './parameters.js';

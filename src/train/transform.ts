@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Problem } from '../problem/build.js';
-import { tensorOps } from '../expr/index.js';
+import { tensorOps } from '../expr/tensor-ops.js';
 import { jetOps } from '../jet/expr-ops.js';
 import type { JetPlan } from '../jet/plan.js';
 
