@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as math from 'mathjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
 import {
   ExprError,
   compileEquation,
@@ -14,12 +17,14 @@ import {
   numberOps,
   parseDerivativeName,
   splitEquation,
-  tensorOps,
   type DerivRef,
   type Env,
   type Ops,
   type SymbolTable,
 } from '../src/expr/index.js';
+import { tensorOps } from '../src/expr/tensor-ops.js';
+import { parse as bundledParse } from '../src/expr/mathjs-parse.js';
+import { repoRoot } from './helpers.js';
 import '../src/backend/gradients.js';
 
 await tf.setBackend('cpu');
@@ -629,5 +634,44 @@ describe('injection attempts', () => {
     assert.equal(math.Unit.isValuelessUnit('laafinjectedunit'), false);
     assert.equal(math.sin(0), 0);
     assert.equal(compileExpr('sin(0.5)', TABLE).constantValue, Math.sin(0.5));
+  });
+});
+
+describe('the bundled parser (src/expr/mathjs-parse.ts, from mathjs/number)', () => {
+  // Every expression text of the shipped specs, the texts above, and constructs the parser must treat alike.
+  const specTexts = (): string[] => {
+    const out: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') out.push(...v.split('=').map((s) => s.trim()).filter((s) => s.length > 0));
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    for (const dir of [join(repoRoot(), 'problems'), join(repoRoot(), 'configs', 'paper')]) {
+      for (const f of readdirSync(dir).filter((g) => g.endsWith('.yaml'))) {
+        const doc = YAML.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
+        for (const key of ['constants', 'equations', 'conditions', 'data', 'reference', 'parameters']) walk(doc[key]);
+      }
+    }
+    return out;
+  };
+  const texts = [
+    'u_t + u*u_x - nu*u_xx', 'x <= 0 ? 0.2*sin(6*x) : 1 + 0.1*x*cos(18*x)', '2x + 3 y', '1e-3*x^2^3', '-x^2',
+    'a < b and not (c >= d or e != f)', 'x == 1 ? 1 : x > 2 ? 2 : 3', '0.5*pi^2*sin(pi*x)', '1.5e400', '.5', 'x % 2',
+    'mod(x, 2)', '3!', 'x\'', 'x to cm', '2 cm', '[1, 2]', '{a: 1}', 'f(x) = x', 'a = 1; b = 2', '"abc"', 'x[1]',
+    'D(u, x)', '1:3', 'x ? y', 'sin(', '(x + 1', 'x +', '2 +* 3', '', '#', 'a.b.c', 'e', 'i', 'Infinity', 'NaN',
+    ...specTexts(),
+  ];
+  test('gives the trees and the syntax errors of mathjs itself', () => {
+    assert.ok(texts.length > 60, `${texts.length} texts`);
+    for (const text of texts) {
+      const outcome = (p: (t: string) => unknown) => {
+        try {
+          return JSON.stringify(p(text));
+        } catch (e) {
+          return `throws ${e instanceof Error ? e.message : String(e)} (char ${(e as { char?: unknown }).char})`;
+        }
+      };
+      assert.equal(outcome(bundledParse), outcome(math.parse), text);
+    }
   });
 });
