@@ -8,8 +8,9 @@ import './gradients.js';
 import { createRequire } from 'node:module';
 import { UserError } from '../spec/errors.js';
 
-export type BackendChoice = 'auto' | 'wasm' | 'cpu' | 'tensorflow';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'wasm', 'cpu', 'tensorflow'];
+import type { BackendChoice } from './choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice } from './choices.js';
 
 const TF_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 

@@ -3,15 +3,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
-import { solve, checkSpec } from '../run/solve.js';
 import { laafVersion, packageRoot } from '../run/versions.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/choices.js';
 import { UserError } from '../spec/errors.js';
-import { consoleReporter } from './progress.js';
 import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
 import { registerSweep } from './sweep.js';
-import { plotAfterSolve, registerPlot } from './plot.js';
+import { registerPlot } from './plot.js';
+
+// Start-up: a command loads what it runs and no more. The spec checker (zod, mathjs's parser),
+// tfjs, the kernel, the plotting stack (vega) and the progress bar are imported inside the
+// actions that use them, so that --version, --help and problems start without any of them and
+// validate without tfjs, the kernel or vega (test/startup.test.ts).
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -61,6 +64,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        const [{ solve }, { consoleReporter }] = await Promise.all([import('../run/solve.js'), import('./progress.js')]);
         const summary = await solve({
           ...(o.resume !== undefined ? { resume: o.resume } : { specFile: specFile!, set: [...(o.set ?? []), ...(o.fused === false ? ['model.fused=false'] : [])], out: o.out }),
           backend: o.backend, maxSteps: o.maxSteps,
@@ -71,7 +75,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
           process.stderr.write(`laaf: training diverged: ${summary.message ?? 'non-finite loss'} — try a smaller learning rate${kept}\n`);
         }
         process.exitCode = summary.status === 'diverged' ? EXIT.diverged : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
-        if ((o as { plots?: boolean }).plots !== false) await plotAfterSolve(summary.run_dir, o.quiet === true);
+        if ((o as { plots?: boolean }).plots !== false) await (await import('./plot.js')).plotAfterSolve(summary.run_dir, o.quiet === true);
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -85,7 +89,8 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
     .description('check specs (YAML, keys, types, expressions) without training; exit 0 when all are valid')
     .argument('<specs...>', 'problem specs')
     .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect)
-    .action((files: string[], o: { set?: string[] }) => {
+    .action(async (files: string[], o: { set?: string[] }) => {
+      const { checkSpec } = await import('../problem/check.js');
       let bad = 0;
       for (const f of files) {
         try {

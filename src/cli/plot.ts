@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../spec/errors.js';
-import { writeRunPlots } from '../plot/run-plots.js';
-import { writeSweepPlots } from '../plot/sweep-plots.js';
+
+// The plotting stack (vega, vega-lite) is loaded when something is drawn, not when the CLI starts.
+const writeRunPlots = async (runDir: string) => (await import('../plot/run-plots.js')).writeRunPlots(runDir);
 
 /** After `laaf solve`: draw the run's pictures; a plotting failure is a warning, never the run's failure. */
 export async function plotAfterSolve(runDir: string, quiet: boolean): Promise<void> {
@@ -21,6 +22,7 @@ export async function plotSweepDir(dir: string): Promise<string[]> {
   const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as {
     name: string; variants: { label: string }[]; runs: { id: string; variant: string }[];
   };
+  const { writeSweepPlots } = await import('../plot/sweep-plots.js');
   return writeSweepPlots({
     name: plan.name,
     variants: plan.variants.map((v) => ({ label: v.label, runDirs: plan.runs.filter((r) => r.variant === v.label).map((r) => join(dir, ...r.id.split('/'))) })),

@@ -1,7 +1,6 @@
 /** The `laaf predict` command: a trained run evaluated at points or on a grid; no numerics here. */
 import { Option, type Command } from 'commander';
-import { predictRun } from '../run/predict.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backend/choices.js';
 
 export function registerPredict(program: Command): void {
   program
@@ -19,6 +18,7 @@ Columns: the inputs, the outputs, then the derivatives (output transforms applie
 Exit codes: 0 done, 2 bad input (nothing written).`)
     .action(async (runDir: string, o: { points?: string; grid?: string; derivatives?: string; out: string; backend?: BackendChoice; quiet?: boolean }) => {
       const derivatives = o.derivatives?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const { predictRun } = await import('../run/predict.js'); // tfjs: loaded only when predicting
       const r = await predictRun({
         runDir, out: o.out,
         ...(o.points !== undefined ? { points: o.points } : {}),

@@ -3,9 +3,8 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BACKEND_CHOICES } from '../backend/select.js';
+import { BACKEND_CHOICES } from '../backend/choices.js';
 import { UserError } from '../spec/errors.js';
-import { collectSweep, defaultSweepDir, planSweep, planText, printSummary, runOne, runSweep, writeSlurm } from '../sweep/sweep.js';
 
 /** exit code of a sweep in which some runs failed (the others finished; see sweep.csv) */
 export const EXIT_RUNS_FAILED = 4;
@@ -67,6 +66,8 @@ Exit codes: 0 every run finished, 2 bad input (nothing written), ${EXIT_RUNS_FAI
     .action(async (file: string, o: SweepFlags, cmd: Command) => {
       const modes = [o.plan, o.index !== undefined, o.slurm, o.collect].filter(Boolean).length;
       if (modes > 1) throw new UserError('use at most one of --plan, --index, --slurm, --collect');
+      // loaded here, not when the CLI starts (it brings the plotting stack)
+      const { collectSweep, defaultSweepDir, planSweep, planText, printSummary, runOne, runSweep, writeSlurm } = await import('../sweep/sweep.js');
       const plan = planSweep(file, { grid: o.grid, zip: o.zip, set: o.set, seeds: o.seeds, threshold: o.threshold });
       const dir = o.out ?? defaultSweepDir(plan);
       const resume = solveCmd?.options.some((opt) => opt.long === '--resume') === true;

@@ -6,10 +6,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadSpec, toUserError, type LoadedSpec } from '../spec/load.js';
-import { SpecError, UserError } from '../spec/errors.js';
+import type { LoadedSpec } from '../spec/load.js';
+import { UserError } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
-import { buildProblem, evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
+import { evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
@@ -25,6 +25,9 @@ import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/
 import { versions } from './versions.js';
 import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
 import { makePlan } from '../jet/plan.js';
+import { checkSpec } from '../problem/check.js';
+
+export { checkSpec };
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -108,17 +111,6 @@ export interface RunRecord {
   backend: string;
   max_steps?: number;
   resumed_from: number[];
-}
-
-/** Load and check a spec (and its expressions) without training. Throws UserError. */
-export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
-  const loaded = loadSpec(specFile, { set });
-  try {
-    return { loaded, problem: buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) }) };
-  } catch (e) {
-    if (e instanceof SpecError) throw toUserError(e, loaded);
-    throw e;
-  }
 }
 
 /** The training phases of a spec, with an optional cap on the steps of all phases together. */

@@ -5,7 +5,7 @@
  * is written; a bad override is reported where it was written.
  */
 import YAML from 'yaml';
-import { checkSpec } from '../run/solve.js';
+import { checkSpec } from '../problem/check.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
 
