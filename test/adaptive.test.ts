@@ -17,6 +17,7 @@ import '../src/backend/gradients.js'; // tfjs-core's Node build registers no gra
 import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig, type MlpParams } from '../src/nn/mlp.js';
 import { makePlan } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
+import { burgersJetLossNumber, paramCentralDiff, perturbParams } from './helpers.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -37,12 +38,7 @@ function samplePoints(n: number, seed: number): number[][] {
 
 /** Biases N(0, 0.3²) and slopes a·(1 ± 0.1…0.4), so that nothing sits at a symmetric point. */
 function perturb(mlp: Mlp, rng: Rng): void {
-  const p = mlp.toJSON();
-  mlp.load({
-    weights: p.weights,
-    biases: p.biases.map((b) => b.map(() => 0.3 * rng.normal())),
-    slopes: p.slopes.map((s) => s.map((a) => a * (1 + (rng.uniform() < 0.5 ? -1 : 1) * (0.1 + 0.3 * rng.uniform())))),
-  });
+  mlp.load(perturbParams(mlp.toJSON(), rng, { biasStd: 0.3 }));
 }
 
 /** Burgers-like residual loss from jets: mean((u_xx + u·u_x)²). */
@@ -93,21 +89,9 @@ test('every slope variable gets a nonzero gradient from a jet loss and moves und
   }
 });
 
-/** The jet loss in float64: derivatives by Richardson-extrapolated central differences of mlpForwardNumber. */
+/** The jet loss in float64: derivatives by Richardson-extrapolated central differences of mlpForwardNumber (one output). */
 function lossNumber(cfg: MlpConfig, p: MlpParams, scales: number[], X: number[][]): number {
-  const f = (x: number[]) => mlpForwardNumber(cfg, p, scales, x)[0]!;
-  const dx = (x: number[], h: number) => {
-    const fp = f([x[0]! + h, x[1]!]), fm = f([x[0]! - h, x[1]!]), f0 = f(x);
-    return { u: f0, ux: (fp - fm) / (2 * h), uxx: (fp - 2 * f0 + fm) / (h * h) };
-  };
-  let s = 0;
-  for (const x of X) {
-    const a = dx(x, 1e-3), b = dx(x, 5e-4);
-    const ux = (4 * b.ux - a.ux) / 3;
-    const uxx = (4 * b.uxx - a.uxx) / 3;
-    s += (uxx + a.u * ux) ** 2;
-  }
-  return s / X.length;
+  return burgersJetLossNumber((x) => mlpForwardNumber(cfg, p, scales, x), X);
 }
 
 test('jet-loss gradient w.r.t. slopes and weights matches float64 finite differences', () => {
@@ -132,15 +116,7 @@ test('jet-loss gradient w.r.t. slopes and weights matches float64 finite differe
     const gb = grads[mlp.biases[0]!.name]!.dataSync();
     for (const i of [1, 4]) entries.push({ get: (q) => q.biases[0]!, i, grad: gb[i]! });
 
-    const fdGrads = entries.map((e) => {
-      const d = 1e-3;
-      const at = (delta: number) => {
-        const q: MlpParams = structuredClone(p);
-        e.get(q)[e.i]! += delta;
-        return lossNumber(cfg, q, mlp.scales, pts);
-      };
-      return (at(d) - at(-d)) / (2 * d);
-    });
+    const fdGrads = entries.map((e) => paramCentralDiff(p, e.get, e.i, 1e-3, (q) => lossNumber(cfg, q, mlp.scales, pts)));
     const scale = Math.max(...fdGrads.map(Math.abs));
     assert.ok(scale > 1e-3, 'gradients are not trivially small');
     entries.forEach((e, j) => {
@@ -200,14 +176,8 @@ test('slope recovery value and gradient match the float64 formula and its finite
       mlp.slopes.forEach((a, k) => {
         const g = grads[a.name]!.dataSync();
         for (let i = 0; i < a.size; i++) {
-          const d = 1e-5;
-          const at = (delta: number) => {
-            const q = p.slopes.map((row) => [...row]);
-            q[k]![i]! += delta;
-            return slopeRecoveryNumber(mode, q, 4, form);
-          };
           got.push(g[i]!);
-          want.push((at(d) - at(-d)) / (2 * d));
+          want.push(paramCentralDiff(p.slopes, (q) => q[k]!, i, 1e-5, (q) => slopeRecoveryNumber(mode, q, 4, form)));
         }
       });
       const scale = Math.max(...want.map(Math.abs));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { compileExpr, numberOps, type Compiled } from '../src/expr/index.js';
 import { makePlan } from '../src/jet/plan.js';
 import { jetOps } from '../src/jet/expr-ops.js';
+import { fdDerivative } from './helpers.js';
 
 const TABLE = { inputs: ['x', 't'], outputs: [], constants: ['c'], allowOutputs: false };
 const C = 0.7;
@@ -15,17 +16,10 @@ function value(c: Compiled, x: number, t: number): number {
   return c.evaluate(numberOps, { input: (i) => (i === 0 ? x : t), symbol: () => C, deriv: () => NaN });
 }
 
-/** Mixed partial ∂^(a+b)/∂x^a ∂t^b by nested central differences (float64). */
-function fd(f: (x: number, t: number) => number, x: number, t: number, a: number, b: number, h: number): number {
-  if (a > 0) return (fd(f, x + h, t, a - 1, b, h) - fd(f, x - h, t, a - 1, b, h)) / (2 * h);
-  if (b > 0) return (fd(f, x, t + h, a, b - 1, h) - fd(f, x, t - h, a, b - 1, h)) / (2 * h);
-  return f(x, t);
-}
-
-/** Richardson-extrapolated FD: error O(h^4). */
+/** ∂^(a+b)/∂x^a ∂t^b by Richardson-extrapolated central differences (float64, helpers/fd.ts). */
 function deriv(f: (x: number, t: number) => number, x: number, t: number, a: number, b: number): number {
-  const h = a + b <= 2 ? 1e-3 : 2e-2;
-  return (4 * fd(f, x, t, a, b, h / 2) - fd(f, x, t, a, b, h)) / 3;
+  const channel = [...Array<number>(a).fill(0), ...Array<number>(b).fill(1)];
+  return fdDerivative(([u, v]) => [f(u!, v!)], [x, t], channel, [1, 1])[0]!;
 }
 
 const EXPRESSIONS = [

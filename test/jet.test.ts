@@ -15,6 +15,7 @@ import { makePlan, setPartitions, channelKey, type Channel, type JetPlan } from 
 import { jetCompose, jetMul, jetAdd, jetScale, jetConst, type Jet } from '../src/jet/jet.js';
 import { tower } from '../src/nn/activations.js';
 import { Rng } from '../src/domain/rng.js';
+import { allChannels } from './helpers.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -99,17 +100,6 @@ function polyJet(plan: JetPlan, p: Poly, X: number[][]): Jet {
   });
 }
 
-/** All channels up to `order` over `n` inputs. */
-function allChannels(n: number, order: number): Channel[] {
-  const out: Channel[] = [];
-  const rec = (start: number, cur: number[]) => {
-    if (cur.length > 0) out.push([...cur]);
-    if (cur.length === order) return;
-    for (let i = start; i < n; i++) rec(i, [...cur, i]);
-  };
-  rec(0, []);
-  return out;
-}
 
 function assertJetClose(plan: JetPlan, got: Jet, exact: (ch: Channel, x: number[]) => number, X: number[][], what: string): void {
   plan.channels.forEach((ch, c) => {

@@ -30,6 +30,7 @@ import { BASE_ACTIVATIONS, tower, towerNumber, erfNumber, type BaseActivation } 
 import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig, type MlpParams } from '../src/nn/mlp.js';
 import { makePlan, channelKey, type Channel } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
+import { allChannels, fdDerivative, perturbParams } from './helpers.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -104,71 +105,11 @@ for (const act of BASE_ACTIVATIONS) {
 // ---------------------------------------------------------------------------
 // 2. MLP jets vs finite differences
 
-/** 1-D central stencils for derivative order k: [offsets (in h), weights]; O(h²). */
-const STENCIL: Record<number, [number[], number[]]> = {
-  1: [[-1, 1], [-0.5, 0.5]],
-  2: [[-1, 0, 1], [1, -2, 1]],
-  3: [[-2, -1, 1, 2], [-0.5, 1, -1, 0.5]],
-  4: [[-2, -1, 0, 1, 2], [1, -4, 6, -4, 1]],
-};
-
-/**
- * ∂^ch f(x) by tensor-product central differences; the step in input i is
- * h·step[i] (step = half the input range, so h is a step in normalised coordinates).
- */
-function fdOnce(f: (x: number[]) => number[], x: number[], ch: Channel, h: number, step: number[]): number[] {
-  const counts = new Map<number, number>();
-  for (const i of ch) counts.set(i, (counts.get(i) ?? 0) + 1);
-  let pts: { x: number[]; w: number }[] = [{ x: [...x], w: 1 }];
-  let denom = 1;
-  for (const [i, k] of counts) {
-    const [off, wt] = STENCIL[k]!;
-    const hi = h * step[i]!;
-    denom *= hi ** k;
-    pts = pts.flatMap((p) => off.map((o, j) => {
-      const y = [...p.x];
-      y[i] = y[i]! + o * hi;
-      return { x: y, w: p.w * wt[j]! };
-    }));
-  }
-  let acc: number[] | null = null;
-  for (const p of pts) {
-    const v = f(p.x);
-    acc = acc === null ? v.map((q) => p.w * q) : acc.map((a, o) => a + p.w * v[o]!);
-  }
-  return acc!.map((a) => a / denom);
-}
-
-/** Richardson step for an O(h^q) scheme: a at h, b at h/2, p = 2^q. */
-function rich(a: number[], b: number[], p: number): number[] {
-  return b.map((bv, o) => (p * bv - a[o]!) / (p - 1));
-}
-
-/**
- * FD reference. Order ≤ 2: h = 1e-3, one Richardson step (h, h/2), O(h⁴).
- * Order 3: h = 2e-2, order 4: h = 3e-2, two Richardson steps (h, h/2, h/4), O(h⁶).
- */
-function fd(f: (x: number[]) => number[], x: number[], ch: Channel, step: number[]): number[] {
-  if (ch.length === 0) return f(x);
-  if (ch.length <= 2) return rich(fdOnce(f, x, ch, 1e-3, step), fdOnce(f, x, ch, 5e-4, step), 4);
-  const h = ch.length === 3 ? 2e-2 : 3e-2;
-  const d = [h, h / 2, h / 4].map((hh) => fdOnce(f, x, ch, hh, step));
-  return rich(rich(d[0]!, d[1]!, 4), rich(d[1]!, d[2]!, 4), 16);
-}
+/** FD reference (float64, Richardson-extrapolated tensor-product stencils: helpers/fd.ts). */
+const fd = fdDerivative;
 
 /** Absolute tolerance per order: float32 rounding, and float64 rounding of the FD stencils (~16ε|u|/h⁴ at order 4). */
 const ATOL = [1e-5, 1e-5, 1e-5, 1e-5, 3e-4];
-
-function allChannels(n: number, order: number): Channel[] {
-  const out: Channel[] = [];
-  const rec = (start: number, cur: number[]) => {
-    if (cur.length > 0) out.push([...cur]);
-    if (cur.length === order) return;
-    for (let i = start; i < n; i++) rec(i, [...cur, i]);
-  };
-  rec(0, []);
-  return out;
-}
 
 const BOX: Record<number, { lo: number[]; hi: number[] }> = {
   2: { lo: [-1, 0], hi: [1, 1] },                 // x, t
@@ -177,12 +118,7 @@ const BOX: Record<number, { lo: number[]; hi: number[] }> = {
 
 /** Perturb a fresh network: weights ×gain (more curvature), biases ~ N(0, 0.5²), slopes a·(1 ± 0.1…0.4). */
 function perturb(p: MlpParams, rng: Rng, gain: number): MlpParams {
-  return {
-    weights: p.weights.map((w) => w.map((row) => row.map((v) => Math.fround(gain * v)))),
-    biases: p.biases.map((b) => b.map(() => Math.fround(0.5 * rng.normal()))),
-    // a·(1 ± (0.1 … 0.4)): every slope moves at least 10 % away from its initial value
-    slopes: p.slopes.map((s) => s.map((a) => Math.fround(a * (1 + (rng.uniform() < 0.5 ? -1 : 1) * (0.1 + 0.3 * rng.uniform()))))),
-  };
+  return perturbParams(p, rng, { gain, biasStd: 0.5 });
 }
 
 /** Points whose FD stencil box stays on one side of every kink (piecewise activations). */
@@ -346,15 +282,6 @@ const MIXED: { name: string; act: BaseActivation; extra: Partial<MlpConfig>; gai
   { name: 'kronecker elu,cos,silu per neuron', act: 'elu', extra: { kronecker: { functions: ['elu', 'cos', 'silu'], mode: 'neuron' } } },
 ];
 
-function perturbMixture(p: MlpParams, rng: Rng): MlpParams {
-  const sign = () => (rng.uniform() < 0.5 ? -1 : 1);
-  return {
-    ...p,
-    alphas: p.alphas!.map((s) => s.map((a) => Math.fround(a + sign() * (0.02 + 0.06 * rng.uniform())))),
-    freqs: p.freqs!.map((s) => s.map((f) => Math.fround(f * (1 + sign() * (0.1 + 0.3 * rng.uniform()))))),
-  };
-}
-
 MIXED.forEach(({ name, act, extra, gain }, mi) => {
   test(`forwardJet ${name}, 2 inputs: all channels ≤ order 4 match float64 FD`, async (t) => {
     const plan = makePlan(2, allChannels(2, 4));
@@ -370,7 +297,7 @@ MIXED.forEach(({ name, act, extra, gain }, mi) => {
           const p0 = mlp.toJSON();
           // Weight gain 1 (2 for sigmoid, σ' ≤ 1/4): the sinusoids bring curvature enough, and
           // larger gains push the order-4 FD reference past its accuracy.
-          mlp.load(perturbMixture({ ...perturb(p0, rng, gain ?? 1), alphas: p0.alphas!, freqs: p0.freqs! }, rng));
+          mlp.load(perturbParams(p0, rng, { gain: gain ?? 1, biasStd: 0.5, mixture: true }));
           const params = mlp.toJSON();
           assert.ok(params.alphas!.flat().filter((a, i) => a !== p0.alphas!.flat()[i]).length === p0.alphas!.flat().length, 'every α moved');
           const X = pickPoints(cfg, params, mlp.scales, rng, 4);

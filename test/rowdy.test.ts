@@ -20,6 +20,7 @@ import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig, type MlpParam
 import type { RowdyConfig } from '../src/nn/rowdy.js';
 import { makePlan, type Channel } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
+import { burgersJetLossNumber, paramCentralDiff, perturbParams } from './helpers.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -40,16 +41,7 @@ function points(n: number, seed: number): number[][] {
 
 /** Slopes a·(1 ± 0.1…0.4), biases N(0, 0.3²); α and F/ω moved too when `mixture`. */
 function perturb(p: MlpParams, rng: Rng, mixture: boolean): MlpParams {
-  const away = (a: number) => Math.fround(a * (1 + (rng.uniform() < 0.5 ? -1 : 1) * (0.1 + 0.3 * rng.uniform())));
-  return {
-    weights: p.weights,
-    biases: p.biases.map((b) => b.map(() => Math.fround(0.3 * rng.normal()))),
-    slopes: p.slopes.map((s) => s.map(away)),
-    ...(mixture ? {
-      alphas: p.alphas!.map((s) => s.map((a) => Math.fround(a + (rng.uniform() < 0.5 ? -1 : 1) * (0.02 + 0.06 * rng.uniform())))),
-      freqs: p.freqs!.map((s) => s.map(away)),
-    } : {}),
-  };
+  return perturbParams(p, rng, { biasStd: 0.3, mixture });
 }
 
 const MIXTURES: { name: string; extra: Partial<MlpConfig> }[] = [
@@ -206,21 +198,7 @@ test('every α and F/ω entry gets a gradient and moves under Adam, from init an
 
 /** The jet loss in float64 from Richardson-extrapolated central differences of mlpForwardNumber (output 0 and 1). */
 function lossNumber(cfg: MlpConfig, p: MlpParams, scales: number[], X: number[][]): number {
-  const f = (x: number[]) => mlpForwardNumber(cfg, p, scales, x);
-  const d = (x: number[], h: number) => {
-    const fp = f([x[0]! + h, x[1]!]), fm = f([x[0]! - h, x[1]!]), f0 = f(x);
-    return f0.map((v, o) => ({ u: v, ux: (fp[o]! - fm[o]!) / (2 * h), uxx: (fp[o]! - 2 * v + fm[o]!) / (h * h) }));
-  };
-  let s = 0;
-  for (const x of X) {
-    const a = d(x, 1e-3), b = d(x, 5e-4);
-    a.forEach((ao, o) => {
-      const ux = (4 * b[o]!.ux - ao.ux) / 3;
-      const uxx = (4 * b[o]!.uxx - ao.uxx) / 3;
-      s += (uxx + ao.u * ux) ** 2;
-    });
-  }
-  return s / (X.length * 2);
+  return burgersJetLossNumber((x) => mlpForwardNumber(cfg, p, scales, x), X);
 }
 
 test('jet-loss gradient w.r.t. α, F/ω and the slopes a matches float64 finite differences', () => {
@@ -247,15 +225,7 @@ test('jet-loss gradient w.r.t. α, F/ω and the slopes a matches float64 finite 
     add(mlp.alphas, (q) => q.alphas!, 'α', 2);
     add(mlp.freqs, (q) => q.freqs!, 'F/ω', 2);
     add(mlp.slopes, (q) => q.slopes, 'a', 2);
-    const fdGrads = entries.map((e) => {
-      const d = 1e-4;
-      const at = (delta: number) => {
-        const q: MlpParams = structuredClone(p);
-        e.get(q)[e.i]! += delta;
-        return lossNumber(cfg, q, mlp.scales, pts);
-      };
-      return (at(d) - at(-d)) / (2 * d);
-    });
+    const fdGrads = entries.map((e) => paramCentralDiff(p, e.get, e.i, 1e-4, (q) => lossNumber(cfg, q, mlp.scales, pts)));
     const scale = Math.max(...fdGrads.map(Math.abs));
     assert.ok(scale > 1e-3, 'gradients are not trivially small');
     entries.forEach((e, j) => {

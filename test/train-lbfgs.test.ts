@@ -15,6 +15,7 @@ import { Rng } from '../src/domain/rng.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { PinnLoss } from '../src/train/loss.js';
 import { mlpConfig } from '../src/run/solve.js';
+import { POISSON_1D } from './helpers.js';
 
 const OPTS: LbfgsOptions = { history: 10, lr: 1, toleranceGrad: 1e-10, toleranceChange: 1e-14, lineSearch: 'strong_wolfe' };
 
@@ -115,13 +116,7 @@ test('cubic interpolation finds the minimiser of a cubic and stays in bounds', (
 test('a tiny PINN: L-BFGS after a few Adam steps reaches a far lower loss than Adam alone', async () => {
   await selectBackend('wasm');
   const { spec } = parseSpec(`name: p
-inputs: { x: [0, 1] }
-outputs: [u]
-equations:
-  pde: u_xx = -pi^2*sin(pi*x)
-conditions:
-  ends: { on: boundary, require: u = 0, points: 2 }
-reference: { exact: sin(pi*x) }
+${POISSON_1D}reference: { exact: sin(pi*x) }
 model: { hidden: [10, 10] }
 sampling: { interior: 40 }
 `, 'p.yaml');
@@ -156,13 +151,7 @@ sampling: { interior: 40 }
 test('the L-BFGS phase can use its own slope-recovery weight (its rows log that J)', async () => {
   await selectBackend('wasm');
   const { spec } = parseSpec(`name: p
-inputs: { x: [0, 1] }
-outputs: [u]
-equations:
-  pde: u_xx = -pi^2*sin(pi*x)
-conditions:
-  ends: { on: boundary, require: u = 0, points: 2 }
-model: { hidden: [8, 8], adaptive: { mode: layer, n: 5 }, slope_recovery: 1 }
+${POISSON_1D}model: { hidden: [8, 8], adaptive: { mode: layer, n: 5 }, slope_recovery: 1 }
 sampling: { interior: 30 }
 `, 'p.yaml');
   const problem = buildProblem(spec);

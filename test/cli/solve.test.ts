@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { laaf, repoRoot, tempDir } from './helpers.js';
+import { laaf, readCsv, repoRoot, tempDir } from '../helpers.js';
 
 const SMALL = [
   '--set', 'model.hidden=[12,12]',
@@ -22,10 +21,6 @@ const SMALL = [
   '--set', 'output.grid={x: 21, t: 11}',
   '--quiet',
 ];
-
-function readCsv(file: string): Record<string, string>[] {
-  return parseCsv(readFileSync(file, 'utf8'), { columns: true }) as Record<string, string>[];
-}
 
 test('a short Burgers run lowers the loss and writes all four files', () => {
   const dir = tempDir();

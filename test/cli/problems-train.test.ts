@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSpec } from '../src/spec/load.js';
-import { laaf, repoRoot, tempDir } from './helpers.js';
+import { loadSpec } from '../../src/spec/load.js';
+import { csvColumn as column, laaf, repoRoot, tempDir } from '../helpers.js';
 
 const PROBLEMS = join(repoRoot(), 'problems');
 
@@ -31,13 +31,6 @@ const CASES: Record<string, Case> = {
   kovasznay: { steps: 250, lr: 0.005, ratio: 0.85 },
   convection: { steps: 150, lr: 0.005, ratio: 0.9 },
 };
-
-function column(file: string, name: string): number[] {
-  const [head, ...rows] = readFileSync(file, 'utf8').trim().split('\n');
-  const k = head!.split(',').indexOf(name);
-  assert.ok(k >= 0, `${name} in ${head}`);
-  return rows.map((r) => Number(r.split(',')[k]));
-}
 
 /** `--set` overrides that shrink a problem to a few seconds. */
 function small(problem: string, { steps, lr, sets: extra = [] }: Case): string[] {

@@ -4,25 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { laaf, tempDir } from './helpers.js';
-import { predictRun, parseGrid } from '../src/run/predict.js';
-import { UserError } from '../src/spec/errors.js';
+import { POISSON_1D, laaf, readCsv, tempDir } from '../helpers.js';
+import { predictRun, parseGrid } from '../../src/run/predict.js';
+import { UserError } from '../../src/spec/errors.js';
 
-type Row = Record<string, string>;
-const readCsv = (file: string): Row[] => parseCsv(readFileSync(file, 'utf8'), { columns: true }) as Row[];
 
 const dir = tempDir();
 writeFileSync(join(dir, 'p.yaml'), `name: poisson
-inputs: { x: [0, 1] }
-outputs: [u]
-equations:
-  pde: u_xx = -pi^2*sin(pi*x)
-conditions:
-  ends: { on: boundary, require: u = 0, points: 2 }
-reference: { exact: sin(pi*x) }
+${POISSON_1D}reference: { exact: sin(pi*x) }
 model: { hidden: [16, 16], adaptive: { mode: layer, n: 2 } }
 sampling: { interior: 50 }
 training: { adam: { lr: 0.01, steps: 150 }, lbfgs: { max_iterations: 150 }, log_every: 50 }

@@ -10,9 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import YAML from 'yaml';
-import { laaf, repoRoot, tempDir } from './helpers.js';
+import { csvColumn, laaf, repoRoot, tempDir } from '../helpers.js';
 
 const SMALL = [
   '--set', 'model.hidden=[16,16,16]',
@@ -26,8 +25,7 @@ const SMALL = [
 ];
 
 function losses(run: string): number[] {
-  const rows = parseCsv(readFileSync(join(run, 'history.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  return rows.map((r) => Number(r['loss']));
+  return csvColumn(join(run, 'history.csv'), 'loss');
 }
 
 function fusedKey(run: string): unknown {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { laaf, lineColOf, tempDir } from './helpers.js';
+import { laaf, lineColOf, tempDir } from '../helpers.js';
 
 const BASE = `name: tiny
 inputs: { x: [-1, 1], t: [0, 1] }

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { laaf, repoRoot, tempDir } from './helpers.js';
+import { POISSON_1D, laaf, readCsv, repoRoot, tempDir, type CsvRow as Row } from '../helpers.js';
 
 /** Adam with a step schedule, resampling and refinement, then L-BFGS: every kind of state a checkpoint holds. */
 const SPEC = `name: resume
@@ -36,8 +35,6 @@ training:
 output: { grid: { x: 21, t: 11 } }
 `;
 
-type Row = Record<string, string>;
-const readCsv = (file: string): Row[] => parseCsv(readFileSync(file, 'utf8'), { columns: true }) as Row[];
 const withoutTime = (rows: Row[]) => rows.map(({ elapsed_s: _, ...rest }) => rest);
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
@@ -155,13 +152,7 @@ test('a non-finite loss: status diverged, exit 3, step and term named, last fini
   const dir = tempDir();
   // A huge learning rate: the first update sends the output weights to ~1e30 and the loss overflows float32.
   writeFileSync(join(dir, 'p.yaml'), `name: boom
-inputs: { x: [0, 1] }
-outputs: [u]
-equations:
-  pde: u_xx = -pi^2*sin(pi*x)
-conditions:
-  ends: { on: boundary, require: u = 0, points: 2 }
-model: { hidden: [8] }
+${POISSON_1D}model: { hidden: [8] }
 sampling: { interior: 32 }
 training: { adam: { lr: 1.0e+30, steps: 50 }, log_every: 10, checkpoint_every: 1 }
 `);
