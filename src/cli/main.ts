@@ -14,7 +14,7 @@ import { registerPlot } from './plot.js';
 // Start-up: a command loads what it runs and no more. The spec checker (zod, mathjs's parser),
 // tfjs, the kernel, the plotting stack (vega) and the progress bar are imported inside the
 // actions that use them, so that --version, --help and problems start without any of them and
-// validate without tfjs, the kernel or vega (test/startup.test.ts).
+// validate without tfjs, the kernel or vega (test/cli/startup.test.ts).
 
 function positiveInt(v: string): number {
   const n = Number(v);
