@@ -23,7 +23,7 @@ import {
   type SymbolTable,
 } from '../src/expr/index.js';
 import { tensorOps } from '../src/expr/tensor-ops.js';
-import { parse as bundledParse } from '../src/expr/mathjs-parse.js';
+import { parse as bundledParse } from '../src/bundled/mathjs-parse.js';
 import { repoRoot } from './helpers.js';
 import '../src/backend/gradients.js';
 
@@ -637,7 +637,7 @@ describe('injection attempts', () => {
   });
 });
 
-describe('the bundled parser (src/expr/mathjs-parse.ts, from mathjs/number)', () => {
+describe('the bundled parser (src/bundled/mathjs-parse.ts, from mathjs/number)', () => {
   // Every expression text of the shipped specs, the texts above, and constructs the parser must treat alike.
   const specTexts = (): string[] => {
     const out: string[] = [];

@@ -6,7 +6,7 @@
  * tokenizes the text and walks it in step with the compiler: the compiler visits nodes in
  * source order, so the k-th identifier visited is the k-th identifier in the text.
  */
-import { parse } from './mathjs-parse.js';
+import { parse } from '../bundled/mathjs-parse.js';
 import { ExprError, derivKey, parseDerivativeName, type DerivRef } from './names.js';
 import { numberOps, type CompareOp, type Ops } from './ops.js';
 

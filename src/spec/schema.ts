@@ -4,7 +4,7 @@
  * `Spec` (after parsing) has every default filled in and is what spec.resolved.yaml shows.
  * Expressions stay strings here: expr/ checks them (see semantics in problem/).
  */
-import { z } from 'zod';
+import { z } from '../bundled/zod.js';
 
 /** Base activations known to laaf (nn/ implements their derivative towers). */
 export const ACTIVATIONS = [

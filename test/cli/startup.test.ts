@@ -48,7 +48,7 @@ const HEAVY: [what: string, pattern: RegExp][] = [
   ['all of mathjs', /\/node_modules\/mathjs\//],
 ];
 const SPEC_CHECKER: [string, RegExp][] = [
-  ['the spec checker', /\/dist\/src\/(spec\/(load|schema)|problem|expr)\/?|\/node_modules\/(zod|csv-parse)\//],
+  ['the spec checker', /\/dist\/src\/(spec\/(load|schema)|problem|expr|bundled)\/?|\/node_modules\/(zod|csv-parse)\//],
 ];
 
 function loadsNone(loaded: string[], heavy: [string, RegExp][], what: string): void {
