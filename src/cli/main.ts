@@ -115,7 +115,13 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       for (const f of files) {
         let about = '';
         try {
-          const doc = YAML.parse(readFileSync(join(dir, f), 'utf8')) as { about?: string };
+          // The top-level about: line alone when it holds the whole value (parsing only it keeps
+          // `laaf problems` quick); the whole file otherwise (a block scalar, a value continued
+          // on indented lines, no such line).
+          const text = readFileSync(join(dir, f), 'utf8');
+          const line = /^about:.*$(?!\n[ \t])/m.exec(text)?.[0];
+          let doc = (line !== undefined ? YAML.parse(line) : undefined) as { about?: unknown } | undefined;
+          if (typeof doc?.about !== 'string' || doc.about === '') doc = YAML.parse(text) as { about?: unknown };
           about = String(doc.about ?? '').split('\n')[0]!;
         } catch {
           about = '(unreadable)';
