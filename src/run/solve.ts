@@ -23,8 +23,8 @@ import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
-import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
-import { makePlan } from '../jet/plan.js';
+import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
+import type { StepChoice } from '../step/registry.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -37,6 +37,8 @@ export interface SolveOptions {
   backend?: BackendChoice;
   /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
+  /** run the network on tfjs ops only (a new run records this as model.fused: false; a resumed run just obeys it) */
+  noFused?: boolean;
   reporter?: Reporter;
   /** polled once per step; true stops training after the current step (status 'interrupted') */
   shouldStop?: () => boolean;
@@ -79,8 +81,12 @@ export interface RunSummary {
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
   reference?: string;
-  /** how the network's jets were computed in training: the fused SIMD kernel (and on how many threads) or tfjs ops, and why */
-  network?: { fused: boolean; threads?: number; why_not?: string };
+  /**
+   * the step path that computed the network's jets in training (src/step/): its name,
+   * whether it is one of laaf's kernels (and on how many threads), and why each path
+   * preferred to it did not run (`why_not`: the first of those reasons, when no kernel ran)
+   */
+  network?: { path: string; fused: boolean; threads?: number; why_not?: string; declined: { path: string; reason: string }[] };
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
   phases?: PhaseReport[];
   /** step of the checkpoint in checkpoint.json (absent when none was written) */
@@ -247,14 +253,15 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const slope = typeof spec.model.slope_recovery === 'number'
     ? { weight: spec.model.slope_recovery, form: 'paper' as const }
     : spec.model.slope_recovery;
-  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope);
+  const step = stepOptions(spec, opts.noFused === true);
+  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope, step);
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
   const reference = problem.reference?.evaluate(grid);
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
-    const e = errorSummary(predict(model, grid, d, problem), reference);
+    const e = errorSummary(predict(model, grid, d, problem, undefined, step), reference);
     return problem.outputs.length > 1 ? [e.relL2, ...e.perOutput] : [e.relL2];
   };
 
@@ -297,7 +304,6 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
   opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
 
-  const fusedCallsBefore = fusedStats().forward;
   let result;
   try {
     result = await train(loss, cfg, {
@@ -322,13 +328,10 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     throw e;
   }
 
-  const fusedCalls = fusedStats().forward - fusedCallsBefore;
-  const network: NonNullable<RunSummary['network']> = fusedCalls > 0
-    ? { fused: true, threads: fusedStats().threads }
-    : { fused: false, why_not: !model.fused ? 'turned off (--no-fused, model.fused: false)' : (fusedUnsupported(model, makePlan(model.cfg.inputs, [])) ?? 'no training step ran') };
+  const network = networkReport(loss.path);
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
-  const pred = predict(model, grid, d, problem);
+  const pred = predict(model, grid, d, problem, undefined, step);
   const solHeader = [...problem.inputs, ...problem.outputs];
   if (reference) for (const o of problem.outputs) solHeader.push(`${o}_ref`, `${o}_abs_err`);
   const rows: number[][] = [];
@@ -397,6 +400,24 @@ function parameterSummary(problem: Problem, values: number[]): NonNullable<RunSu
   }));
 }
 
+/** How a run asks for its step path: the spec's model.fused (or --no-fused on resume) may turn the kernels off. */
+export function stepOptions(spec: Spec, noFused = false): StepOptions {
+  return spec.model.fused && !noFused ? {} : { kernelsOff: KERNELS_OFF_BY_SPEC };
+}
+
+/** summary.json's `network`: the step path that computed the jets in training, and why each preferred one did not. */
+function networkReport(choice: StepChoice): NonNullable<RunSummary['network']> {
+  const fused = choice.path.kernel;
+  const whyNot = choice.declined[0]?.reason;
+  return {
+    path: choice.path.name,
+    fused,
+    ...(choice.impl.details?.() ?? {}),
+    ...(!fused && whyNot !== undefined ? { why_not: whyNot } : {}),
+    declined: choice.declined,
+  };
+}
+
 export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
   const m = spec.model;
   return {
@@ -407,7 +428,6 @@ export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
     adaptive: { mode: m.adaptive.mode, n: m.adaptive.n, ...(m.adaptive.init !== undefined ? { init: m.adaptive.init } : {}) },
     init: m.init,
     ...(m.normalize_inputs ? { inputLo: problem.box.lo, inputHi: problem.box.hi } : {}),
-    fused: m.fused,
     ...(m.rowdy ? { rowdy: m.rowdy } : {}),
     ...(m.kronecker ? { kronecker: m.kronecker } : {}),
   };
