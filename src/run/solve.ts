@@ -14,11 +14,12 @@ import { errorSummary } from '../problem/metrics.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
-import { train, type HistoryRow, type PhaseReport, type TrainCheckpoint, type TrainConfig, type TrainStatus } from '../train/trainer.js';
+import { train, type HistoryRow, type TrainCheckpoint, type TrainConfig } from '../train/trainer.js';
 import { PointSets } from '../train/points.js';
 import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
+import { historyCells, historyColumns, isHistoryName, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
 import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
@@ -44,6 +45,8 @@ export interface SolveOptions {
   shouldStop?: () => boolean;
 }
 
+export type { RunSummary } from '../io/run-dir.js';
+
 export interface RunStart {
   dir: string;
   problem: Problem;
@@ -65,47 +68,6 @@ export interface Reporter {
   end?(summary: RunSummary): void;
 }
 
-export interface RunSummary {
-  status: TrainStatus;
-  message?: string;
-  name: string;
-  spec_file: string;
-  run_dir: string;
-  /** optimizer steps over all phases (Adam updates + L-BFGS iterations) */
-  steps: number;
-  /** training time, over every session of a resumed run */
-  wall_time_s: number;
-  seed: number;
-  backend: string;
-  versions: Record<string, string>;
-  parameters: { total: number; adaptive: number };
-  points: Record<string, number>;
-  reference?: string;
-  /**
-   * the step path that computed the network's jets in training (src/step/): its name,
-   * whether it is one of laaf's kernels (and on how many threads), and why each path
-   * preferred to it did not run (`why_not`: the first of those reasons, when no kernel ran)
-   */
-  network?: { path: string; fused: boolean; threads?: number; why_not?: string; declined: { path: string; reason: string }[] };
-  /** each phase: steps done, L-BFGS evaluations, and why it stopped */
-  phases?: PhaseReport[];
-  /** step of the checkpoint in checkpoint.json (absent when none was written) */
-  checkpoint_step?: number;
-  /** steps this run was resumed from, in order */
-  resumed_from?: number[];
-  final: {
-    loss: number;
-    terms: Record<string, number>;
-    slope_recovery: number;
-    na: { mean: number; min: number; max: number }[];
-    rel_l2?: number;
-    rel_l2_per_output?: Record<string, number>;
-    max_abs_error?: Record<string, number>;
-    /** inverse problems: final value, and with a known true value its relative error */
-    parameters?: Record<string, { value: number; true_value?: number; rel_error?: number }>;
-  };
-}
-
 /** What a checkpoint records about its run, beside the training state. */
 export interface RunRecord {
   spec_file: string;
@@ -120,7 +82,14 @@ export interface RunRecord {
 export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
   try {
-    return { loaded, problem: buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) }) };
+    const problem = buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) });
+    // A loss term is a history.csv column of its own name: it may not take one of laaf's.
+    for (const t of problem.terms) {
+      if (!isHistoryName(t.name)) continue;
+      const section = (['equations', 'conditions', 'data'] as const).find((k) => t.name in loaded.spec[k])!;
+      throw new SpecError(`'${t.name}' is the name of one of laaf's history.csv columns`, [section, t.name], 'rename this term', undefined, true);
+    }
+    return { loaded, problem };
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
@@ -190,7 +159,7 @@ export interface SavedRun {
 
 /** An earlier run's resolved spec (compiled) and its checkpoint. `doing` words the errors ("resume", "predict from"). */
 export function openRun(dir: string, doing: string): SavedRun {
-  const specFile = join(dir, 'spec.resolved.yaml');
+  const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(dir)) throw new UserError(`run directory ${dir} does not exist`, 'give the directory of an earlier `laaf solve`');
   if (!existsSync(specFile)) throw new UserError(`${dir} is not a laaf run directory (no spec.resolved.yaml)`, 'give the directory of an earlier `laaf solve`');
   let raw: Record<string, unknown>;
@@ -213,7 +182,7 @@ export function openRun(dir: string, doing: string): SavedRun {
 function prepareResume(opts: SolveOptions): Prepared {
   const dir = opts.resume!;
   const { loaded, problem, record, checkpoint } = openRun(dir, 'resume');
-  const summary = readJson(join(dir, 'summary.json'));
+  const summary = readJson(join(dir, RUN_FILES.summary));
   if (checkpoint.done && summary?.['status'] === 'completed') {
     throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more steps');
   }
@@ -265,7 +234,8 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     return problem.outputs.length > 1 ? [e.relL2, ...e.perOutput] : [e.relL2];
   };
 
-  const header = historyHeader(problem, model, reference !== undefined);
+  const columns = historyColumns(historyShape(spec, problem));
+  const header = columns.map((c) => c.name);
   const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
   const vers = versions(backend);
   if (!checkpoint) {
@@ -275,7 +245,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   let history, paramLog;
   try {
     history = writer.history(header);
-    paramLog = paramNames.length ? writer.csvLog('parameters.csv', ['step', ...paramNames]) : undefined;
+    paramLog = paramNames.length ? writer.csvLog(RUN_FILES.parameters, ['step', ...paramNames]) : undefined;
   } catch (e) {
     if (e instanceof CsvLogError) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     throw e;
@@ -312,7 +282,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
       onStep: (s, l) => opts.reporter?.step?.(s, l),
       onLog: (row) => {
-        const cells = historyCells(row, model);
+        const cells = historyCells(columns, row);
         history.append(cells);
         paramLog?.append([row.step, ...row.parameters]);
         opts.reporter?.log?.(row, cells);
@@ -433,37 +403,16 @@ export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
   };
 }
 
-function slopeColumns(model: Mlp): string[] {
-  const mode = model.cfg.adaptive.mode;
-  const L = model.cfg.hidden.length;
-  if (mode === 'none') return [];
-  if (mode === 'global') return ['na'];
-  if (mode === 'layer') return Array.from({ length: L }, (_, k) => `na_${k + 1}`);
-  return Array.from({ length: L }, (_, k) => [`na_${k + 1}_mean`, `na_${k + 1}_min`, `na_${k + 1}_max`]).flat();
-}
-
-/** Rowdy: rowdy_k_amp = max n·|α| of layer k's added terms; Kronecker: kron_k_amp and the lead α (kron_k_lead). */
-function rowdyColumns(model: Mlp): string[] {
-  if (model.activationKind === 'plain') return [];
-  const p = model.activationKind === 'rowdy' ? 'rowdy' : 'kron';
-  return model.cfg.hidden.flatMap((_, k) => [`${p}_${k + 1}_amp`, ...(p === 'kron' ? [`${p}_${k + 1}_lead`] : [])]);
-}
-
-export function historyHeader(problem: Problem, model: Mlp, hasReference: boolean): string[] {
-  const h = ['step', 'phase', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model), ...rowdyColumns(model)];
-  if (hasReference) {
-    h.push('rel_l2');
-    if (problem.outputs.length > 1) h.push(...problem.outputs.map((o) => `rel_l2_${o}`));
-  }
-  return h;
-}
-
-function historyCells(row: HistoryRow, model: Mlp): (string | number)[] {
-  const mode = model.cfg.adaptive.mode;
-  const slopes = mode === 'none' ? [] : mode === 'global' ? [row.slopes[0]!.mean]
-    : mode === 'layer' ? row.slopes.map((s) => s.mean) : row.slopes.flatMap((s) => [s.mean, s.min, s.max]);
-  const rowdy = row.rowdy.flatMap((r) => (r.lead === undefined ? [r.ampMaxAbs] : [r.ampMaxAbs, r.lead]));
-  return [row.step, row.phase, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...rowdy, ...row.errors];
+/** What decides the run's history.csv columns (io/run-dir.ts); a sweep's plan asks the same. */
+export function historyShape(spec: Spec, problem: Problem): HistoryShape {
+  const m = spec.model;
+  return {
+    terms: problem.terms.map((t) => t.name),
+    adaptive: m.adaptive.mode,
+    layers: m.hidden.length,
+    activation: m.rowdy ? 'rowdy' : m.kronecker ? 'kronecker' : 'plain',
+    ...(problem.reference ? { errorOutputs: problem.outputs } : {}),
+  };
 }
 
 function defaultRunDir(name: string): string {
