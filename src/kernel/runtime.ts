@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { packageRoot } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 
 /** Byte offset where the runtime's own region starts (the module's static data lies below). */
 export const ARENA = 65536;

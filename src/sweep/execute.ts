@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { packageRoot } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import type { Plan, PlannedRun } from './plan.js';
