@@ -1,5 +1,5 @@
 /**
- * Jet arithmetic on tfjs tensors (DESIGN.md §3).
+ * Jet arithmetic on tfjs tensors (ARCHITECTURE.md, "Numerics").
  *
  * A `Jet` is one tensor per channel of a `JetPlan` (all the same shape): the value
  * and the input derivatives of some quantity, carried forward. Sum and scaling act

@@ -1,5 +1,5 @@
 /**
- * Base activations and their derivative towers σ, σ', …, σ^(order) (DESIGN.md §3–4).
+ * Base activations and their derivative towers σ, σ', …, σ^(order) (ARCHITECTURE.md, "Numerics").
  *
  * Jets need, for each hidden layer, the derivatives of the activation at the
  * pre-activation; adaptive scaling σ(s·z) is folded in by the caller (mlp.ts),
