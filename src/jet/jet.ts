@@ -96,11 +96,6 @@ export function jetAdd(a: Jet, b: Jet): Jet {
   return a.map((t, i) => tf.add(t, b[i]!));
 }
 
-export function jetSub(a: Jet, b: Jet): Jet {
-  if (a.length !== b.length) throw new Error(`jetSub: jets have ${a.length} and ${b.length} channels`);
-  return a.map((t, i) => tf.sub(t, b[i]!));
-}
-
 /** Every channel multiplied by a constant (a number or a tensor that does not depend on the inputs). */
 export function jetScale(a: Jet, s: tf.Tensor | number): Jet {
   return a.map((t) => tf.mul(t, s));

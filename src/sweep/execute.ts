@@ -104,7 +104,6 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   let tail = '';
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {
     ...process.env,
-    LAAF_SWEEP_RUN: run.id,
     ...(opts.threads !== undefined && process.env['LAAF_THREADS'] === undefined ? { LAAF_THREADS: String(opts.threads) } : {}),
   } });
   opts.track?.(child, true);
