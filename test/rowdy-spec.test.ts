@@ -1,6 +1,6 @@
 /**
  * The `model.rowdy` and `model.kronecker` spec sections: defaults and every mistake
- * reported at FILE:LINE:COL by the schema (DESIGN.md §7). `laaf solve` end to end
+ * reported at FILE:LINE:COL by the schema (ARCHITECTURE.md, "Conventions"). `laaf solve` end to end
  * (parameter counts in summary.json): test/cli/rowdy-solve.test.ts.
  */
 import { test } from 'node:test';

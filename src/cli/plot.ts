@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../spec/errors.js';
+import { RUN_FILES } from '../io/run-dir.js';
 
 // The plotting stack (vega, vega-lite) is loaded when something is drawn, not when the CLI starts.
 const writeRunPlots = async (runDir: string) => (await import('../plot/run-plots.js')).writeRunPlots(runDir);
@@ -11,7 +12,7 @@ const writeRunPlots = async (runDir: string) => (await import('../plot/run-plots
 export async function plotAfterSolve(runDir: string, quiet: boolean): Promise<void> {
   try {
     const files = await writeRunPlots(runDir);
-    if (!quiet && files.length) process.stdout.write(`plots in ${join(runDir, 'plots')}/ (${files.length} SVG files)\n`);
+    if (!quiet && files.length) process.stdout.write(`plots in ${join(runDir, RUN_FILES.plots)}/ (${files.length} SVG files)\n`);
   } catch (e) {
     process.stderr.write(`laaf: warning: could not draw the plots of ${runDir}: ${e instanceof Error ? e.message : String(e)}\n`);
   }
@@ -38,7 +39,7 @@ export function registerPlot(program: Command): void {
     .action(async (dirs: string[], o: { quiet?: boolean }) => {
       for (const d of dirs) {
         const isSweep = existsSync(join(d, 'plan.json'));
-        if (!isSweep && !existsSync(join(d, 'history.csv')) && !existsSync(join(d, 'summary.json'))) {
+        if (!isSweep && !existsSync(join(d, RUN_FILES.history)) && !existsSync(join(d, RUN_FILES.summary))) {
           throw new UserError(`${d} is neither a run directory (history.csv, summary.json) nor a sweep directory (plan.json)`, 'give the --out directory of laaf solve or laaf sweep');
         }
       }
