@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES } from '../backend/select.js';
-import { UserError } from '../spec/errors.js';
+import { UserError, count } from '../spec/errors.js';
 import { collectSweep, defaultSweepDir, planSweep, planText, printSummary, runOne, runSweep, writeSlurm } from '../sweep/sweep.js';
 
 /** exit code of a sweep in which some runs failed (the others finished; see sweep.csv) */
@@ -51,7 +51,7 @@ export function registerSweep(program: Command): void {
     .option('--seeds <n|list>', 'N seeds derived from the spec\'s seed (the first is the spec\'s own), or a list 1,2,3')
     .option('--threshold <column=v1,v2>', 'also report the first logged step at which a history column (loss, rel_l2, a term) is <= each value (repeatable)', repeat)
     .option('-o, --out <dir>', 'sweep directory (default runs/<sweep name>); rerunning into it resumes the sweep')
-    .option('-j, --jobs <n>', 'runs at a time, each its own process (default: the number of cores)', wholeNumber(1), availableParallelism())
+    .addOption(new Option('-j, --jobs <n>', 'runs at a time, each its own process').argParser(wholeNumber(1)).default(availableParallelism(), `the number of cores, ${availableParallelism()}`))
     .option('--plan', 'list the runs (index, directory, seed, status, variant) and stop')
     .option('--index <i>', 'run plan run I alone (for a cluster job array; see --slurm)', wholeNumber(0))
     .option('--slurm', 'write <dir>/sweep.sbatch, a Slurm job array running each --index, and stop')
@@ -78,13 +78,13 @@ Exit codes: 0 every run finished, 2 bad input (nothing written), ${EXIT_RUNS_FAI
       }
       if (o.slurm) {
         const f = writeSlurm(plan, dir, sweepArgs(file, o, cmd));
-        if (!o.quiet) process.stdout.write(`wrote ${f} (${plan.runs.length} array tasks); submit it with: sbatch ${f}\nthen collect the results with: laaf sweep ${file} --out ${dir} --collect\n`);
+        if (!o.quiet) process.stdout.write(`wrote ${f} (${count(plan.runs.length, 'array task')}); submit it with: sbatch ${f}\nthen collect the results with: laaf sweep ${file} --out ${dir} --collect\n`);
         return;
       }
       if (o.collect) {
         const t = await collectSweep(plan, dir, o.plots);
         if (!o.quiet) {
-          process.stdout.write(`collected ${plan.runs.length} runs into ${dir}/sweep.csv and summary.csv\n`);
+          process.stdout.write(`collected ${count(plan.runs.length, 'run')} into ${dir}/sweep.csv and summary.csv\n`);
           printSummary(plan, t, (l) => process.stdout.write(`${l}\n`));
         }
         return;

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { writeFileAtomic } from '../io/files.js';
 import { loadSpec } from '../spec/load.js';
-import { UserError } from '../spec/errors.js';
+import { UserError, count } from '../spec/errors.js';
 import { laafVersion, packageRoot } from '../run/versions.js';
 import { writeSweepPlots } from '../plot/sweep-plots.js';
 import { applyFlags, isSweepFile, loadSweepFile, sweepOfSpec, type FlagInput } from './define.js';
@@ -116,7 +116,7 @@ export async function runSweep(plan: Plan, dir: string, opts: SweepRunOptions): 
   const print = opts.quiet ? () => {} : (opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)));
   const todo = plan.runs.filter((r) => !isDone(runState(dir, r).state));
   const already = plan.runs.length - todo.length;
-  print(`laaf sweep ${plan.name}: ${plan.variants.length} variants x ${plan.seeds.length} seeds = ${plan.runs.length} runs` +
+  print(`laaf sweep ${plan.name}: ${count(plan.variants.length, 'variant')} x ${count(plan.seeds.length, 'seed')} = ${count(plan.runs.length, 'run')}` +
     `${already ? ` (${already} done before)` : ''}, ${Math.min(opts.jobs, Math.max(1, todo.length))} at a time, in ${dir}`);
   let finished = 0;
   let failed = 0;
@@ -191,12 +191,12 @@ export function printSummary(plan: Plan, t: Tables, print: (l: string) => void):
   const failed = t.rows.filter((r) => r.state === 'failed');
   for (const r of failed) print(`failed: ${r.run.id}: ${r.error}`);
   const open = t.rows.filter((r) => !isDone(r.state) && r.state !== 'failed').length;
-  if (open > 0) print(`${open} runs not finished`);
+  if (open > 0) print(`${count(open, 'run')} not finished`);
 }
 
 /** The plan as text: one line per run. */
 export function planText(plan: Plan, dir: string): string {
-  const lines = [`# ${plan.name}: ${plan.runs.length} runs = ${plan.variants.length} variants x ${plan.seeds.length} seeds; base spec ${plan.specFile}; directory ${dir}`];
+  const lines = [`# ${plan.name}: ${count(plan.runs.length, 'run')} = ${count(plan.variants.length, 'variant')} x ${count(plan.seeds.length, 'seed')}; base spec ${plan.specFile}; directory ${dir}`];
   if (plan.set.length) lines.push(`# every run: --set ${plan.set.join(' --set ')}`);
   lines.push(['index', 'run', 'seed', 'status', 'variant'].join('\t'));
   for (const r of plan.runs) {
@@ -213,7 +213,7 @@ export function writeSlurm(plan: Plan, dir: string, sweepArgs: string[]): string
   const bin = join(packageRoot(), 'bin', 'laaf.js');
   const cmd = [bin, 'sweep', ...sweepArgs, '--out', absDir].map(shellQuote).join(' ');
   const text = `#!/bin/bash
-# laaf sweep ${plan.name}: ${plan.runs.length} runs as a Slurm job array (task i = plan run i; see --plan).
+# laaf sweep ${plan.name}: ${count(plan.runs.length, 'run')} as a Slurm job array (task i = plan run i; see --plan).
 # Submit:   sbatch ${shellQuote(join(absDir, 'sweep.sbatch'))}
 # Then:     ${shellQuote(node)} ${cmd} --collect
 # Finished runs are skipped, so resubmitting the array (or some indices, --array=3,7) resumes the sweep.
