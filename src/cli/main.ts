@@ -72,9 +72,14 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       if (o.resume === undefined && specFile === undefined) throw new UserError('missing SPEC', 'laaf solve SPEC, or laaf solve --resume RUN_DIR');
       if (o.fused === false && o.resume !== undefined) process.env.LAAF_FUSED = '0'; // a resumed run keeps its spec
       let stop = false;
+      let firstSignal = 0;
       const onSignal = () => {
-        if (stop) process.exit(EXIT.interrupted);
+        // A signal within 2 s of the first is the same request arriving twice (a cluster signals both
+        // `laaf sweep --index` and its run; `kill` of a process group), not a second press.
+        if (stop && Date.now() - firstSignal > 2000) process.exit(EXIT.interrupted);
+        if (stop) return;
         stop = true;
+        firstSignal = Date.now();
         process.stderr.write('\nlaaf: stopping after this step (press again to quit at once)\n');
       };
       process.on('SIGINT', onSignal);

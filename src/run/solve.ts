@@ -241,7 +241,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
   const { loaded, dir, record, checkpoint } = prep;
   // One writer per run directory: a resumed run takes the lock before anything else, a new one once its directory exists.
-  const state: RunState = { ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) };
+  const state: RunProgress = { ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) };
   let lock = checkpoint ? runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m))) : undefined;
   try {
     if (checkpoint) {
@@ -268,9 +268,9 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
 }
 
 /** How far a run got, for the report of a failure part way (a full disk). */
-interface RunState { writer?: RunWriter; checkpointStep?: number }
+interface RunProgress { writer?: RunWriter; checkpointStep?: number }
 
-async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunState, lockNew: () => void): Promise<RunSummary> {
+async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgress, lockNew: () => void): Promise<RunSummary> {
   const { loaded, problem, dir, record, checkpoint } = prep;
   const spec = loaded.spec;
   const backend = await selectBackend(prep.backendChoice);
