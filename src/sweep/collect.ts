@@ -87,7 +87,8 @@ function errorOf(sweepDir: string, state: RunState, summary: RunSummaryFile | un
 export function buildTables(plan: Plan, sweepDir: string): Tables {
   const rows: RunRow[] = plan.runs.map((run) => {
     const { state, summary, record, slurmLog } = runState(sweepDir, run);
-    const metrics = metricsOf(state === 'completed' || state === 'diverged' ? summary : undefined);
+    // An interrupted run's summary holds its numbers at the step where it stopped: shown, not averaged.
+    const metrics = metricsOf(state === 'completed' || state === 'diverged' || state === 'interrupted' ? summary : undefined);
     if (state === 'completed' || state === 'diverged') {
       const hist = Object.keys(plan.thresholds).length ? readTable(join(runDirOf(sweepDir, run), 'history.csv')) : undefined;
       for (const [col, list] of Object.entries(plan.thresholds)) {

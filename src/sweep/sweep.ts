@@ -263,6 +263,7 @@ export function printSummary(plan: Plan, t: Tables, print: (l: string) => void):
   }
   const failed = t.rows.filter((r) => r.state === 'failed');
   for (const r of failed) print(`failed: ${r.run.id}: ${r.error}`);
+  for (const r of t.rows.filter((x) => x.state === 'not started')) print(`not started: ${r.run.id}: ${r.error}`);
   const open = t.rows.filter((r) => !isDone(r.state) && r.state !== 'failed').length;
   if (open > 0) print(`${count(open, 'run')} not finished`);
 }
