@@ -4,8 +4,8 @@
  * (notices, such as a stale lock taken over, still go to stderr).
  */
 import cliProgress from 'cli-progress';
-import type { Reporter, RunStart, RunSummary } from '../run/solve.js';
-import type { HistoryRow } from '../train/adam.js';
+import type { Reporter, RunStart } from '../run/solve.js';
+import type { HistoryRow, RunSummary } from '../io/run-dir.js';
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(3) : String(v));
 

@@ -9,7 +9,8 @@
  */
 import { join } from 'node:path';
 import { csvText, writeFileAtomic } from '../io/files.js';
-import { column, readTable, type RunSummaryFile } from '../plot/read.js';
+import { column, readTable } from '../plot/read.js';
+import { RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { runDirOf, runState, type RunRecord, type RunState } from './execute.js';
@@ -47,7 +48,7 @@ function stepsTo(history: ReturnType<typeof readTable>, col: string, v: number):
   return i < 0 ? undefined : steps[i];
 }
 
-function metricsOf(summary: RunSummaryFile | undefined): Map<string, number> {
+function metricsOf(summary: SummaryFile | undefined): Map<string, number> {
   const m = new Map<string, number>();
   const f = summary?.final;
   if (!summary || !f) return m;
@@ -70,7 +71,7 @@ function metricsOf(summary: RunSummaryFile | undefined): Map<string, number> {
   return m;
 }
 
-function errorOf(sweepDir: string, state: RunState, summary: RunSummaryFile | undefined, record: RunRecord | undefined, slurmLog: string | undefined): string {
+function errorOf(sweepDir: string, state: RunState, summary: SummaryFile | undefined, record: RunRecord | undefined, slurmLog: string | undefined): string {
   if (state === 'completed' || state === 'pending') return '';
   if (state === 'not started') {
     const last = slurmLog ? readTail(slurmLog) : '';
@@ -90,7 +91,7 @@ export function buildTables(plan: Plan, sweepDir: string): Tables {
     // An interrupted run's summary holds its numbers at the step where it stopped: shown, not averaged.
     const metrics = metricsOf(state === 'completed' || state === 'diverged' || state === 'interrupted' ? summary : undefined);
     if (state === 'completed' || state === 'diverged') {
-      const hist = Object.keys(plan.thresholds).length ? readTable(join(runDirOf(sweepDir, run), 'history.csv')) : undefined;
+      const hist = Object.keys(plan.thresholds).length ? readTable(join(runDirOf(sweepDir, run), RUN_FILES.history)) : undefined;
       for (const [col, list] of Object.entries(plan.thresholds)) {
         for (const v of list) {
           const s = stepsTo(hist, col, v);

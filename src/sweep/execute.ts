@@ -10,7 +10,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { packageRoot } from '../run/versions.js';
 import { writeFileAtomic } from '../io/files.js';
 import { LockedError, LOCK_FILE, liveOwner } from '../io/lock.js';
-import { readSummary, type RunSummaryFile } from '../plot/read.js';
+import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import type { Plan, PlannedRun } from './plan.js';
 
 /** `not started`: a cluster task ran (its Slurm log exists) but the run never began (e.g. node missing: exit 127). */
@@ -56,7 +56,7 @@ export function slurmLogOf(sweepDir: string, index: number): string | undefined 
 }
 
 /** Where a run stands, from its files. completed and diverged runs are final (a rerun would repeat them). */
-export function runState(sweepDir: string, run: PlannedRun): { state: RunState; summary?: RunSummaryFile; record?: RunRecord; slurmLog?: string } {
+export function runState(sweepDir: string, run: PlannedRun): { state: RunState; summary?: SummaryFile; record?: RunRecord; slurmLog?: string } {
   const summary = readSummary(runDirOf(sweepDir, run));
   const record = readRecord(sweepDir, run);
   const st = summary?.status;
@@ -95,7 +95,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   // Another laaf (a second sweep, an array task started twice) is working on this run: leave it alone.
   const owner = existsSync(join(runDir, LOCK_FILE)) ? liveOwner(runDir) : undefined;
   if (owner) throw new LockedError(runDir, owner, join(runDir, LOCK_FILE));
-  const resumeIt = opts.resume === true && ['checkpoint.json', 'spec.resolved.yaml', 'summary.json'].every((f) => existsSync(join(runDir, f)));
+  const resumeIt = opts.resume === true && [RUN_FILES.checkpoint, RUN_FILES.spec, RUN_FILES.summary].every((f) => existsSync(join(runDir, f)));
   if (!resumeIt && existsSync(runDir)) {
     // An unfinished attempt: start again from scratch. Only ever inside this sweep's runs/.
     const abs = resolve(runDir);
