@@ -115,8 +115,19 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   if (!opts.plots) args.push('--no-plots');
 
   const log = openSync(`${base}.log`, 'a');
+  // The log is a copy of the run's output: when it cannot be written (a full disk), the run goes on
+  // and its record says so, instead of the sweep failing on an uncaught error.
+  let logError = '';
+  const toLog = (b: string | Buffer) => {
+    if (logError) return;
+    try {
+      appendWholeFd(log, b);
+    } catch (e) {
+      logError = `writing ${base}.log failed: ${(e as Error).message}`;
+    }
+  };
   const started = new Date();
-  writeSync(log, `# ${started.toISOString()} laaf ${args.slice(1).map(shellQuote).join(' ')}\n`);
+  toLog(`# ${started.toISOString()} laaf ${args.slice(1).map(shellQuote).join(' ')}\n`);
   let tail = '';
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {
     ...process.env,
@@ -124,9 +135,9 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
     ...(opts.threads !== undefined && process.env['LAAF_THREADS'] === undefined ? { LAAF_THREADS: String(opts.threads) } : {}),
   } });
   opts.track?.(child, true);
-  child.stdout!.on('data', (b: Buffer) => writeSync(log, b));
+  child.stdout!.on('data', (b: Buffer) => toLog(b));
   child.stderr!.on('data', (b: Buffer) => {
-    writeSync(log, b);
+    toLog(b);
     tail = (tail + b.toString('utf8')).slice(-TAIL);
   });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => {
@@ -138,7 +149,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   });
   opts.track?.(child, false);
   const finished = new Date();
-  writeSync(log, `# ${finished.toISOString()} exit ${code ?? signal}\n`);
+  toLog(`# ${finished.toISOString()} exit ${code ?? signal}\n`);
   closeSync(log);
   const record: RunRecord = {
     index: run.index,
@@ -149,10 +160,20 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
     started: started.toISOString(),
     finished: finished.toISOString(),
     wall_s: (finished.getTime() - started.getTime()) / 1000,
-    stderr_tail: tail.trim(),
+    stderr_tail: (logError ? `${tail}\n${logError}` : tail).trim(),
   };
   writeFileAtomic(`${base}.json`, `${JSON.stringify(record, null, 2)}\n`);
   return record;
+}
+
+/** Write all of `b` to `fd` (looping over short writes). */
+function appendWholeFd(fd: number, b: string | Buffer): void {
+  const buf = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
+  for (let off = 0; off < buf.length;) {
+    const n = writeSync(fd, buf, off, buf.length - off);
+    if (n <= 0) throw new Error('write made no progress');
+    off += n;
+  }
 }
 
 /** Run `work` on every item with at most `jobs` at a time; stops taking new items once `stopped()` says so. */

@@ -139,3 +139,18 @@ test('a second sweep into a sweep directory that a running sweep holds is refuse
   assert.deepEqual(readdirSync(join(dir, 'L')).filter((n) => n.startsWith('.')), [], 'lock released');
   assert.equal(JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8')).status, 'interrupted');
 });
+
+test('a sweep on a terminal shows runs done / running / failed and an ETA', (t) => {
+  if (spawnSync('script', ['--version']).status !== 0) {
+    t.skip('no `script` to give laaf a terminal');
+    return;
+  }
+  const dir = tempDir();
+  const f = sweepFile(dir, 10, 2);
+  const r = spawnSync('script', ['-qec', `${process.execPath} ${bin} sweep ${f} --out T --no-plots --jobs 1`, '/dev/null'], { cwd: dir, encoding: 'utf8', env: { ...process.env, COLUMNS: '200' } });
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /0\/2 runs done \| 1 running \| 0 failed \| ETA –/);
+  assert.match(r.stdout, /1\/2 runs done \| 1 running \| 0 failed \| ETA \d+ s/);
+  assert.match(r.stdout, /2\/2 runs done \| 0 running \| 0 failed/);
+  assert.match(r.stdout, /\[2\/2\] runs\/base\/s2 \(seed \d+\): completed/);
+});
