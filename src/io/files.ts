@@ -60,7 +60,7 @@ export function mountOf(file: string): string {
 }
 
 /** Write all of `buf` at the file offset, looping over short writes; a write that makes no progress is an error. */
-function writeAll(fd: number, buf: Uint8Array): void {
+export function writeAll(fd: number, buf: Uint8Array): void {
   let off = 0;
   while (off < buf.length) {
     const n = fsOps.writeSync(fd, buf, off, buf.length - off);

@@ -5,10 +5,10 @@
  * recorded (with the tail of its stderr) and the other runs go on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { packageRoot } from '../run/versions.js';
-import { writeFileAtomic } from '../io/files.js';
+import { writeAll, writeFileAtomic } from '../io/files.js';
 import { LockedError, LOCK_FILE, liveOwner } from '../io/lock.js';
 import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import type { Plan, PlannedRun } from './plan.js';
@@ -121,7 +121,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   const toLog = (b: string | Buffer) => {
     if (logError) return;
     try {
-      appendWholeFd(log, b);
+      writeAll(log, typeof b === 'string' ? Buffer.from(b, 'utf8') : b);
     } catch (e) {
       logError = `writing ${base}.log failed: ${(e as Error).message}`;
     }
@@ -164,16 +164,6 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   };
   writeFileAtomic(`${base}.json`, `${JSON.stringify(record, null, 2)}\n`);
   return record;
-}
-
-/** Write all of `b` to `fd` (looping over short writes). */
-function appendWholeFd(fd: number, b: string | Buffer): void {
-  const buf = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
-  for (let off = 0; off < buf.length;) {
-    const n = writeSync(fd, buf, off, buf.length - off);
-    if (n <= 0) throw new Error('write made no progress');
-    off += n;
-  }
 }
 
 /** Run `work` on every item with at most `jobs` at a time; stops taking new items once `stopped()` says so. */
