@@ -178,6 +178,7 @@ function sweepBar(): { print: (l: string) => void; progress: (p: SweepProgress) 
     stop: () => {
       if (stopped) return;
       stopped = true;
+      multi.update(); // draws the last state and writes the lines logged since the last frame
       multi.stop();
       bar = undefined;
     },
