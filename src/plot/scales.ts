@@ -222,9 +222,11 @@ export function logColours(values: Iterable<number>, scheme: string, decades = 5
   }
   if (!(hi > 0)) return linearColours(0, 1, scheme);
   const floor = hi / 10 ** decades;
-  const clipped = lo < floor || zeros;
   const t = logTicks([Math.max(lo, floor), hi], length, 14)!;
-  const [a, b] = t.domain;
+  // The bar starts at its first labelled tick; anything below takes the bottom colour.
+  const a = t.ticks[0]!;
+  const b = t.domain[1];
+  const clipped = lo < a || zeros;
   const la = Math.log10(a);
   const lb = Math.log10(b);
   return {
