@@ -49,6 +49,8 @@ export interface Plan {
   /** history columns the runs will have (loss, terms, rel_l2, ...) */
   historyColumns: string[];
   runs: PlannedRun[];
+  /** the sweep file's plots: section */
+  plots?: SweepDef['plots'];
 }
 
 /** YAML flow text of a value, as `--set` reads it back. */
@@ -182,6 +184,7 @@ export function expandPlan(def: SweepDef): Plan {
     thresholds: def.thresholds,
     historyColumns,
     runs,
+    ...(def.plots ? { plots: def.plots } : {}),
   };
 }
 
