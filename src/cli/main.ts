@@ -51,7 +51,6 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
         throw new UserError('--resume continues a run as it was specified', 'leave out SPEC, --out and --set (the run directory holds its spec)');
       }
       if (o.resume === undefined && specFile === undefined) throw new UserError('missing SPEC', 'laaf solve SPEC, or laaf solve --resume RUN_DIR');
-      if (o.fused === false && o.resume !== undefined) process.env.LAAF_FUSED = '0'; // a resumed run keeps its spec
       let stop = false;
       const onSignal = () => {
         if (stop) process.exit(EXIT.interrupted);
@@ -63,7 +62,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       try {
         const summary = await solve({
           ...(o.resume !== undefined ? { resume: o.resume } : { specFile: specFile!, set: [...(o.set ?? []), ...(o.fused === false ? ['model.fused=false'] : [])], out: o.out }),
-          backend: o.backend, maxSteps: o.maxSteps,
+          backend: o.backend, maxSteps: o.maxSteps, noFused: o.fused === false,
           reporter: consoleReporter(o.quiet === true), shouldStop: () => stop,
         });
         if (summary.status === 'diverged') {

@@ -1,9 +1,11 @@
 /**
- * The fused MLP-jet op: Mlp.forwardJet (and forward) as ONE tfjs op whose forward pass
- * and custom gradient run in the WebAssembly SIMD kernel (assembly/kernel.ts), over
- * blocks of points, on all threads (runtime.ts). The physics expressions, the loss and
- * the optimizers stay in tfjs: the op's inputs are X and the network's variables, its
- * output is every jet channel; tfjs's reverse mode calls the op's gradient once.
+ * The fused MLP-jet op: the network's jets (Mlp.forwardJet, and forward) as ONE tfjs op
+ * whose forward pass and custom gradient run in the WebAssembly SIMD kernel
+ * (assembly/kernel.ts), over blocks of points, on all threads (runtime.ts). The physics
+ * expressions, the loss and the optimizers stay in tfjs: the op's inputs are X and the
+ * network's variables, its output is every jet channel; tfjs's reverse mode calls the
+ * op's gradient once. The network comes in as a plain description (NetworkDescription)
+ * and its tensors; src/step/fused-jets.ts is the step path that uses this op.
  *
  * What the kernel sees: slopes s_k = n_k·a_k and the input normalisation are folded into
  * the weights here (W'_k = W_k·diag(s_k), b'_k = b_k·s_k; layer 0 also W'' = diag(g)·W',
@@ -13,25 +15,26 @@
  * dW'_ij = g_i dW''_ij + c_i db''_j, db' = db''.
  *
  * Rowdy and Kronecker activations (src/nn/rowdy.ts): each hidden layer's terms c·f(ω u)
- * come in as more op inputs, c and ω per layer ([G] or [width, G]), computed here by tfjs
- * ops from α, F/ω and the slopes (Mlp.mixtureCoefficients, the composite path's own
- * formula); the kernel adds the terms to the layer's tower and returns ∂L/∂c and ∂L/∂ω
- * (per neuron, summed over the neurons here when c or ω is per layer), and tfjs's reverse
- * mode carries them on to α, F/ω and the slopes (for Rowdy, ω = n_R k F / s: that route
- * adds to the slope gradient unfolded from the weights). The terms' sin and cos use a SIMD
- * sincos (within ~1e-7 of Math.sin), not the scalar one of a plain sin/cos activation, so a
- * Kronecker net whose first function is sin or cos starts equal to the plain net to float32
- * rounding here, not bit for bit (tanh and the rest: bit for bit; Rowdy: always).
+ * come in as more op inputs, c and ω per layer ([G] or [width, G]), computed by tfjs ops
+ * from α, F/ω and the slopes (Mlp.mixtureCoefficients, the composite path's own formula,
+ * called by the step path); the kernel adds the terms to the layer's tower and returns
+ * ∂L/∂c and ∂L/∂ω (per neuron, summed over the neurons here when c or ω is per layer),
+ * and tfjs's reverse mode carries them on to α, F/ω and the slopes (for Rowdy,
+ * ω = n_R k F / s: that route adds to the slope gradient unfolded from the weights). The
+ * terms' sin and cos use a SIMD sincos (within ~1e-7 of Math.sin), not the scalar one of a
+ * plain sin/cos activation, so a Kronecker net whose first function is sin or cos starts
+ * equal to the plain net to float32 rounding here, not bit for bit (tanh and the rest: bit
+ * for bit; Rowdy: always).
  *
- * Supported: every base activation, plain or as Rowdy base / sinusoid family / Kronecker
- * term, α and F/ω per layer or per neuron, every adaptive mode, jets up to order 4, on the
- * wasm and cpu backends. Turned off per model (Mlp.fused = false, spec model.fused: false,
- * CLI --no-fused) or for the process (LAAF_FUSED=0).
+ * Supported (fusedUnsupported): every base activation, plain or as Rowdy base / sinusoid
+ * family / Kronecker term, α and F/ω per layer or per neuron, every adaptive mode, jets up
+ * to order 4, on the wasm and cpu backends. Whether it runs is decided by the step-path
+ * registry (src/step/, ARCHITECTURE.md), not here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { JetPlan } from '../jet/plan.js';
 import { makePlan } from '../jet/plan.js';
-import type { Mlp } from '../nn/mlp.js';
+import type { NetworkDescription } from '../nn/mlp.js';
 import type { BaseActivation } from '../nn/activations.js';
 import { ARENA, kernel, kernelLoadError, type KernelRuntime } from './runtime.js';
 
@@ -49,23 +52,25 @@ export function fusedStats(): typeof stats {
   return { ...stats, chunks: [...stats.chunks] };
 }
 
-/** Why the fused op would not run for this model and plan, or null when it would. */
-export function fusedUnsupported(mlp: Mlp, plan: JetPlan): string | null {
-  if (process.env.LAAF_FUSED === '0') return 'LAAF_FUSED=0';
-  const backend = tf.getBackend();
+/** Why the fused op cannot run this network for jets of this order on this tfjs backend, or null when it can. */
+export function fusedUnsupported(net: NetworkDescription, order: number, backend: string): string | null {
   if (!BACKENDS.has(backend)) return `backend ${backend}`;
-  const mix = mlp.mixturePlan();
-  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
-  for (const g of mix?.groups ?? []) if (!KERNEL_ACTIVATIONS.includes(g.fn)) return `${mix!.kind} term activation ${g.fn}`;
-  if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
-  if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
-  if (plan.nInputs !== mlp.cfg.inputs) return 'plan and network disagree';
+  const mix = net.mixture;
+  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(net.activation)) return `activation ${net.activation}`;
+  for (const fn of mix?.fns ?? []) if (!KERNEL_ACTIVATIONS.includes(fn)) return `${mix!.kind} term activation ${fn}`;
+  if (net.hidden.length === 0) return 'no hidden layer';
+  if (order > KERNEL_MAX_ORDER) return `derivative order ${order} > ${KERNEL_MAX_ORDER}`;
   if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
   return null;
 }
 
-export function fusedSupports(mlp: Mlp, plan: JetPlan): boolean {
-  return fusedUnsupported(mlp, plan) === null;
+/** The network's tensors, as the op takes them: the variables, and per hidden layer the Rowdy/Kronecker c and ω (tfjs ops of α, F/ω, a). */
+export interface NetworkTensors {
+  weights: tf.Tensor[];
+  biases: tf.Tensor[];
+  slopes: tf.Tensor[];
+  /** one per hidden layer for a Rowdy/Kronecker net, else empty */
+  mixture: { c: tf.Tensor; w: tf.Tensor }[];
 }
 
 // ------------------------------------------------------------------------- plan tables
@@ -124,19 +129,11 @@ interface Folded {
   c: number[] | null;
 }
 
-function inputMap(mlp: Mlp): { g: number[]; c: number[] } | null {
-  const { inputLo: lo, inputHi: hi } = mlp.cfg;
-  if (lo === undefined || hi === undefined) return null;
-  const g = lo.map((l, i) => 2 / (hi[i]! - l));
-  return { g, c: lo.map((l, i) => -1 - l * g[i]!) };
-}
-
-function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[]): Folded {
-  const cfg = mlp.cfg;
-  const L = cfg.hidden.length;
-  const sizes = [cfg.inputs, ...cfg.hidden, cfg.outputs];
-  const mode = cfg.adaptive.mode;
-  const map = inputMap(mlp);
+function fold(net: NetworkDescription, w: Float32Array[], b: Float32Array[], a: Float32Array[]): Folded {
+  const L = net.hidden.length;
+  const sizes = [net.inputs, ...net.hidden, net.outputs];
+  const mode = net.adaptive;
+  const map = net.inputScaling;
   const out: Folded = { sizes, W: [], b: [], rawW: [], rawB: [], s: [], g: map?.g ?? null, c: map?.c ?? null };
   for (let l = 0; l <= L; l++) {
     const K = sizes[l]!;
@@ -145,7 +142,7 @@ function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[])
     const B = b[l]!;
     const s = new Float64Array(N).fill(1);
     if (l < L && mode !== 'none') {
-      const n = mlp.scales[l]!;
+      const n = net.scales[l]!;
       const av = mode === 'global' ? a[0]! : a[l]!;
       for (let j = 0; j < N; j++) s[j] = Math.fround(n * (mode === 'neuron' ? av[j]! : av[0]!));
     }
@@ -419,32 +416,33 @@ function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Floa
 
 /**
  * Jets of the outputs, one [N, outputs] tensor per plan channel, computed by the fused
- * kernel (same contract as Mlp.forwardJet). Check fusedSupports first.
+ * kernel (same contract as Mlp.forwardJet). Check fusedUnsupported first.
  */
-export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
+export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors, plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
   const rt = kernel();
   if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
-  if (X.shape[1] !== mlp.cfg.inputs) throw new Error(`Mlp: input has ${X.shape[1]} columns, network expects ${mlp.cfg.inputs}`);
-  const L = mlp.cfg.hidden.length;
+  if (plan.nInputs !== net.inputs) throw new Error(`fused op: plan has ${plan.nInputs} inputs, network ${net.inputs}`);
+  if (X.shape[1] !== net.inputs) throw new Error(`Mlp: input has ${X.shape[1]} columns, network expects ${net.inputs}`);
+  const L = net.hidden.length;
   const N = X.shape[0];
   const C = plan.channels.length;
-  const out = mlp.cfg.outputs;
-  const d = mlp.cfg.inputs;
+  const out = net.outputs;
+  const d = net.inputs;
   const M = plan.maxOrder;
   const tables = tablesOf(plan);
   const nW = L + 1;
-  const vars: tf.Tensor[] = [...mlp.weights, ...mlp.biases, ...mlp.slopes];
-  const sizes = [d, ...mlp.cfg.hidden, out];
+  const vars: tf.Tensor[] = [...tensors.weights, ...tensors.biases, ...tensors.slopes];
+  const sizes = [d, ...net.hidden, out];
   const B = blockSize(sizes, C, M);
-  const mode = mlp.cfg.adaptive.mode;
+  const mode = net.adaptive;
   // Rowdy/Kronecker: the terms' c and ω per hidden layer, by tfjs ops from α, F/ω and the
-  // slopes (mixtureCoefficients, as the composite path), are op inputs after the variables:
+  // slopes (Mlp.mixtureCoefficients, as the composite path), are op inputs after the variables:
   // the op returns ∂L/∂c and ∂L/∂ω and tfjs's reverse mode takes them on to α, F/ω, a.
-  const plan0 = mlp.mixturePlan();
-  const coefs = plan0 ? mlp.cfg.hidden.map((_, k) => mlp.mixtureCoefficients(k)) : [];
+  const plan0 = net.mixture;
+  const coefs = tensors.mixture;
   const mixIn: tf.Tensor[] = [...coefs.map((q) => q.c), ...coefs.map((q) => q.w)];
   const G = plan0?.terms ?? 0;
-  const fns = plan0 ? Int32Array.from(plan0.groups.flatMap((g) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn)))) : null;
+  const fns = plan0 ? Int32Array.from(plan0.fns, (fn) => KERNEL_ACTIVATIONS.indexOf(fn)) : null;
   /** a [G] (per layer) or [width, G] coefficient as [width][G] */
   const tile = (v: Float32Array, width: number): Float32Array => {
     if (v.length === width * G) return v;
@@ -458,11 +456,11 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     const x = inputs[0]!;
     const values = readAll(inputs.slice(1));
     const nV = vars.length;
-    const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW, nV));
+    const f = fold(net, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW, nV));
     const mix: MixLayout | null = plan0 ? {
       kind: plan0.kind === 'rowdy' ? 1 : 2, G, fns: fns!,
-      c: mlp.cfg.hidden.map((w, k) => tile(values[nV + k]!, w)),
-      w: mlp.cfg.hidden.map((w, k) => tile(values[nV + L + k]!, w)),
+      c: net.hidden.map((w, k) => tile(values[nV + k]!, w)),
+      w: net.hidden.map((w, k) => tile(values[nV + L + k]!, w)),
     } : null;
     const xData = x.dataSync() as Float32Array;
     const T = N === 0 ? 1 : threadsFor(rt, N, B);
@@ -476,7 +474,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     let Y: Float32Array;
     if (N === 0) Y = new Float32Array(0);
     else {
-      const lay = layoutCall(rt, f, mlp.cfg.activation, mix, tables, N, C, M, T, B, tape);
+      const lay = layoutCall(rt, f, net.activation, mix, tables, N, C, M, T, B, tape);
       rt.tapeOwner = tape ? token : null;
       new Float32Array(rt.buffer).set(xData, lay.X >> 2);
       const t0 = performance.now();
@@ -492,7 +490,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       // The forward pass's tape is still there unless another kernel call came in between.
       const fromTape = tape && rt.tapeOwner === token;
       if (fromTape) stats.fromTape++;
-      const lay = layoutCall(rt, f, mlp.cfg.activation, mix, tables, N, C, M, T, B, fromTape);
+      const lay = layoutCall(rt, f, net.activation, mix, tables, N, C, M, T, B, fromTape);
       rt.tapeOwner = null;
       setDX(rt, lay);
       const f32 = new Float32Array(rt.buffer);
@@ -531,7 +529,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
         dc.push(shaped(gc, coefs[l]!.c));
         dw.push(shaped(gw, coefs[l]!.w));
       }
-      return [tf.tensor2d(dX, [N, d]), ...unfold(mlp, f, dWf, dbf, mode, vars), ...dc, ...dw];
+      return [tf.tensor2d(dX, [N, d]), ...unfold(net, f, dWf, dbf, mode, vars), ...dc, ...dw];
     };
     return { value, gradFunc };
   });
@@ -541,12 +539,12 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
 }
 
 /** Values only, through the fused kernel (same contract as Mlp.forward). */
-export function fusedForward(mlp: Mlp, X: tf.Tensor2D): tf.Tensor2D {
-  return fusedForwardJet(mlp, valuePlan(mlp.cfg.inputs), X)[0]!;
+export function fusedForward(net: NetworkDescription, tensors: NetworkTensors, X: tf.Tensor2D): tf.Tensor2D {
+  return fusedForwardJet(net, tensors, valuePlan(net.inputs), X)[0]!;
 }
 
 /** Gradients of the raw variables (weights, biases, slopes, in Mlp order) from the folded ones. */
-function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
+function unfold(net: NetworkDescription, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
   const { sizes } = f;
   const L = sizes.length - 2;
   const dWs: tf.Tensor[] = [];
@@ -585,19 +583,14 @@ function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], m
   const sum = (v: Float64Array) => v.reduce((p, q) => p + q, 0);
   if (mode === 'global') {
     let acc = 0;
-    for (let l = 0; l < L; l++) acc += mlp.scales[l]! * sum(ds[l]!);
+    for (let l = 0; l < L; l++) acc += net.scales[l]! * sum(ds[l]!);
     da.push(tf.scalar(acc));
   } else if (mode === 'layer') {
-    for (let l = 0; l < L; l++) da.push(tf.scalar(mlp.scales[l]! * sum(ds[l]!)));
+    for (let l = 0; l < L; l++) da.push(tf.scalar(net.scales[l]! * sum(ds[l]!)));
   } else if (mode === 'neuron') {
-    for (let l = 0; l < L; l++) da.push(tf.tensor1d(Float32Array.from(ds[l]!, (v) => mlp.scales[l]! * v)));
+    for (let l = 0; l < L; l++) da.push(tf.tensor1d(Float32Array.from(ds[l]!, (v) => net.scales[l]! * v)));
   }
   const grads = [...dWs, ...dbs, ...da];
   if (grads.length !== vars.length) throw new Error('internal: fused gradient count');
   return grads;
-}
-
-/** fusedSupports for Mlp.forward (values only). */
-export function fusedSupportsValues(mlp: Mlp): boolean {
-  return fusedSupports(mlp, valuePlan(mlp.cfg.inputs));
 }

@@ -2,6 +2,8 @@
  * The pictures of one run, drawn from its files (decoupled from training):
  *   plots/loss.svg        loss terms and relative L2 error vs step, log scale
  *   plots/slopes.svg      n·a per hidden layer vs step (neuron mode: mean with min–max band)
+ *   plots/amplitudes.svg  Rowdy/Kronecker: the largest added-term amplitude per hidden layer
+ *                         (and Kronecker's lead coefficient) vs step
  *   plots/solution.svg    PINN solution, reference and pointwise error: lines over one input,
  *                         heatmaps over two (a mid slice of the rest for three or more)
  *   plots/slices.svg      1D + time: the solution and the reference at five times
@@ -10,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
-import { readRun, column, type RunFiles, type Table } from './read.js';
+import { readRun, column, historyKinds, type RunFiles, type Table } from './read.js';
 import { categoryScheme, renderSvg, type VlSpec } from './render.js';
 import { fieldImage } from './png.js';
 import { fmtNum, gridValueText, linearColours, logColours, logScale, roundNumbersIn, subtitleLines, type ColourMap } from './scales.js';
@@ -46,6 +48,8 @@ export function runPlotSpecs(run: RunFiles): NamedPlot[] {
     out.push({ file: 'loss.svg', spec: lossPlot(run.history, name, handover, run.outputs) });
     const slopes = slopePlot(run.history, name, handover);
     if (slopes) out.push({ file: 'slopes.svg', spec: slopes });
+    const amplitudes = amplitudePlot(run.history, name, handover);
+    if (amplitudes) out.push({ file: 'amplitudes.svg', spec: amplitudes });
   }
   if (run.solution && run.solution.rows.length > 0 && run.inputs.length > 0 && run.outputs.length > 0) {
     out.push({ file: 'solution.svg', spec: solutionPlot(run, name) });
@@ -87,16 +91,12 @@ export function thin<T>(rows: T[], max = 400): T[] {
   return out;
 }
 
-const isSlopeColumn = (c: string) => /^na(_\d+)?(_(mean|min|max))?$/.test(c);
-
 /** Columns holding loss values: the total, each term, and S(a) when it is on. */
 export function lossColumns(h: Table): string[] {
-  const at = h.header.indexOf('loss');
-  if (at < 0) return [];
-  const end = h.header.indexOf('slope_recovery');
-  const terms = h.header.slice(at + 1, end > at ? end : undefined).filter((c) => !isSlopeColumn(c) && !c.startsWith('rel_l2'));
-  const cols = ['loss', ...terms];
-  if (end > 0 && (column(h, 'slope_recovery') ?? []).some((v) => v > 0)) cols.push('slope_recovery');
+  const kinds = historyKinds(h);
+  if (!kinds.some((c) => c.kind === 'loss')) return [];
+  const cols = kinds.filter((c) => c.kind === 'loss' || c.kind === 'term').map((c) => c.name);
+  if (kinds.some((c) => c.kind === 'slope_recovery') && (column(h, 'slope_recovery') ?? []).some((v) => v > 0)) cols.push('slope_recovery');
   return cols;
 }
 
@@ -117,7 +117,7 @@ function longSeries(h: Table, cols: string[], label: (c: string) => string, posi
 
 const stepAxis = { field: 'step', type: 'quantitative', title: 'step', axis: { tickMinStep: 1 } };
 
-function linePanel(title: string, values: { value: number }[], yTitle: string, seriesTitle: string, order: string[], handover: number | undefined, size = { width: 360, height: 240 }): VlSpec {
+function linePanel(title: string, values: { value: number }[], yTitle: string, seriesTitle: string, order: string[], handover: number | undefined, size = { width: 360, height: 240 }, log = true): VlSpec {
   return {
     title,
     ...size,
@@ -127,7 +127,7 @@ function linePanel(title: string, values: { value: number }[], yTitle: string, s
         mark: { type: 'line', strokeWidth: 1.6, clip: true },
         encoding: {
           x: stepAxis,
-          y: { field: 'value', type: 'quantitative', title: yTitle, ...logScale(values.map((v) => v.value), size.height) },
+          y: { field: 'value', type: 'quantitative', title: yTitle, ...(log ? logScale(values.map((v) => v.value), size.height) : { scale: { zero: false } }) },
           color: { field: 'series', type: 'nominal', title: seriesTitle, sort: order, scale: { scheme: categoryScheme(order.length) } },
         },
       },
@@ -141,8 +141,9 @@ export function lossPlot(h: Table, name: string, handover?: number, outputs: str
   const label = (c: string) => (c === 'loss' ? 'loss (total J)' : c === 'slope_recovery' ? 'S(a) slope recovery' : c);
   const top: VlSpec[] = [linePanel('Loss terms', longSeries(h, cols, label, true), 'mean squared residual (log)', 'term', cols.map(label), handover)];
   const rows: VlSpec[] = [];
-  const errCols = h.header.filter((c) => c.startsWith('rel_l2'));
-  const perOutput = errCols.filter((c) => c !== 'rel_l2').map((c) => c.slice('rel_l2_'.length));
+  const errors = historyKinds(h).filter((c) => c.kind === 'error');
+  const errCols = errors.map((c) => c.name);
+  const perOutput = errors.filter((c) => c.output !== undefined).map((c) => c.output!);
   if (errCols.includes('rel_l2')) {
     // One y title per quantity: the error over all outputs together here, each output's below.
     const outs = perOutput.length > 0 ? perOutput : undefined;
@@ -168,11 +169,11 @@ export function lossPlot(h: Table, name: string, handover?: number, outputs: str
 }
 
 export function slopePlot(h: Table, name: string, handover?: number): VlSpec | undefined {
-  const cols = h.header.filter(isSlopeColumn);
+  const cols = historyKinds(h).filter((c) => c.kind === 'slope');
   if (cols.length === 0) return undefined;
   const steps = column(h, 'step')!;
   const idx = thin(steps.map((_, i) => i));
-  const neuron = cols.some((c) => c.endsWith('_mean'));
+  const neuron = cols.some((c) => c.stat === 'mean');
   const title = (...sub: string[]) => ({
     text: `${name}: adaptive slopes n·a`,
     subtitle: subtitleLines([...sub, handover !== undefined ? `dashed rule: L-BFGS takes over at step ${handover}` : ''], 100),
@@ -182,9 +183,9 @@ export function slopePlot(h: Table, name: string, handover?: number): VlSpec | u
     const values: object[] = [];
     const layers: string[] = [];
     for (const c of cols) {
-      const layer = c === 'na' ? 'whole net (GAAF)' : `layer ${c.slice(3)}`;
+      const layer = c.layer === undefined ? 'whole net (GAAF)' : `layer ${c.layer}`;
       layers.push(layer);
-      const v = column(h, c)!;
+      const v = column(h, c.name)!;
       for (const i of idx) values.push({ step: steps[i], value: v[i], layer });
     }
     return {
@@ -210,12 +211,13 @@ export function slopePlot(h: Table, name: string, handover?: number): VlSpec | u
   const panels: VlSpec[] = [];
   let lo = Infinity;
   let hi = -Infinity;
-  const layerCols = cols.filter((c) => c.endsWith('_mean'));
+  const layerCols = cols.filter((c) => c.stat === 'mean');
   const data = layerCols.map((c) => {
-    const k = c.slice(3, -5);
-    const mean = column(h, c)!;
-    const mn = column(h, `na_${k}_min`) ?? mean;
-    const mx = column(h, `na_${k}_max`) ?? mean;
+    const k = c.layer!;
+    const of = (stat: string) => cols.find((x) => x.layer === k && x.stat === stat);
+    const mean = column(h, c.name)!;
+    const mn = column(h, of('min')?.name ?? c.name) ?? mean;
+    const mx = column(h, of('max')?.name ?? c.name) ?? mean;
     const values = idx.map((i) => ({ step: steps[i], mean: mean[i], lo: mn[i], hi: mx[i] }));
     for (const v of values) {
       for (const x of [v.mean, v.lo, v.hi]) if (Number.isFinite(x)) { lo = Math.min(lo, x!); hi = Math.max(hi, x!); }
@@ -240,6 +242,19 @@ export function slopePlot(h: Table, name: string, handover?: number): VlSpec | u
     title: title('n·a = 1 at the start (a = 1/n)', 'line: mean over the layer\'s neurons', 'band: min to max over them', 'one panel per hidden layer, same y scale'),
     concat: panels,
     columns: Math.min(3, panels.length),
+  };
+}
+
+/** Rowdy/Kronecker: max |amplitude| of each layer's added terms (and the lead coefficient) vs step. */
+export function amplitudePlot(h: Table, name: string, handover?: number): VlSpec | undefined {
+  const cols = historyKinds(h).filter((c) => c.kind === 'amplitude' || c.kind === 'lead');
+  if (cols.length === 0) return undefined;
+  const label = (c: (typeof cols)[number]) => `layer ${c.layer}${c.kind === 'lead' ? ' lead α₁' : ''}`;
+  const byName = new Map(cols.map((c) => [c.name, label(c)]));
+  const series = cols.map(label);
+  return {
+    ...linePanel('', longSeries(h, cols.map((c) => c.name), (c) => byName.get(c)!, false), 'max |amplitude| of the added terms', 'hidden layer', series, handover, undefined, false),
+    title: { text: `${name}: Rowdy/Kronecker amplitudes`, subtitle: 'added terms start at 0; Kronecker: lead α₁ of the first function' },
   };
 }
 

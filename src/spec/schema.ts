@@ -136,7 +136,7 @@ const model = z.strictObject({
   init: z.enum(['xavier', 'normal']).default('xavier'),
   /** map each input affinely onto [-1, 1] before the first layer */
   normalize_inputs: z.boolean().default(true),
-  /** run the network's jets in the fused SIMD kernel where it supports the model (wasm/cpu backends); false: tfjs ops only */
+  /** false: no kernel step path may run (tfjs ops only); true: the step-path registry (src/step/) picks the first path that supports the run */
   fused: z.boolean().default(true),
 }).superRefine((m, ctx) => {
   const L = m.hidden.length;

@@ -5,7 +5,8 @@
  * is written; a bad override is reported where it was written.
  */
 import YAML from 'yaml';
-import { checkSpec } from '../run/solve.js';
+import { checkSpec, historyShape } from '../run/solve.js';
+import { historyColumns as runColumns, measureColumns } from '../io/run-dir.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
 
@@ -46,7 +47,7 @@ export interface Plan {
   /** spec paths that vary between variants, in order of appearance */
   paths: string[];
   thresholds: Record<string, number[]>;
-  /** history columns the runs will have (loss, terms, rel_l2, ...) */
+  /** history columns of these runs that thresholds may use (loss, terms, slopes, rel_l2, ...; io/run-dir.ts) */
   historyColumns: string[];
   runs: PlannedRun[];
   /** the sweep file's plots: section */
@@ -137,14 +138,7 @@ export function expandPlan(def: SweepDef): Plan {
       specName = checked.loaded.spec.name;
       baseSeed = checked.loaded.spec.training.seed;
     }
-    const p = checked.problem;
-    columns.add('loss');
-    columns.add('slope_recovery');
-    for (const t of p.terms) columns.add(t.name);
-    if (p.reference) {
-      columns.add('rel_l2');
-      if (p.outputs.length > 1) for (const o of p.outputs) columns.add(`rel_l2_${o}`);
-    }
+    for (const c of measureColumns(runColumns(historyShape(checked.loaded.spec, checked.problem)))) columns.add(c);
   });
   const historyColumns = [...columns];
   for (const k of Object.keys(def.thresholds)) {
