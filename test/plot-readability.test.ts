@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import { lineColOf, tempDir } from './helpers.js';
+import { lineColOf, repoRoot, tempDir } from './helpers.js';
 import { readRun } from '../src/plot/read.js';
 import { runPlotSpecs, writeRunPlots } from '../src/plot/run-plots.js';
 import { renderSvg, type VlSpec } from '../src/plot/render.js';
@@ -16,6 +16,8 @@ import { gridValueText, linearColours, logColours, logTicks, roundNumbersIn } fr
 import { convergenceSeries, sweepPlotSpecs, writeSweepPlots } from '../src/plot/sweep-plots.js';
 import { plotSweepDir } from '../src/cli/plot.js';
 import { loadSweepFile } from '../src/sweep/define.js';
+import { expandPlan } from '../src/sweep/plan.js';
+import { openSweepDir } from '../src/sweep/sweep.js';
 import { UserError } from '../src/spec/errors.js';
 
 const csv = (header: string[], rows: number[][]) => [header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
@@ -384,6 +386,11 @@ test('band width from the sweep file (plots.band) and from laaf plot --band; a b
   const f = join(tempDir('laaf-sweepfile-'), 'sweep.yaml');
   writeFileSync(f, 'spec: base.yaml\nseeds: 3\nplots: { band: 2std }\n');
   assert.deepEqual(loadSweepFile(f).plots, { band: '2std' });
+  // The sweep file's choice reaches plan.json, where --collect and laaf plot find it.
+  writeFileSync(f, `spec: ${JSON.stringify(join(repoRoot(), 'problems', 'poisson-1d.yaml'))}\nseeds: 1\nplots: { band: 2std }\n`);
+  const sweepDir = join(tempDir('laaf-sweepdir-'), 'sw');
+  openSweepDir(expandPlan(loadSweepFile(f)), sweepDir);
+  assert.deepEqual(JSON.parse(readFileSync(join(sweepDir, 'plan.json'), 'utf8')).plots, { band: '2std' });
   const bad = 'spec: base.yaml\nseeds: 3\nplots:\n  band: 3std\n';
   writeFileSync(f, bad);
   assert.throws(() => loadSweepFile(f), (e: unknown) => {
