@@ -35,6 +35,8 @@ interface FakeRun {
   /** history rel_l2 values per output (and overall), by row */
   relL2?: (row: number) => number;
   phases?: { phase: string; first_step: number; last_step: number }[];
+  /** a run still going: summary.json without phases (history.csv still has its phase column) */
+  running?: boolean;
   steps?: number;
 }
 
@@ -83,8 +85,8 @@ function fakeRun(o: FakeRun): string {
   rec([], 0);
   writeFileSync(join(dir, 'solution.csv'), csv([...names, ...outputs.flatMap((x) => (o.reference !== undefined ? [x, `${x}_ref`, `${x}_abs_err`] : [x]))], sol));
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({
-    status: 'completed', name: 'fake', ...(o.reference !== undefined ? { reference: o.reference } : {}),
-    ...(o.phases ? { phases: o.phases } : {}), final: { loss: 0.5 },
+    status: o.running ? 'running' : 'completed', name: 'fake', ...(o.reference !== undefined ? { reference: o.reference } : {}),
+    ...(o.phases && !o.running ? { phases: o.phases } : {}), ...(o.running ? {} : { final: { loss: 0.5 } }),
   }));
   return dir;
 }
@@ -184,6 +186,10 @@ test('a rule and a label where L-BFGS takes over from Adam, on loss, slopes and 
     for (const r of rules) assert.deepEqual((r['data'] as { values: { step: number }[] }).values.map((v) => v.step), [60]);
     assert.ok(texts(svg).includes('L-BFGS →'), `${file}: labelled`);
   }
+  // A run still going has no phases in summary.json: history.csv's phase column tells.
+  const running = fakeRun({ inputs: { x: [0, 1] }, reference: 'exact: test', phases, running: true });
+  const live = find((await plotOf(running, 'loss.svg')).spec, (o) => (o['mark'] as { type?: string } | undefined)?.type === 'rule');
+  assert.deepEqual(live.map((r) => (r['data'] as { values: { step: number }[] }).values[0]!.step), [60, 60]);
   const plain = fakeRun({ inputs: { x: [0, 1] }, reference: 'exact: test', slopes: 'layer', phases: [{ phase: 'adam', first_step: 0, last_step: 100 }] });
   const { spec, svg } = await plotOf(plain, 'loss.svg');
   assert.equal(find(spec, (o) => (o['mark'] as { type?: string } | undefined)?.type === 'rule').length, 0);

@@ -62,12 +62,24 @@ export function runPlotSpecs(run: RunFiles): NamedPlot[] {
   return out;
 }
 
-/** The step at which L-BFGS took over from Adam (summary.json's phases), if it did. */
+/**
+ * The step at which L-BFGS took over from Adam, if it did: summary.json's phases, or
+ * for a run still going, the last Adam row of history.csv's phase column before the
+ * first L-BFGS row (a phase's end is always logged).
+ */
 export function handoverStep(run: RunFiles): number | undefined {
   const phases = run.summary?.['phases'];
-  if (!Array.isArray(phases)) return undefined;
-  const lbfgs = (phases as { phase?: unknown; first_step?: unknown }[]).find((p) => p.phase === 'lbfgs');
-  return typeof lbfgs?.first_step === 'number' && lbfgs.first_step > 0 ? lbfgs.first_step : undefined;
+  if (Array.isArray(phases)) {
+    const lbfgs = (phases as { phase?: unknown; first_step?: unknown }[]).find((p) => p.phase === 'lbfgs');
+    return typeof lbfgs?.first_step === 'number' && lbfgs.first_step > 0 ? lbfgs.first_step : undefined;
+  }
+  const phase = run.history?.text?.['phase'];
+  const steps = run.history && column(run.history, 'step');
+  if (!phase || !steps) return undefined;
+  const first = phase.indexOf('lbfgs');
+  if (first <= 0) return undefined;
+  const lastAdam = phase.lastIndexOf('adam', first);
+  return lastAdam >= 0 ? steps[lastAdam] : undefined;
 }
 
 /** Layers marking the Adam → L-BFGS handover on a panel whose x axis is `step`: a dashed rule and a label at its top. */
