@@ -6,12 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { lineColOf, repoRoot, tempDir } from './helpers.js';
 import { readRun } from '../src/plot/read.js';
 import { runPlotSpecs, writeRunPlots } from '../src/plot/run-plots.js';
 import { renderSvg, type VlSpec } from '../src/plot/render.js';
-import { colorTable } from '../src/plot/png.js';
+import { colorTable, decodePng } from '../src/plot/png.js';
 import { gridValueText, linearColours, logColours, logTicks, roundNumbersIn } from '../src/plot/scales.js';
 import { convergenceSeries, sweepPlotSpecs, writeSweepPlots } from '../src/plot/sweep-plots.js';
 import { plotSweepDir } from '../src/cli/plot.js';
@@ -115,22 +114,6 @@ function find(spec: unknown, pick: (o: Record<string, unknown>) => boolean): Rec
 /** The text labels of an SVG (axis ticks, titles, legends). */
 const texts = (svg: string) => [...svg.matchAll(/<(?:text|tspan)[^>]*>([^<]*)<\/(?:text|tspan)>/g)].map((m) => m[1]!.replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>'));
 
-/** Our own PNGs (8-bit RGB, filter 0) → [width, height, rgb]. */
-function decodePng(png: Buffer): [number, number, Buffer] {
-  const w = png.readUInt32BE(16);
-  const h = png.readUInt32BE(20);
-  let at = 8;
-  const idat: Buffer[] = [];
-  while (at < png.length) {
-    const len = png.readUInt32BE(at);
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
-    at += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const rgb = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) raw.copy(rgb, y * w * 3, y * (w * 3 + 1) + 1, (y + 1) * (w * 3 + 1));
-  return [w, h, rgb];
-}
 const pngsOf = (svg: string) => [...svg.matchAll(/xlink:href="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(Buffer.from(m[1]!, 'base64')));
 
 // ---------------------------------------------------------------------------- log axes

@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { laaf, repoRoot, tempDir } from './helpers.js';
 import { writeRunPlots } from '../src/plot/run-plots.js';
-import { colorTable, encodePng, fieldImage } from '../src/plot/png.js';
+import { colorTable, decodePng, encodePng, fieldImage } from '../src/plot/png.js';
 
 function csv(header: string[], rows: number[][]): string {
   return [header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
@@ -46,23 +45,6 @@ function fakeRun(inputs: Record<string, [number, number]>, opts: { reference: bo
 const text = (f: string) => readFileSync(f, 'utf8');
 const images = (svg: string) => [...svg.matchAll(/xlink:href="data:image\/png;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64'));
 
-/** Decode our own PNGs (8-bit RGB, filter 0): [width, height, rgb]. */
-function decodePng(png: Buffer): [number, number, Buffer] {
-  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  const w = png.readUInt32BE(16);
-  const h = png.readUInt32BE(20);
-  let at = 8;
-  const idat: Buffer[] = [];
-  while (at < png.length) {
-    const len = png.readUInt32BE(at);
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
-    at += 12 + len;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const rgb = Buffer.alloc(w * h * 3);
-  for (let y = 0; y < h; y++) raw.copy(rgb, y * w * 3, y * (w * 3 + 1) + 1, (y + 1) * (w * 3 + 1));
-  return [w, h, rgb];
-}
 
 test('PNG encoder round-trips, and a field image maps low values to the first colour and high to the last', () => {
   const rgb = Uint8Array.from({ length: 3 * 2 * 3 }, (_, i) => (i * 37) % 256);

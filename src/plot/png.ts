@@ -2,7 +2,7 @@
  * A tiny PNG encoder and colour maps, for heatmaps: a 2D field becomes one
  * embedded image (a few tens of kB) instead of thousands of SVG rectangles.
  */
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import * as vega from 'vega';
 
 const CRC_TABLE = (() => {
@@ -49,6 +49,24 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Buffe
     chunk('IDAT', deflateSync(raw, { level: 9 })),
     chunk('IEND', new Uint8Array(0)),
   ]);
+}
+
+/** The inverse of encodePng, for PNGs it wrote (8-bit RGB, one IDAT stream, filter 0): [width, height, rgb]. */
+export function decodePng(png: Buffer): [number, number, Buffer] {
+  if (png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('internal: not a PNG');
+  const w = png.readUInt32BE(16);
+  const h = png.readUInt32BE(20);
+  let at = 8;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const len = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const rgb = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) raw.copy(rgb, y * w * 3, y * (w * 3 + 1) + 1, (y + 1) * (w * 3 + 1));
+  return [w, h, rgb];
 }
 
 /** 256 RGB entries of a vega colour scheme (the same one vega-lite draws the legend with). */
