@@ -139,7 +139,7 @@ test('log axes: a labelled tick at or beyond each end of the data, for narrow an
 test('the rel-L2 panel of a run from 0.61 to 1.50 is labelled at both ends, every tick drawn', async () => {
   const dir = fakeRun({ inputs: { x: [0, 1] }, reference: 'exact: test', relL2: (r) => 0.61 + (r * (1.5 - 0.61)) / 10 });
   const { spec, svg } = await plotOf(dir, 'loss.svg');
-  const axis = find(spec, (o) => o['title'] === '‖u − u_ref‖₂ / ‖u_ref‖₂ (log)')[0]!;
+  const axis = find(spec, (o) => o['title'] === 'rel-L2 of u (log)')[0]!;
   const ticks = (axis['axis'] as { values: number[] }).values;
   assert.ok(ticks[0]! <= 0.61 && ticks.at(-1)! >= 1.5);
   const labels = texts(svg);
@@ -151,10 +151,11 @@ test('several outputs: one rel-L2 panel per output, each with its own y title', 
   const { svg } = await plotOf(dir, 'loss.svg');
   const labels = texts(svg);
   for (const o of ['u', 'v', 'p']) {
-    assert.equal(labels.filter((l) => l === `‖${o} − ${o}_ref‖₂ / ‖${o}_ref‖₂ (log)`).length, 1, `one y title for ${o}`);
+    assert.equal(labels.filter((l) => l === `rel-L2 of ${o} (log)`).length, 1, `one y title for ${o}`);
+    assert.equal(labels.filter((l) => l === `Error of ${o}: ‖${o} − ${o}_ref‖₂ / ‖${o}_ref‖₂`).length, 1, `the panel of ${o} names its formula`);
   }
-  assert.ok(labels.includes('‖(u, v, p) − ref‖₂ / ‖ref‖₂ (log)'), 'the error over all outputs says so');
-  assert.ok(!labels.some((l) => l.startsWith('‖u − u_ref') && l.includes('v')));
+  assert.ok(labels.includes('rel-L2, all outputs (log)') && labels.includes('Relative L2 error, all outputs: ‖(u, v, p) − ref‖₂ / ‖ref‖₂'), 'the error over all outputs says so');
+  assert.ok(!labels.some((l) => l.includes('‖u − u_ref') && l.includes('v')));
 });
 
 // ---------------------------------------------------------------------------- handover

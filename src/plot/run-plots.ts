@@ -160,14 +160,16 @@ export function lossPlot(h: Table, name: string, handover?: number, outputs: str
     // One y title per quantity: the error over all outputs together here, each output's below.
     const outs = perOutput.length > 0 ? perOutput : undefined;
     const o = outputs.length === 1 ? outputs[0]! : undefined;
-    const yTitle = outs ? `‖(${outs.join(', ')}) − ref‖₂ / ‖ref‖₂ (log)` : o ? `‖${o} − ${o}_ref‖₂ / ‖${o}_ref‖₂ (log)` : 'relative L2 error vs reference (log)';
-    top.push(linePanel(outs ? 'Relative L2 error, all outputs together' : 'Relative L2 error vs reference', longSeries(h, ['rel_l2'], () => (outs ? 'all outputs' : 'rel-L2'), true),
+    // The formula goes in the panel title; the (vertical) axis title stays short enough for the panel's height.
+    const formula = outs ? `‖(${outs.join(', ')}) − ref‖₂ / ‖ref‖₂` : o ? `‖${o} − ${o}_ref‖₂ / ‖${o}_ref‖₂` : '‖u − u_ref‖₂ / ‖u_ref‖₂';
+    const yTitle = outs ? 'rel-L2, all outputs (log)' : o ? `rel-L2 of ${o} (log)` : 'rel-L2 (log)';
+    top.push(linePanel(`Relative L2 error${outs ? ', all outputs' : ''}: ${formula}`, longSeries(h, ['rel_l2'], () => (outs ? 'all outputs' : 'rel-L2'), true),
       yTitle, 'error', [outs ? 'all outputs' : 'rel-L2'], handover));
   }
   if (perOutput.length > 0) {
     rows.push({
-      hconcat: perOutput.map((o) => linePanel(`Relative L2 error of ${o}`, longSeries(h, [`rel_l2_${o}`], () => o, true),
-        `‖${o} − ${o}_ref‖₂ / ‖${o}_ref‖₂ (log)`, 'output', [o], handover, { width: 260, height: 180 })),
+      hconcat: perOutput.map((o) => linePanel(`Error of ${o}: ‖${o} − ${o}_ref‖₂ / ‖${o}_ref‖₂`, longSeries(h, [`rel_l2_${o}`], () => o, true),
+        `rel-L2 of ${o} (log)`, 'output', [o], handover, { width: 260, height: 180 })),
       resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
     });
   }
