@@ -1,5 +1,5 @@
 /**
- * Adaptive slopes (DESIGN.md §4): gradients through jets, Adam updates, slope
+ * Adaptive slopes (ARCHITECTURE.md, "Numerics"): gradients through jets, Adam updates, slope
  * recovery values and gradients, parameter counts, initialisation.
  *
  * Tolerances:

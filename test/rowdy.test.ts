@@ -1,5 +1,5 @@
 /**
- * Rowdy and Kronecker activations (src/nn/rowdy.ts, DESIGN.md §4): init equivalence with
+ * Rowdy and Kronecker activations (src/nn/rowdy.ts, ARCHITECTURE.md "Numerics"): init equivalence with
  * the plain net, parameter counts, gradients and Adam updates of every α, F/ω entry,
  * gradients against float64 finite differences, slope recovery unchanged, statistics,
  * snapshots, validation, and a high-frequency regression smoke test.

@@ -1,4 +1,4 @@
-/** Turning errors into the CLI's messages and exit codes (DESIGN.md §7). */
+/** Turning errors into the CLI's messages and exit codes (ARCHITECTURE.md, "Conventions"). */
 import { UserError } from '../spec/errors.js';
 import { DiskFullError } from '../io/files.js';
 

@@ -15,9 +15,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HistoryRow, PhaseReport, TrainStatus } from '../train/trainer.js';
-
-export type { HistoryRow } from '../train/trainer.js';
 
 export const RUN_FILES = {
   spec: 'spec.resolved.yaml',
@@ -30,6 +27,51 @@ export const RUN_FILES = {
 } as const;
 
 // ------------------------------------------------------------------------ history.csv
+
+export type Phase = 'adam' | 'lbfgs';
+
+/** One logged training step, as the trainer (train/trainer.ts) hands it over to be written. */
+export interface HistoryRow {
+  step: number;
+  phase: Phase;
+  elapsed: number;
+  /** Adam: the learning rate of this step's update; L-BFGS: the accepted step length */
+  lr: number;
+  loss: number;
+  terms: number[];
+  slopeRecovery: number;
+  /** n·a per hidden layer (mean/min/max; equal unless neuron mode) */
+  slopes: { mean: number; min: number; max: number }[];
+  /** rel-L2 over all outputs, then per output (empty without a reference) */
+  errors: number[];
+  /** values of the unknown parameters (inverse problems), in problem order */
+  parameters: number[];
+  /** Rowdy/Kronecker: per hidden layer, the largest added-term amplitude (and Kronecker's lead coefficient) */
+  rowdy: { ampMaxAbs: number; lead?: number }[];
+}
+
+/** How a training run ended (summary.json `status`). */
+export type TrainStatus = 'completed' | 'diverged' | 'interrupted';
+
+export type AdamStop = 'max_steps' | 'interrupted' | 'diverged';
+export type LbfgsPhaseStop = 'max_iterations' | 'max_evaluations' | 'tolerance_grad' | 'tolerance_change' | 'line_search_failed' | 'non_finite' | 'interrupted';
+
+/** One phase of training as summary.json `phases` records it. */
+export interface PhaseReport {
+  phase: Phase;
+  /** global step at the phase's start and end */
+  first_step: number;
+  last_step: number;
+  /** Adam updates or L-BFGS iterations done */
+  steps: number;
+  /** L-BFGS: loss-and-gradient evaluations */
+  evaluations?: number;
+  /** L-BFGS: times a failed line search dropped the curvature memory and went on by steepest descent */
+  restarts?: number;
+  /** why the phase ended */
+  stop: AdamStop | LbfgsPhaseStop;
+}
+
 
 /**
  * What a history column holds. Each kind says where the plots draw it (`panel`, null: not

@@ -35,13 +35,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { JetPlan } from '../jet/plan.js';
 import { makePlan } from '../jet/plan.js';
 import type { NetworkDescription } from '../nn/mlp.js';
-import type { BaseActivation } from '../nn/activations.js';
+import { ACTIVATIONS, type BaseActivation } from '../base/activations.js';
 import { ARENA, kernel, kernelLoadError, type KernelRuntime } from './runtime.js';
+import {
+  activationId, CHUNK, CMD, LAYER, LAYER_SLOTS, MIX, NET, netSlots, TERM, WORK, WORK_LAYER, WORK_LAYER_SLOTS, workSlots,
+} from './layout.js';
 
-/** Activation ids, in the kernel's order. */
-export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = [
-  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
-];
+/** The activations the kernel implements: all of them, ids in the vocabulary's order (layout.ts). */
+export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = ACTIVATIONS;
 export const KERNEL_MAX_ORDER = 4;
 const BACKENDS = new Set(['wasm', 'cpu']);
 
@@ -87,16 +88,20 @@ function tablesOf(plan: JetPlan): PlanTables {
   const f32 = new Float32Array(1);
   const bits = new Int32Array(f32.buffer);
   for (let c = 0; c < C; c++) {
-    tstart[c] = list.length / 8;
+    tstart[c] = list.length / TERM.SLOTS;
     if (c === 0) continue;
     for (const term of plan.faa[c]!) {
       if (term.factors.length > 4) throw new Error('internal: Faà di Bruno term with more than 4 factors');
       f32[0] = term.coef;
-      const f = [...term.factors, 0, 0, 0, 0];
-      list.push(bits[0]!, term.order, term.factors.length, f[0]!, f[1]!, f[2]!, f[3]!, 0);
+      const rec = new Array<number>(TERM.SLOTS).fill(0);
+      rec[TERM.COEF] = bits[0]!;
+      rec[TERM.M] = term.order;
+      rec[TERM.NF] = term.factors.length;
+      term.factors.forEach((f, k) => (rec[TERM.F0 + k] = f));
+      list.push(...rec);
     }
   }
-  tstart[C] = list.length / 8;
+  tstart[C] = list.length / TERM.SLOTS;
   const seed = new Int32Array(C).fill(-1);
   plan.channels.forEach((ch, c) => {
     if (ch.length === 1) seed[c] = ch[0]!;
@@ -177,18 +182,13 @@ function fold(net: NetworkDescription, w: Float32Array[], b: Float32Array[], a: 
 
 // ------------------------------------------------------------------------- memory plan
 
-const NLS = 12;
-const NET_LAYER = 24;
-const NET_SLOTS = (L: number) => NET_LAYER + NLS * (L + 1);
-const LS = 7;
-const WORK_SLOTS = (L: number) => 8 + LS * (L + 1);
 /** Chunks per call at most: threads take chunks in turn (load balance on a busy machine). */
 const MAX_CHUNKS = 32;
 
 /** Rowdy/Kronecker terms as the kernel takes them: per hidden layer c and ω tiled to [width][G]. */
 interface MixLayout {
-  /** 1: Rowdy (base σ plus the terms), 2: Kronecker (the terms only) */
-  kind: 1 | 2;
+  /** MIX.ROWDY (base σ plus the terms) or MIX.KRONECKER (the terms only) */
+  kind: number;
   G: number;
   /** kernel activation id per term */
   fns: Int32Array;
@@ -261,7 +261,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const d = sizes[0]!;
   const out = sizes[L + 1]!;
   const a = new Bump(ARENA + 512);
-  const net = a.take(NET_SLOTS(L) * 4);
+  const net = a.take(netSlots(L) * 4);
   const counter = a.take(4);
   const termsP = a.take(tables.terms.byteLength);
   const tstartP = a.take(tables.tstart.byteLength);
@@ -288,7 +288,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
     accOff.push(o);
   }
   const ch = chunking(N, B);
-  const chunkTab = a.take(ch.count * 16);
+  const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
   const X = a.take(N * d * 4);
   const Y = a.take(C * N * out * 4);
@@ -296,29 +296,29 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const maxN = Math.max(...sizes);
   const maxHidden = Math.max(...sizes.slice(1, L + 1));
   const works: number[] = [];
-  const wsl = WORK_SLOTS(L);
+  const wsl = workSlots(L);
   const workInts: number[][] = [];
   for (let t = 0; t < T; t++) {
     const w = a.take(wsl * 4);
     const slots = new Array<number>(wsl).fill(0);
-    slots[7] = t;
-    slots[2] = a.take(d * B * 4);
-    slots[3] = a.take(d * B * 4);
-    slots[4] = a.take(C * maxN * B * 4);
-    slots[5] = a.take(C * maxN * B * 4);
+    slots[WORK.THREAD] = t;
+    slots[WORK.XB] = a.take(d * B * 4);
+    slots[WORK.DXB] = a.take(d * B * 4);
+    slots[WORK.DA] = a.take(C * maxN * B * 4);
+    slots[WORK.DB] = a.take(C * maxN * B * 4);
     if (mix) {
-      slots[0] = a.take((M + 3) * maxHidden * B * 4); // ω·U, then a term's tower to order M + 1
-      slots[1] = a.take((M + 1) * maxHidden * B * 4); // tower adjoints
+      slots[WORK.MIX] = a.take((M + 3) * maxHidden * B * 4); // ω·U, then a term's tower to order M + 1
+      slots[WORK.MIXG] = a.take((M + 1) * maxHidden * B * 4); // tower adjoints
     }
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
-      const base = 8 + LS * l;
+      const base = WORK.LAYER + WORK_LAYER_SLOTS * l;
       if (l < L) {
-        slots[base + 1] = a.take((M + 2) * Nn * B * 4);
-        slots[base + 2] = a.take(C * Nn * B * 4);
+        slots[base + WORK_LAYER.T] = a.take((M + 2) * Nn * B * 4);
+        slots[base + WORK_LAYER.H] = a.take(C * Nn * B * 4);
       }
-      if (!tape || l === L) slots[base + 5] = a.take(C * Nn * B * 4);
-      slots[base] = slots[base + 5]!;
+      if (!tape || l === L) slots[base + WORK_LAYER.USCRATCH] = a.take(C * Nn * B * 4);
+      slots[base + WORK_LAYER.U] = slots[base + WORK_LAYER.USCRATCH]!;
     }
     works.push(w);
     workInts.push(slots);
@@ -330,34 +330,35 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
   const ns = net >> 2;
-  i32.fill(0, ns, ns + NET_SLOTS(L));
-  i32[ns] = d; i32[ns + 1] = L; i32[ns + 2] = out; i32[ns + 3] = C; i32[ns + 4] = M;
-  i32[ns + 5] = KERNEL_ACTIVATIONS.indexOf(act);
-  i32[ns + 6] = B; i32[ns + 7] = N; i32[ns + 8] = X; i32[ns + 9] = Y; i32[ns + 10] = 0;
-  i32[ns + 11] = termsP; i32[ns + 12] = tstartP; i32[ns + 13] = seedP;
-  i32[ns + 14] = ch.count; i32[ns + 15] = chunkTab; i32[ns + 16] = counter;
-  i32[ns + 17] = tapeP; i32[ns + 18] = record; i32[ns + 19] = accBytes;
+  i32.fill(0, ns, ns + netSlots(L));
+  i32[ns + NET.D] = d; i32[ns + NET.L] = L; i32[ns + NET.OUT] = out; i32[ns + NET.C] = C; i32[ns + NET.M] = M;
+  i32[ns + NET.ACT] = activationId(act);
+  i32[ns + NET.B] = B; i32[ns + NET.N] = N; i32[ns + NET.X] = X; i32[ns + NET.Y] = Y; i32[ns + NET.DX] = 0;
+  i32[ns + NET.TERMS] = termsP; i32[ns + NET.TSTART] = tstartP; i32[ns + NET.SEED] = seedP;
+  i32[ns + NET.CHUNKS] = ch.count; i32[ns + NET.CHUNKTAB] = chunkTab; i32[ns + NET.COUNTER] = counter;
+  i32[ns + NET.TAPE] = tapeP; i32[ns + NET.TAPEBLK] = record; i32[ns + NET.ACCBYTES] = accBytes;
   if (mix) {
-    i32[ns + 20] = mix.kind; i32[ns + 21] = G; i32[ns + 22] = fnsP;
+    i32[ns + NET.MIX] = mix.kind; i32[ns + NET.MIXG] = G; i32[ns + NET.MIXFN] = fnsP;
     i32.set(mix.fns, fnsP >> 2);
   }
   i32[counter >> 2] = 0;
   for (let k = 0; k < ch.count; k++) {
-    const e = (chunkTab >> 2) + 4 * k;
-    i32[e] = k * ch.per * B;
-    i32[e + 1] = Math.min(N, (k + 1) * ch.per * B);
-    i32[e + 2] = chunkAcc[k]!;
-    i32[e + 3] = 0;
+    const e = (chunkTab >> 2) + CHUNK.SLOTS * k;
+    i32[e + CHUNK.P0] = k * ch.per * B;
+    i32[e + CHUNK.P1] = Math.min(N, (k + 1) * ch.per * B);
+    i32[e + CHUNK.ACC] = chunkAcc[k]!;
+    i32[e + CHUNK.THREAD] = 0;
   }
   i32.set(tables.terms, termsP >> 2);
   i32.set(tables.tstart, tstartP >> 2);
   i32.set(tables.seed, seedP >> 2);
   let uOff = 0;
   layerP.forEach((lp, l) => {
-    const s = ns + NET_LAYER + NLS * l;
-    i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
-    i32[s + 6] = accOff[l]!.dW4; i32[s + 7] = accOff[l]!.db4; i32[s + 8] = uOff;
-    i32[s + 9] = lp.coef; i32[s + 10] = accOff[l]!.dmix4;
+    const s = ns + NET.LAYER + LAYER_SLOTS * l;
+    i32[s + LAYER.K] = lp.K; i32[s + LAYER.NN] = lp.Nn; i32[s + LAYER.WSP] = lp.Wsp; i32[s + LAYER.WTSP] = lp.WTsp;
+    i32[s + LAYER.BIAS] = lp.b; i32[s + LAYER.W] = lp.W;
+    i32[s + LAYER.DW4] = accOff[l]!.dW4; i32[s + LAYER.DB4] = accOff[l]!.db4; i32[s + LAYER.UOFF] = uOff;
+    i32[s + LAYER.COEF] = lp.coef; i32[s + LAYER.DMIX4] = accOff[l]!.dmix4;
     if (lp.coef) {
       f32.set(mix!.c[l]!, lp.coef >> 2);
       f32.set(mix!.w[l]!, (lp.coef >> 2) + lp.Nn * G);
@@ -379,14 +380,14 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
 /** stats.chunks[t]: chunks thread t ran in the last call. */
 function countChunks(rt: KernelRuntime, lay: Plan, T: number): void {
   const i32 = new Int32Array(rt.buffer);
-  const K = i32[(lay.net >> 2) + 14]!;
+  const K = i32[(lay.net >> 2) + NET.CHUNKS]!;
   stats.chunks = new Array<number>(T).fill(0);
-  for (let k = 0; k < K; k++) stats.chunks[i32[(lay.chunkTab >> 2) + 4 * k + 3]!]! += 1;
+  for (let k = 0; k < K; k++) stats.chunks[i32[(lay.chunkTab >> 2) + CHUNK.SLOTS * k + CHUNK.THREAD]!]! += 1;
 }
 
 /** Set the net descriptor's dX pointer (backward calls). */
 function setDX(rt: KernelRuntime, lay: Plan): void {
-  new Int32Array(rt.buffer)[(lay.net >> 2) + 10] = lay.dX;
+  new Int32Array(rt.buffer)[(lay.net >> 2) + NET.DX] = lay.dX;
 }
 
 /** Threads worth starting for N points (at most one per chunk). */
@@ -442,7 +443,7 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
   const coefs = tensors.mixture;
   const mixIn: tf.Tensor[] = [...coefs.map((q) => q.c), ...coefs.map((q) => q.w)];
   const G = plan0?.terms ?? 0;
-  const fns = plan0 ? Int32Array.from(plan0.fns, (fn) => KERNEL_ACTIVATIONS.indexOf(fn)) : null;
+  const fns = plan0 ? Int32Array.from(plan0.fns, activationId) : null;
   /** a [G] (per layer) or [width, G] coefficient as [width][G] */
   const tile = (v: Float32Array, width: number): Float32Array => {
     if (v.length === width * G) return v;
@@ -458,7 +459,7 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
     const nV = vars.length;
     const f = fold(net, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW, nV));
     const mix: MixLayout | null = plan0 ? {
-      kind: plan0.kind === 'rowdy' ? 1 : 2, G, fns: fns!,
+      kind: plan0.kind === 'rowdy' ? MIX.ROWDY : MIX.KRONECKER, G, fns: fns!,
       c: net.hidden.map((w, k) => tile(values[nV + k]!, w)),
       w: net.hidden.map((w, k) => tile(values[nV + L + k]!, w)),
     } : null;
@@ -478,7 +479,7 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
       rt.tapeOwner = tape ? token : null;
       new Float32Array(rt.buffer).set(xData, lay.X >> 2);
       const t0 = performance.now();
-      rt.run(0, lay.net, lay.works, lay.counter);
+      rt.run(CMD.FORWARD, lay.net, lay.works, lay.counter);
       stats.forwardMs += performance.now() - t0;
       countChunks(rt, lay, T);
       Y = new Float32Array(rt.buffer, lay.Y, C * N * out).slice();
@@ -497,7 +498,7 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
       f32.set(xData, lay.X >> 2);
       f32.set(dyData, lay.Y >> 2);
       const t0 = performance.now();
-      rt.run(fromTape ? 2 : 1, lay.net, lay.works, lay.counter);
+      rt.run(fromTape ? CMD.BACKWARD_TAPE : CMD.BACKWARD, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
       const buf = new Float32Array(rt.buffer);
       const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);

@@ -1,5 +1,5 @@
 /**
- * The adaptive multilayer perceptron (DESIGN.md §4), evaluated as Taylor jets (§3).
+ * The adaptive multilayer perceptron, evaluated as Taylor jets (ARCHITECTURE.md, "Numerics").
  *
  * Hidden layer k (k = 0..D−2): z = h W_k + b_k, then σ(s_k ⊙ z) with s_k = n_k·a_k:
  *   none:   s = 1 (no slope variables)

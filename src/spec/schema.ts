@@ -5,11 +5,10 @@
  * Expressions stay strings here: expr/ checks them (see semantics in problem/).
  */
 import { z } from 'zod';
+import { ACTIVATIONS } from '../base/activations.js';
 
-/** Base activations known to laaf (nn/ implements their derivative towers). */
-export const ACTIVATIONS = [
-  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
-] as const;
+/** Base activations known to laaf: the one vocabulary list (base/activations.ts). */
+export { ACTIVATIONS };
 export const ADAPTIVE_MODES = ['none', 'global', 'layer', 'neuron'] as const;
 export const SAMPLING_METHODS = ['uniform', 'lhs', 'sobol', 'halton', 'grid'] as const;
 export const BUILTIN_REFERENCES = ['burgers-cole-hopf'] as const;

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { packageRoot } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 import { writeAll, writeFileAtomic } from '../io/files.js';
 import { LockedError, LOCK_FILE, liveOwner } from '../io/lock.js';
 import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
@@ -131,7 +131,6 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   let tail = '';
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {
     ...process.env,
-    LAAF_SWEEP_RUN: run.id,
     ...(opts.threads !== undefined && process.env['LAAF_THREADS'] === undefined ? { LAAF_THREADS: String(opts.threads) } : {}),
   } });
   opts.track?.(child, true);

@@ -9,6 +9,7 @@ import { checkSpec, historyShape } from '../run/solve.js';
 import { historyColumns as runColumns, measureColumns } from '../io/run-dir.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
+import { mix32 } from '../domain/rng.js';
 
 export interface Variant {
   index: number;
@@ -50,22 +51,14 @@ export interface Plan {
   /** history columns of these runs that thresholds may use (loss, terms, slopes, rel_l2, ...; io/run-dir.ts) */
   historyColumns: string[];
   runs: PlannedRun[];
+  /** the sweep file's plots: section */
+  plots?: SweepDef['plots'];
 }
 
 /** YAML flow text of a value, as `--set` reads it back. */
 export function valueText(v: unknown): string {
   // Strings as YAML (unquoted where YAML allows); lists and mappings compactly as JSON, which YAML reads too.
   return typeof v === 'string' ? YAML.stringify(v, { lineWidth: 0 }).trim() : JSON.stringify(v);
-}
-
-/** murmur3's finaliser. */
-function mix32(x: number): number {
-  x = (x ^ (x >>> 16)) >>> 0;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
 }
 
 /**
@@ -176,6 +169,7 @@ export function expandPlan(def: SweepDef): Plan {
     thresholds: def.thresholds,
     historyColumns,
     runs,
+    ...(def.plots ? { plots: def.plots } : {}),
   };
 }
 
