@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadSpec, toUserError, type LoadedSpec } from '../spec/load.js';
-import { SpecError, UserError } from '../spec/errors.js';
+import { SpecError, UserError, count } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { buildProblem, evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
@@ -221,7 +221,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   try {
     if (checkpoint) {
       const left = removeTempFiles(dir);
-      if (left.length) opts.reporter?.notice?.(`removed ${left.length} unfinished temporary file${left.length === 1 ? '' : 's'} from ${dir} (left by a kill during a write)`);
+      if (left.length) opts.reporter?.notice?.(`removed ${count(left.length, 'unfinished temporary file')} from ${dir} (left by a kill during a write)`);
     }
     return await solveLocked(opts, prep, state, () => {
       lock = runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m)));
