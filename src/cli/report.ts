@@ -1,6 +1,6 @@
 /** Turning errors into the CLI's messages and exit codes (ARCHITECTURE.md, "Conventions"). */
 import { UserError } from '../spec/errors.js';
-import { DiskFullError } from '../io/files.js';
+import { DiskFullError } from '../io/disk-full.js';
 
 export const EXIT = { ok: 0, internal: 1, user: 2, diverged: 3, interrupted: 130 } as const;
 

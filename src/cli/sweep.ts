@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import { BACKEND_CHOICES } from '../backend/choices.js';
 import { UserError, count } from '../spec/errors.js';
 import type { Tables } from '../sweep/collect.js';
@@ -128,7 +128,7 @@ still running; see sweep.csv), 130 interrupted. --index exits with its run's cod
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
-      const bar = o.quiet || process.stderr.isTTY !== true ? undefined : sweepBar();
+      const bar = o.quiet || process.stderr.isTTY !== true ? undefined : sweepBar((await import('cli-progress')).default);
       try {
         const out = await runSweep(plan, dir, {
           ...exec, jobs: o.jobs, quiet: o.quiet === true, stopped: () => stop,
@@ -159,7 +159,7 @@ function sweepArgs(file: string, o: SweepFlags, cmd: Command): string[] {
 }
 
 /** A terminal's view of a running sweep: runs done / running / failed and an ETA, with the event lines above the bar. */
-function sweepBar(): { print: (l: string) => void; progress: (p: SweepProgress) => void; stop: () => void } {
+function sweepBar(cliProgress: typeof import('cli-progress')): { print: (l: string) => void; progress: (p: SweepProgress) => void; stop: () => void } {
   const multi = new cliProgress.MultiBar({
     format: ' {bar} {value}/{total} runs done | {running} running | {failed} failed | ETA {eta_text}',
     hideCursor: true,

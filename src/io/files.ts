@@ -9,6 +9,7 @@
 import { accessSync, closeSync, constants, existsSync, fstatSync, fsyncSync, ftruncateSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, truncateSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { DiskFullError } from './disk-full.js';
 
 /**
  * The file-system calls the writers make, so tests can make them fail or write short
@@ -22,12 +23,7 @@ export const fsOps = {
 /** Temporary files of writeFileAtomic: `.<ms>-<pid>-<random>.tmp` in the target's directory. */
 export const TMP_FILE = /^\.\d+-\d+-[a-z0-9]*\.tmp$/;
 
-/** A disk (or quota) that is full. `device` names the file system the file is on. */
-export class DiskFullError extends Error {
-  constructor(readonly file: string, readonly device: string, readonly code: string) {
-    super(`${code === 'EDQUOT' ? 'disk quota exceeded' : 'no space left'} on ${device} writing ${file}`);
-  }
-}
+export { DiskFullError };
 
 /** Wrap ENOSPC / EDQUOT as DiskFullError; other errors pass through. */
 export function diskFull(e: unknown, file: string): unknown {
