@@ -11,6 +11,7 @@ import { SpecError, UserError } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { buildProblem, evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
+import { finiteReference } from '../problem/reference.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
@@ -113,8 +114,13 @@ export interface RunRecord {
 /** Load and check a spec (and its expressions) without training. Throws UserError. */
 export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
+  return { loaded, problem: specErrorsOf(loaded, () => buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) })) };
+}
+
+/** Run `f`; SpecErrors become UserErrors located in the loaded spec. */
+function specErrorsOf<T>(loaded: LoadedSpec, f: () => T): T {
   try {
-    return { loaded, problem: buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) }) };
+    return f();
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
@@ -251,7 +257,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
-  const reference = problem.reference?.evaluate(grid);
+  const reference = problem.reference ? specErrorsOf(loaded, () => finiteReference(problem.reference!, grid, problem.inputs)) : undefined;
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
     const e = errorSummary(predict(model, grid, d, problem), reference);
