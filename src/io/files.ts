@@ -106,3 +106,41 @@ export class RunDirExistsError extends Error {
     super(`run directory ${dir} exists and is not empty`);
   }
 }
+
+/**
+ * A file written in pieces (a CSV too large to hold as one string): the pieces go to a
+ * temporary name in the same directory; `commit` fsyncs and renames it into place, `abort`
+ * removes it. Under its own name the file is either absent, the old one, or complete.
+ */
+export class AtomicFileWriter {
+  private readonly tmp: string;
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.tmp = join(dirname(path), `.${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  write(text: string): void {
+    const buf = Buffer.from(text, 'utf8');
+    for (let at = 0; at < buf.length;) at += writeSync(this.fd!, buf, at, buf.length - at);
+  }
+
+  commit(): void {
+    fsyncSync(this.fd!);
+    closeSync(this.fd!);
+    this.fd = undefined;
+    try {
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      rmSync(this.tmp, { force: true });
+      throw e;
+    }
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.tmp, { force: true });
+  }
+}
