@@ -14,6 +14,7 @@ import { registerSweep } from './sweep.js';
 import { plotAfterSolve, registerPlot } from './plot.js';
 
 function positiveInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 0');
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
   return n;
