@@ -211,9 +211,8 @@ function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, 
       kinds.length === 0 ? path : [...path, kinds[1]!], "on: faces (t = 0, boundary), periodic: an input, at: points", undefined, kinds.length > 1);
   }
   const inputs = table.inputs;
-  // In 1D a face is one point: one point per face, not sampling.boundary copies of it.
-  const faceCount = cond.periodic !== undefined ? 1 : cond.on === undefined ? 0 : cond.on === 'boundary' || (typeof cond.on === 'string' && cond.on.trim() === 'boundary') ? 2 : Array.isArray(cond.on) ? cond.on.length : 1;
-  const points = cond.points ?? (inputs.length === 1 && faceCount > 0 ? faceCount : spec.sampling.boundary);
+  // In 1D a face is one point: by default one point per face, not sampling.boundary copies of it.
+  const pointsOn = (faces: number) => cond.points ?? (inputs.length === 1 ? faces : spec.sampling.boundary);
   if (cond.periodic !== undefined) {
     const dim = inputs.indexOf(cond.periodic.trim());
     if (dim < 0) throw new SpecError(`'${cond.periodic}' is not an input`, [...path, 'periodic'], `inputs are ${inputs.join(', ')}`);
@@ -223,7 +222,7 @@ function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, 
       const p: SpecPath = cond.match ? [...path, 'match', k] : [...path, 'periodic'];
       return involves(located(p, () => compileExpr(text, table)), `match '${text}'`, p);
     });
-    return { name, kind: 'periodic', weight: cond.weight, dim, match, points };
+    return { name, kind: 'periodic', weight: cond.weight, dim, match, points: pointsOn(1) };
   }
   if (cond.match !== undefined) throw new SpecError('match: belongs to periodic conditions', [...path, 'match'], undefined, undefined, true);
   if (cond.require === undefined) throw new SpecError(`condition '${name}' needs require:`, path, "for example require: u = 0");
@@ -242,7 +241,7 @@ function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, 
     return { name, kind: 'point', weight: cond.weight, residual, X };
   }
   const faces = resolveFaces(cond.on!, [...path, 'on'], box, inputs, constants);
-  return { name, kind: 'condition', weight: cond.weight, residual, faces, points };
+  return { name, kind: 'condition', weight: cond.weight, residual, faces, points: pointsOn(faces.length) };
 }
 
 interface DataContext {
