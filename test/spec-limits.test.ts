@@ -102,7 +102,7 @@ const cases: Case[] = [
   { name: 'a missing data file', edit: (s) => `${s}data:\n  obs: { file: missing.csv }\n`, at: 'missing.csv', message: /file missing\.csv does not exist/ },
   { name: 'a directory as a data file', edit: (s) => `${s}data:\n  obs: { file: a-directory }\n`, at: 'a-directory', message: /is a directory, not a file/ },
   { name: '/dev/zero as a data file', edit: (s) => `${s}data:\n  obs: { file: /dev/zero }\n`, at: '/dev/zero', message: /is not a regular file/ },
-  { name: 'an oversize data file', edit: (s) => `${s}data:\n  obs: { file: big.csv }\n`, at: 'big.csv', message: /is 64\.0 MiB; at most 64\.0 MiB is read/ },
+  { name: 'an oversize data file', edit: (s) => `${s}data:\n  obs: { file: big.csv }\n`, at: 'big.csv', message: /is 32\.0 MiB; at most 32\.0 MiB is read/ },
   { name: 'a missing reference file', edit: (s) => `${s}reference: { file: nope.csv }\n`, at: 'nope.csv', message: /file nope\.csv does not exist/ },
   // YAML
   { name: 'an alias bomb', edit: (s) => `${s}${bomb}\n`, at: '*e', message: /YAML aliases expand to too many values/ },

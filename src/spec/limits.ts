@@ -30,8 +30,11 @@ import { SpecError, type SpecPath } from './errors.js';
 export const LIMITS = {
   /** bytes of a spec file or a sweep file */
   specFileBytes: 1 << 20,
-  /** bytes of a CSV file named by a spec (data, reference) or by `laaf predict --points` */
-  dataFileBytes: 64 << 20,
+  /**
+   * bytes of a CSV file named by a spec (data, reference) or by `laaf predict --points`; parsing
+   * holds every cell as a string: a 64 MiB file of 6.7 M short rows peaked at 3.6 GiB (2026-11-30)
+   */
+  dataFileBytes: 32 << 20,
   /** points of the evaluation grid (solution.csv is built in memory) */
   outputGridPoints: 1_000_000,
   /** share of os.totalmem() a run may plan to use */
