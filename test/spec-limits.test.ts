@@ -163,6 +163,10 @@ test('limits: every independent mistake of a spec is reported, in file order', (
     .replace('model:', '  more: { on: x = -1, require: v = 0 }\nmodel:') + 'reference: { exact: "sin(q)" }\n';
   const found = errorsOf(semantic);
   assert.deepEqual(found.map((e) => e.where?.line), [5, 7, 9, 11, 17], found.map((e) => e.message).join('\n'));
+  // a cycle, a constant that needs a broken one (not reported again), and an independent one
+  const constants = BASE.replace('nu: 0.01/pi', 'nu: 2*mu\n  mu: nu/2\n  a: 1/q\n  b: a + 1\n  c: log(-1)');
+  assert.deepEqual(errorsOf(constants).map((e) => `${e.where?.line}: ${e.message}`),
+    ["5: constants nu, mu are defined in terms of each other", "7: unknown symbol 'q'", '9: constant \'c\' evaluates to NaN']);
   // one error alone is reported as one
   assert.equal(errorsOf(BASE.replace('u*u_x', 'u*u_y')).length, 1);
 });

@@ -392,6 +392,7 @@ function resolveConstants(defs: Spec['constants'], inputs: string[], outputs: st
       const c = located(['constants', name], () => compileExpr(v, { inputs, outputs, constants: names, allowOutputs: false }));
       if (c.inputsUsed.length > 0) throw new SpecError(`constant '${name}' cannot depend on the inputs`, ['constants', name]);
       compiled.set(name, c);
+      return true;
     }) ?? failed.add(name);
   }
   const waiting = new Map<string, number>();
