@@ -16,7 +16,7 @@ import { predictDerivatives } from '../train/evaluate.js';
 import { writeVariables } from '../train/flat.js';
 import { AtomicFileWriter, formatNumber } from '../io/files.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
-import { mlpConfig, openRun } from './solve.js';
+import { mlpConfig, openRun, stepOptions } from './solve.js';
 
 /** Points evaluated and written per block: memory stays bounded for any grid size. */
 const BLOCK = 65536;
@@ -99,7 +99,7 @@ export async function predictRun(opts: PredictOptions): Promise<PredictResult> {
     file.write(`${header.join(',')}\n`);
     for (let start = 0; start < total; start += BLOCK) {
       const X = block(start, Math.min(BLOCK, total - start));
-      const cols = predictDerivatives(model, X, d, problem, derivs);
+      const cols = predictDerivatives(model, X, d, problem, derivs, undefined, stepOptions(loaded.spec));
       const lines: string[] = [];
       for (let i = 0; i < X.length / d; i++) {
         const cells: string[] = [];
