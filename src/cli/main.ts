@@ -83,7 +83,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
 
   program
     .command('validate')
-    .description('check specs (YAML, keys, types, expressions) without training; exit 0 when all are valid')
+    .description('check specs (YAML, keys, types, expressions, sizes against the limits) without training and report every mistake; exit 0 when all are valid')
     .argument('<specs...>', 'problem specs')
     .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect)
     .action((files: string[], o: { set?: string[] }) => {
