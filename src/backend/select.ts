@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
+import './conv-filter-grad.js';
 import { createRequire } from 'node:module';
 import { UserError } from '../spec/errors.js';
 
