@@ -10,9 +10,9 @@ import { SpecError, UserError, didYouMean, type SpecPath } from './errors.js';
 
 export interface Position { file: string; line: number; col: number }
 
-export interface LoadedSpec {
+export interface LoadedSpec<S = Spec> {
   file: string;
-  spec: Spec;
+  spec: S;
   /** file position of a spec path (and of a character inside a string value there) */
   locate(path: SpecPath, offset?: number, atKey?: boolean): Position;
   /** text to put before the message when the value came from `--set` (else undefined) */
@@ -21,18 +21,30 @@ export interface LoadedSpec {
 
 export interface LoadOptions { set?: string[] }
 
+/** A spec schema: a zod object (PDE specs: specSchema; `laaf train` specs: spec/train-schema.ts). */
+type SpecSchema = z.ZodObject;
+
 /** Read, parse and validate a spec file. Throws UserError (with position) on any mistake. */
 export function loadSpec(file: string, opts: LoadOptions = {}): LoadedSpec {
+  return loadSpecWith(file, specSchema, opts) as LoadedSpec;
+}
+
+/** `loadSpec` against another schema (the spec of `laaf train`). */
+export function loadSpecWith<T extends SpecSchema>(file: string, schema: T, opts: LoadOptions = {}): LoadedSpec<z.infer<T>> {
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
   } catch (e) {
     throw new UserError(`cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
   }
-  return parseSpec(source, file, opts);
+  return parseSpecWith(source, file, schema, opts);
 }
 
 export function parseSpec(source: string, file: string, opts: LoadOptions = {}): LoadedSpec {
+  return parseSpecWith(source, file, specSchema, opts) as LoadedSpec;
+}
+
+export function parseSpecWith<T extends SpecSchema>(source: string, file: string, schema: T, opts: LoadOptions = {}): LoadedSpec<z.infer<T>> {
   const lineCounter = new LineCounter();
   const doc = YAML.parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const posOf = (offset: number): Position => {
@@ -64,9 +76,9 @@ export function parseSpec(source: string, file: string, opts: LoadOptions = {}):
     return posOf(node.range[0]);
   };
 
-  const result = specSchema.safeParse(doc.toJS());
+  const result = schema.safeParse(doc.toJS());
   if (!result.success) {
-    const err = issueToError(result.error.issues, doc);
+    const err = issueToError(result.error.issues, doc, schema);
     throw toUserError(err, { locate, overrideFor });
   }
   return { file, spec: result.data, locate, overrideFor };
@@ -148,11 +160,7 @@ function offsetInScalar(source: string, node: YamlNode & { type?: string; value?
 
 // ---------------------------------------------------------------------------- schema issues
 
-const KNOWN_KEYS: Record<string, string[]> = {
-  '': Object.keys(specSchema.shape),
-};
-
-function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
+function issueToError(issues: z.core.$ZodIssue[], doc: Document, schema: SpecSchema): SpecError {
   // Prefer the deepest issue: it is the most specific.
   const issue = [...issues].sort((a, b) => b.path.length - a.path.length)[0]!;
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
@@ -160,7 +168,7 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;
-      const siblings = knownKeysAt(path, doc);
+      const siblings = knownKeysAt(path, doc, schema);
       return new SpecError(`unknown key '${key}' in ${where}`, [...path, key],
         didYouMean(key, siblings) ?? (siblings.length ? `known keys: ${siblings.join(', ')}` : undefined), undefined, true);
     }
@@ -176,7 +184,7 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
     case 'invalid_union': {
       const nested = issue.errors.flat();
       if (nested.length > 0) {
-        const inner = issueToError(nested.map((i) => ({ ...i, path: [...path, ...i.path] })) as z.core.$ZodIssue[], doc);
+        const inner = issueToError(nested.map((i) => ({ ...i, path: [...path, ...i.path] })) as z.core.$ZodIssue[], doc, schema);
         return inner;
       }
       return new SpecError(`${where}: ${issue.message}`, path);
@@ -194,10 +202,10 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
   }
 }
 
-function knownKeysAt(path: (string | number)[], doc: Document): string[] {
-  if (path.length === 0) return KNOWN_KEYS['']!;
+function knownKeysAt(path: (string | number)[], doc: Document, schema: SpecSchema): string[] {
+  if (path.length === 0) return Object.keys(schema.shape);
   // Walk the zod schema along the path to list the keys it accepts.
-  let s: unknown = specSchema;
+  let s: unknown = schema;
   for (const k of path) {
     s = unwrap(s);
     const shape = (s as { shape?: Record<string, unknown> }).shape;
