@@ -55,7 +55,7 @@ const adaptive = z.strictObject({
 /** The layer vocabulary (the output dense layer is appended: classes or targets units). */
 const layer = z.union([
   z.strictObject({ conv: count, size: count.default(3), stride: count.default(1), padding: z.enum(['valid', 'same']).default('valid') }),
-  z.strictObject({ pool: count, stride: count.optional(), kind: z.enum(['max', 'avg']).default('max') }),
+  z.strictObject({ pool: count, stride: count.optional() }),
   z.strictObject({ dense: count }),
   z.strictObject({ dropout: finite.refine((v) => v >= 0 && v < 1, 'must be in [0, 1)') }),
   /** the activation, with the adaptive factor n·a in front of it (placed after pooling, as in the papers) */
