@@ -39,7 +39,7 @@ export interface DataSet {
   sources: Record<string, string>;
 }
 
-interface Raw { x: Float64Array; shape: number[]; y: Float64Array; targets: number; n: number; uint8: boolean; from: string }
+interface Raw { x: Float64Array | Uint8Array; shape: number[]; y: Float64Array | Uint8Array; targets: number; n: number; uint8: boolean; from: string }
 
 function resolvePath(file: string, baseDir: string): string {
   return isAbsolute(file) ? file : join(baseDir, file);
@@ -98,9 +98,9 @@ function readCsv(src: DataSource, path: (string | number)[], baseDir: string): R
   return { x: t.X, shape: [features.length], y, targets: targets.length, n: t.rows, uint8: false, from: file };
 }
 
-function take(raw: Raw, rows: number[]): { x: Float64Array; y: Float64Array } {
+function take(raw: Raw, rows: number[]): { x: Float32Array; y: Float64Array } {
   const d = raw.shape.reduce((a, b) => a * b, 1);
-  const x = new Float64Array(rows.length * d);
+  const x = new Float32Array(rows.length * d);
   const y = new Float64Array(rows.length * raw.targets);
   rows.forEach((r, i) => {
     x.set(raw.x.subarray(r * d, (r + 1) * d), i * d);
@@ -196,13 +196,12 @@ export function loadDataSet(spec: TrainSpec, baseDir: string): DataSet {
     }
     for (let g = 0; g < groups; g++) scale[g] = Math.sqrt(sq[g]! / per) || 1;
   }
-  const apply = (x: Float64Array): Float32Array => {
-    const out = new Float32Array(x.length);
+  const apply = (x: Float32Array): Float32Array => {
     for (let i = 0; i < x.length; i++) {
       const g = group(i % d);
-      out[i] = (x[i]! - shift[g]!) / scale[g]!;
+      x[i] = (x[i]! - shift[g]!) / scale[g]!;
     }
-    return out;
+    return x;
   };
   const sources: Record<string, string> = { train: train.from };
   if (test) sources['test'] = test === train ? `${(ds.test as { split: number }).split} of train, held out` : test.from;

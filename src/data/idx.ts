@@ -12,8 +12,8 @@ import { gunzipSync } from 'node:zlib';
 export interface IdxArray {
   /** sizes of the dimensions, outermost first: [N, 28, 28] for an image file */
   shape: number[];
-  /** the elements as float64 (exact for every IDX type), row-major */
-  data: Float64Array;
+  /** the elements, row-major: the bytes themselves for uint8, else float64 (exact for every IDX type) */
+  data: Uint8Array | Float64Array;
   /** the element type's name: uint8, int8, int16, int32, float32, float64 */
   type: string;
 }
@@ -70,12 +70,9 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
   if (bytes.length > expected) {
     throw new IdxError(file, expected, `dimensions ${shape.join('×')} of ${type.name} end at byte ${expected}, but the file has ${bytes.length - expected} more bytes`);
   }
+  if (type.name === 'uint8') return { shape, data: bytes.slice(headerEnd, expected), type: type.name };
   const data = new Float64Array(count);
-  if (type.size === 1 && type.name === 'uint8') {
-    for (let i = 0; i < count; i++) data[i] = bytes[headerEnd + i]!;
-  } else {
-    for (let i = 0; i < count; i++) data[i] = type.read(view, headerEnd + i * type.size);
-  }
+  for (let i = 0; i < count; i++) data[i] = type.read(view, headerEnd + i * type.size);
   return { shape, data, type: type.name };
 }
 

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { packageRoot } from '../run/versions.js';
+import { isTrainSpecFile } from '../run/train.js';
 import { writeFileAtomic } from '../io/files.js';
 import { readSummary, type RunSummaryFile } from '../plot/read.js';
 import type { Plan, PlannedRun } from './plan.js';
@@ -87,7 +88,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
     rmSync(abs, { recursive: true, force: true });
   }
   mkdirSync(dirname(runDir), { recursive: true });
-  const args = [join(packageRoot(), 'bin', 'laaf.js'), 'solve'];
+  const args = [join(packageRoot(), 'bin', 'laaf.js'), isTrainSpecFile(plan.specFile) ? 'train' : 'solve']; // data-set specs run with laaf train
   if (resumeIt) {
     args.push('--resume', resolve(runDir));
   } else {

@@ -6,6 +6,7 @@
  */
 import YAML from 'yaml';
 import { checkSpec } from '../run/solve.js';
+import { checkTrainSpec, isTrainSpecFile } from '../run/train.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
 
@@ -127,22 +128,15 @@ export function expandPlan(def: SweepDef): Plan {
     const overrides = [...def.set, ...raw[i]!.overrides];
     let checked;
     try {
-      checked = checkSpec(def.specFile, [...setTexts, ...v.overrides]);
+      checked = checkAnySpec(def.specFile, [...setTexts, ...v.overrides]);
     } catch (e) {
       throw attribute(e, def.specFile, overrides);
     }
     if (i === 0) {
-      specName = checked.loaded.spec.name;
-      baseSeed = checked.loaded.spec.training.seed;
+      specName = checked.name;
+      baseSeed = checked.seed;
     }
-    const p = checked.problem;
-    columns.add('loss');
-    columns.add('slope_recovery');
-    for (const t of p.terms) columns.add(t.name);
-    if (p.reference) {
-      columns.add('rel_l2');
-      if (p.outputs.length > 1) for (const o of p.outputs) columns.add(`rel_l2_${o}`);
-    }
+    for (const c of checked.columns) columns.add(c);
   });
   const historyColumns = [...columns];
   for (const k of Object.keys(def.thresholds)) {
@@ -215,6 +209,22 @@ function located(o: Override, message: string, hint?: string): UserError {
  * unknown key, a clash between values) the first override whose addition makes the
  * spec fail is the culprit. Errors of the base spec itself stay where they are.
  */
+/** A PDE spec (`laaf solve`) or a data-set spec (`laaf train`), checked: its name, seed and history columns. */
+function checkAnySpec(specFile: string, sets: string[]): { name: string; seed: number; columns: string[] } {
+  if (isTrainSpecFile(specFile)) {
+    const { loaded, data } = checkTrainSpec(specFile, sets);
+    const test = data.test ? ['test_loss', ...(data.task === 'classification' ? ['test_accuracy'] : [])] : [];
+    return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns: ['loss', 'objective', 'slope_recovery', ...test] };
+  }
+  const { loaded, problem: p } = checkSpec(specFile, sets);
+  const columns = ['loss', 'slope_recovery', ...p.terms.map((t) => t.name)];
+  if (p.reference) {
+    columns.push('rel_l2');
+    if (p.outputs.length > 1) for (const o of p.outputs) columns.push(`rel_l2_${o}`);
+  }
+  return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns };
+}
+
 function attribute(e: unknown, specFile: string, overrides: Override[]): unknown {
   if (!(e instanceof UserError)) return e;
   for (const o of overrides) {
@@ -223,7 +233,7 @@ function attribute(e: unknown, specFile: string, overrides: Override[]): unknown
   }
   for (let k = 0; k <= overrides.length; k++) {
     try {
-      checkSpec(specFile, overrides.slice(0, k).map(overrideText));
+      checkAnySpec(specFile, overrides.slice(0, k).map(overrideText));
     } catch {
       if (k === 0) return e;
       const o = overrides[k - 1]!;

@@ -13,7 +13,9 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { writeFileAtomic } from '../io/files.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec, loadSpecWith } from '../spec/load.js';
+import { trainSpecSchema } from '../spec/train-schema.js';
+import { isTrainSpecFile } from '../run/train.js';
 import { UserError } from '../spec/errors.js';
 import { laafVersion, packageRoot } from '../run/versions.js';
 import { writeSweepPlots } from '../plot/sweep-plots.js';
@@ -24,7 +26,7 @@ import { buildTables, writeTables, type Tables } from './collect.js';
 
 /** A sweep file, or a problem spec with flags, → the checked plan. Throws UserError; writes nothing. */
 export function planSweep(file: string, flags: FlagInput): Plan {
-  const def = isSweepFile(file) ? loadSweepFile(file) : sweepOfSpec(file, loadSpec(file, { set: flags.set ?? [] }).spec.name);
+  const def = isSweepFile(file) ? loadSweepFile(file) : sweepOfSpec(file, (isTrainSpecFile(file) ? loadSpecWith(file, trainSpecSchema, { set: flags.set ?? [] }) : loadSpec(file, { set: flags.set ?? [] })).spec.name);
   return expandPlan(applyFlags(def, flags));
 }
 
