@@ -110,3 +110,40 @@ for (const backendName of ['wasm', 'cpu'] as const) {
     }
   });
 }
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  test(`max-pool gradient on ${backendName} goes to each window's maximum, negative maxima too`, async () => {
+    await selectBackend(backendName);
+    const rng = new Rng(5);
+    for (const [shape, size, stride, pad] of [[[2, 7, 6, 3], 2, 2, 'valid'], [[1, 4, 4, 1], 2, 2, 'valid'], [[2, 5, 5, 2], 3, 2, 'same'], [[1, 6, 6, 2], 3, 1, 'valid']] as const) {
+      const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+      // Mostly negative inputs: windows whose maximum is below zero are the common case after a conv.
+      const x = Float32Array.from({ length: n }, () => rng.range(-2, 0.3));
+      const xt = tf.tensor4d(x, [...shape]);
+      const y = tf.maxPool(xt, size, stride, pad);
+      const dy = Float32Array.from({ length: y.size }, () => rng.range(-1, 1));
+      const dyt = tf.tensor(dy, y.shape);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, size, stride, pad), dyt)))(xt).dataSync();
+      const info = tf.backend_util.computePool2DInfo([...shape], size, stride, 1, pad);
+      const want = new Float64Array(n);
+      const [B, Hh, Ww, Cc] = shape;
+      for (let b = 0; b < B; b++) for (let i = 0; i < info.outHeight; i++) for (let j = 0; j < info.outWidth; j++) for (let c = 0; c < Cc; c++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let p = 0; p < size; p++) for (let q = 0; q < size; q++) {
+          const r = i * stride + p - info.padInfo.top;
+          const t = j * stride + q - info.padInfo.left;
+          if (r < 0 || r >= Hh || t < 0 || t >= Ww) continue;
+          const k = ((b * Hh + r) * Ww + t) * Cc + c;
+          if (x[k]! > best) {
+            best = x[k]!;
+            at = k;
+          }
+        }
+        want[at] += dy[((b * info.outHeight + i) * info.outWidth + j) * Cc + c]!;
+      }
+      for (let k = 0; k < n; k++) assert.ok(Math.abs(g[k]! - want[k]!) < 1e-6, `${backendName} ${shape.join('×')} pool ${size}/${stride} ${pad}: entry ${k} ${g[k]} vs ${want[k]}`);
+      tf.dispose([xt, y, dyt]);
+    }
+  });
+}

@@ -1,5 +1,5 @@
 /**
- * Kernels for training conv and dense layers on the wasm backend (tfjs-backend-wasm 4.22):
+ * Kernels for training conv, pool and dense layers on the wasm backend (tfjs-backend-wasm 4.22):
  *
  * 1. Conv2DBackpropFilter, which wasm does not register at all (no conv layer could be
  *    trained there without it).
@@ -9,6 +9,10 @@
  * 3. BatchMatMul with a transposed operand: the operand is transposed first and the
  *    plain product taken (wasm's transposed paths are 10–40× slower than a transpose
  *    plus the plain product at 64×1024×1024) — every dense layer's gradient uses them.
+ * 4. MaxPoolGrad: wasm's own drops the gradient of a window whose maximum is negative
+ *    (tfjs-backend-wasm 4.22: on [1,4,4,1] with window maxima 0.91, −0.36, 0.97, 0.62 it
+ *    returns 1 at three positions, not four); this one routes dy to the first maximum
+ *    of each window, as the cpu backend does.
  *
  * Conv2DBackpropFilter:
  *
@@ -129,6 +133,54 @@ function batchMatMulTransposeFirst(plain: tf.KernelFunc) {
   };
 }
 
+interface PoolAttrs { filterSize: [number, number] | number; strides: [number, number] | number; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' }
+
+interface WasmHeap { typedArrayFromHeap(t: Info): Float32Array; makeOutput(shape: number[], dtype: string): Info }
+
+/** dx[b,r,t,c] = Σ over windows whose first maximum is at (r, t) of dy[b,i,j,c] (NHWC). */
+function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): Info {
+  const { dy, input } = args.inputs as { dy: Info; input: Info };
+  const attrs = args.attrs as unknown as PoolAttrs;
+  const backend = args.backend as unknown as WasmHeap;
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const x = backend.typedArrayFromHeap(input);
+  const g = backend.typedArrayFromHeap(dy);
+  const out = backend.makeOutput(input.shape, 'float32');
+  const dx = backend.typedArrayFromHeap(out);
+  dx.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  for (let b = 0; b < batchSize; b++) {
+    for (let i = 0; i < outHeight; i++) {
+      const r0 = i * strideHeight - top;
+      for (let j = 0; j < outWidth; j++) {
+        const t0 = j * strideWidth - left;
+        const dyBase = ((b * outHeight + i) * outWidth + j) * C;
+        for (let c = 0; c < C; c++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let p = 0; p < filterHeight; p++) {
+            const r = r0 + p;
+            if (r < 0 || r >= inHeight) continue;
+            for (let q = 0; q < filterWidth; q++) {
+              const t = t0 + q;
+              if (t < 0 || t >= inWidth) continue;
+              const k = ((b * inHeight + r) * inWidth + t) * C + c;
+              if (x[k]! > best || at < 0) {
+                best = x[k]!;
+                at = k;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += g[dyBase + c]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 function replace(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
   const original = tf.getKernel(name, 'wasm');
   if (!original) return;
@@ -151,4 +203,5 @@ export function registerWasmTrainingKernels(): void {
   }
   replace('Conv2DBackpropInput', (f) => conv2dBackpropInputViaConv(f) as unknown as tf.KernelFunc);
   replace('BatchMatMul', (f) => batchMatMulTransposeFirst(f) as unknown as tf.KernelFunc);
+  replace('MaxPoolGrad', () => maxPoolGrad as unknown as tf.KernelFunc);
 }

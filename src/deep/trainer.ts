@@ -226,6 +226,12 @@ export async function trainDeep(net: Network, data: DataSet, cfg: DeepTrainConfi
         pos = 0;
         epoch++;
         if (epoch % cfg.checkpointEvery === 0 && epoch < cfg.epochs && step < cap) checkpoint(false);
+        if (hooks.shouldStop?.() && !last) {
+          checkpoint(false);
+          return finish('interrupted');
+        }
+        await new Promise((r) => setImmediate(r));
+        break; // the next epoch draws its order
       }
       if (hooks.shouldStop?.() && !last) {
         // No row here: the running sums go into the checkpoint, so a resumed run logs what an uninterrupted one would.
