@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../io/files.js';
 import { readRun, column, type RunFiles, type Table } from './read.js';
 import { categoryScheme, renderSvg, type VlSpec } from './render.js';
 import { fieldImage } from './png.js';
+import { epochPlot } from './train-plots.js';
 
 export const TIME_NAMES = ['t', 'time'];
 
@@ -42,6 +43,8 @@ export function runPlotSpecs(run: RunFiles): NamedPlot[] {
     out.push({ file: 'loss.svg', spec: lossPlot(run.history, name) });
     const slopes = slopePlot(run.history, name);
     if (slopes) out.push({ file: 'slopes.svg', spec: slopes });
+    const epochs = run.history.header.includes('epoch') ? epochPlot(run.history, name) : undefined; // laaf train runs
+    if (epochs) out.push({ file: 'epochs.svg', spec: epochs });
   }
   if (run.solution && run.solution.rows.length > 0 && run.inputs.length > 0 && run.outputs.length > 0) {
     out.push({ file: 'solution.svg', spec: solutionPlot(run, name) });
