@@ -143,9 +143,9 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
   const attrs = args.attrs as unknown as PoolAttrs;
   const backend = args.backend as unknown as WasmHeap;
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const out = backend.makeOutput(input.shape, 'float32'); // may grow the heap: take the views after it
   const x = backend.typedArrayFromHeap(input);
   const g = backend.typedArrayFromHeap(dy);
-  const out = backend.makeOutput(input.shape, 'float32');
   const dx = backend.typedArrayFromHeap(out);
   dx.fill(0);
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = info;
