@@ -5,12 +5,13 @@ import type { Command } from 'commander';
 import { UserError } from '../spec/errors.js';
 import { writeRunPlots } from '../plot/run-plots.js';
 import { writeSweepPlots } from '../plot/sweep-plots.js';
+import { RUN_FILES } from '../io/run-dir.js';
 
 /** After `laaf solve`: draw the run's pictures; a plotting failure is a warning, never the run's failure. */
 export async function plotAfterSolve(runDir: string, quiet: boolean): Promise<void> {
   try {
     const files = await writeRunPlots(runDir);
-    if (!quiet && files.length) process.stdout.write(`plots in ${join(runDir, 'plots')}/ (${files.length} SVG files)\n`);
+    if (!quiet && files.length) process.stdout.write(`plots in ${join(runDir, RUN_FILES.plots)}/ (${files.length} SVG files)\n`);
   } catch (e) {
     process.stderr.write(`laaf: warning: could not draw the plots of ${runDir}: ${e instanceof Error ? e.message : String(e)}\n`);
   }
@@ -36,7 +37,7 @@ export function registerPlot(program: Command): void {
     .action(async (dirs: string[], o: { quiet?: boolean }) => {
       for (const d of dirs) {
         const isSweep = existsSync(join(d, 'plan.json'));
-        if (!isSweep && !existsSync(join(d, 'history.csv')) && !existsSync(join(d, 'summary.json'))) {
+        if (!isSweep && !existsSync(join(d, RUN_FILES.history)) && !existsSync(join(d, RUN_FILES.summary))) {
           throw new UserError(`${d} is neither a run directory (history.csv, summary.json) nor a sweep directory (plan.json)`, 'give the --out directory of laaf solve or laaf sweep');
         }
       }

@@ -2,6 +2,8 @@
  * The pictures of one run, drawn from its files (decoupled from training):
  *   plots/loss.svg        loss terms and relative L2 error vs step, log scale
  *   plots/slopes.svg      n·a per hidden layer vs step (neuron mode: mean with min–max band)
+ *   plots/amplitudes.svg  Rowdy/Kronecker: the largest added-term amplitude per hidden layer
+ *                         (and Kronecker's lead coefficient) vs step
  *   plots/solution.svg    PINN solution, reference and pointwise error: lines over one input,
  *                         heatmaps over two (a mid slice of the rest for three or more)
  *   plots/slices.svg      1D + time: the solution and the reference at five times
@@ -10,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
-import { readRun, column, type RunFiles, type Table } from './read.js';
+import { readRun, column, historyKinds, type RunFiles, type Table } from './read.js';
 import { categoryScheme, renderSvg, type VlSpec } from './render.js';
 import { fieldImage } from './png.js';
 import { epochPlot } from './train-plots.js';
@@ -43,6 +45,8 @@ export function runPlotSpecs(run: RunFiles): NamedPlot[] {
     out.push({ file: 'loss.svg', spec: lossPlot(run.history, name) });
     const slopes = slopePlot(run.history, name);
     if (slopes) out.push({ file: 'slopes.svg', spec: slopes });
+    const amplitudes = amplitudePlot(run.history, name);
+    if (amplitudes) out.push({ file: 'amplitudes.svg', spec: amplitudes });
     const epochs = run.history.header.includes('epoch') ? epochPlot(run.history, name) : undefined; // laaf train runs
     if (epochs) out.push({ file: 'epochs.svg', spec: epochs });
   }
@@ -67,16 +71,12 @@ export function thin<T>(rows: T[], max = 400): T[] {
   return out;
 }
 
-const isSlopeColumn = (c: string) => /^na(_\d+)?(_(mean|min|max))?$/.test(c);
-
 /** Columns holding loss values: the total, each term, and S(a) when it is on. */
 export function lossColumns(h: Table): string[] {
-  const at = h.header.indexOf('loss');
-  if (at < 0) return [];
-  const end = h.header.indexOf('slope_recovery');
-  const terms = h.header.slice(at + 1, end > at ? end : undefined).filter((c) => !isSlopeColumn(c) && !c.startsWith('rel_l2'));
-  const cols = ['loss', ...terms];
-  if (end > 0 && (column(h, 'slope_recovery') ?? []).some((v) => v > 0)) cols.push('slope_recovery');
+  const kinds = historyKinds(h);
+  if (!kinds.some((c) => c.kind === 'loss')) return [];
+  const cols = kinds.filter((c) => c.kind === 'loss' || c.kind === 'term').map((c) => c.name);
+  if (kinds.some((c) => c.kind === 'slope_recovery') && (column(h, 'slope_recovery') ?? []).some((v) => v > 0)) cols.push('slope_recovery');
   return cols;
 }
 
@@ -147,7 +147,7 @@ export function lossPlot(h: Table, name: string): VlSpec {
   const cols = lossColumns(h);
   const label = (c: string) => (c === 'loss' ? 'loss (total J)' : c === 'slope_recovery' ? 'S(a) slope recovery' : c);
   const panels: VlSpec[] = [linePanel('Loss terms', longSeries(h, cols, label, true), 'mean squared residual (log)', true, 'term', cols.map(label))];
-  const errCols = h.header.filter((c) => c.startsWith('rel_l2'));
+  const errCols = historyKinds(h).filter((c) => c.kind === 'error').map((c) => c.name);
   if (errCols.length > 0) {
     const el = (c: string) => (c === 'rel_l2' ? 'rel-L2 (all outputs)' : `rel-L2 ${c.slice('rel_l2_'.length)}`);
     panels.push(linePanel('Relative L2 error vs reference', longSeries(h, errCols, el, true), '‖u − u_ref‖₂ / ‖u_ref‖₂ (log)', true, 'error', errCols.map(el)));
@@ -160,28 +160,29 @@ export function lossPlot(h: Table, name: string): VlSpec {
 }
 
 export function slopePlot(h: Table, name: string): VlSpec | undefined {
-  const cols = h.header.filter(isSlopeColumn);
+  const cols = historyKinds(h).filter((c) => c.kind === 'slope');
   if (cols.length === 0) return undefined;
   const steps = column(h, 'step')!;
   const idx = thin(steps.map((_, i) => i));
-  const neuron = cols.some((c) => c.endsWith('_mean'));
+  const neuron = cols.some((c) => c.stat === 'mean');
   const values: object[] = [];
   const layers: string[] = [];
   if (neuron) {
-    for (const c of cols.filter((c) => c.endsWith('_mean'))) {
-      const k = c.slice(3, -5);
+    for (const c of cols.filter((c) => c.stat === 'mean')) {
+      const k = c.layer!;
       const layer = `layer ${k}`;
       layers.push(layer);
-      const mean = column(h, c)!;
-      const lo = column(h, `na_${k}_min`) ?? mean;
-      const hi = column(h, `na_${k}_max`) ?? mean;
+      const mean = column(h, c.name)!;
+      const of = (stat: string) => cols.find((x) => x.layer === k && x.stat === stat);
+      const lo = column(h, of('min')?.name ?? c.name) ?? mean;
+      const hi = column(h, of('max')?.name ?? c.name) ?? mean;
       for (const i of idx) values.push({ step: steps[i], mean: mean[i], lo: lo[i], hi: hi[i], layer });
     }
   } else {
     for (const c of cols) {
-      const layer = c === 'na' ? 'whole net (GAAF)' : `layer ${c.slice(3)}`;
+      const layer = c.layer === undefined ? 'whole net (GAAF)' : `layer ${c.layer}`;
       layers.push(layer);
-      const v = column(h, c)!;
+      const v = column(h, c.name)!;
       for (const i of idx) values.push({ step: steps[i], mean: v[i], lo: v[i], hi: v[i], layer });
     }
   }
@@ -208,6 +209,19 @@ export function slopePlot(h: Table, name: string): VlSpec | undefined {
     height: 260,
     data: { values },
     layer,
+  };
+}
+
+/** Rowdy/Kronecker: max |amplitude| of each layer's added terms (and the lead coefficient) vs step. */
+export function amplitudePlot(h: Table, name: string): VlSpec | undefined {
+  const cols = historyKinds(h).filter((c) => c.kind === 'amplitude' || c.kind === 'lead');
+  if (cols.length === 0) return undefined;
+  const label = (c: (typeof cols)[number]) => `layer ${c.layer}${c.kind === 'lead' ? ' lead α₁' : ''}`;
+  const byName = new Map(cols.map((c) => [c.name, label(c)]));
+  const series = cols.map(label);
+  return {
+    ...linePanel('', longSeries(h, cols.map((c) => c.name), (c) => byName.get(c)!, false), 'max |amplitude| of the added terms', false, 'hidden layer', series),
+    title: { text: `${name}: Rowdy/Kronecker amplitudes`, subtitle: 'added terms start at 0; Kronecker: lead α₁ of the first function' },
   };
 }
 

@@ -19,6 +19,7 @@ import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
+import { trainHistoryColumns, type HistoryColumn, type TrainSummary } from '../io/run-dir.js';
 
 /** A spec for `laaf train` (rather than `laaf solve`): its top level has a `dataset:` key. */
 export function isTrainSpecFile(file: string): boolean {
@@ -59,51 +60,22 @@ export interface TrainReporter {
   end?(summary: TrainSummary): void;
 }
 
-export interface TrainSummary {
-  status: DeepStatus;
-  message?: string;
-  kind: 'train';
-  name: string;
-  spec_file: string;
-  run_dir: string;
-  steps: number;
-  epochs: number;
-  wall_time_s: number;
-  seed: number;
-  backend: string;
-  versions: Record<string, string>;
-  parameters: { total: number; adaptive: number };
-  data: { task: string; train: number; test: number; sample_shape: number[]; outputs: number; scaling: string; sources: Record<string, string> };
-  checkpoint_step?: number;
-  resumed_from?: number[];
-  final?: {
-    /** mean training data loss over the last logged batches */
-    loss: number;
-    /** test_loss, test_accuracy (and the objective J) — `terms` so that sweeps tabulate them */
-    terms: Record<string, number>;
-    slope_recovery: number;
-    na: { mean: number; min: number; max: number }[];
-  };
-}
+export type { TrainSummary };
 
 interface RunRecord { spec_file: string; base_dir: string; backend: string; max_steps?: number; resumed_from: number[] }
 
 /** Load a train spec and read its data set (the checks of `laaf validate`). Throws UserError. */
-export function checkTrainSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec<TrainSpec>; data: DataSet } {
+export function checkTrainSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec<TrainSpec>; data: DataSet; acts: number } {
   const loaded = loadSpecWith(specFile, trainSpecSchema, { set });
   try {
     const data = loadDataSet(loaded.spec, baseDir ?? dirname(specFile));
     // Shape mistakes in the layers are spec errors.
-    checkLayers(loaded.spec, data);
-    return { loaded, data };
+    const { acts } = planNetwork({ sampleShape: data.sampleShape, outputs: data.outputs, spec: loaded.spec.model });
+    return { loaded, data, acts };
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
   }
-}
-
-function checkLayers(spec: TrainSpec, data: DataSet): void {
-  planNetwork({ sampleShape: data.sampleShape, outputs: data.outputs, spec: spec.model });
 }
 
 export function deepConfig(spec: TrainSpec, maxSteps?: number): DeepTrainConfig {
@@ -127,29 +99,27 @@ export function deepConfig(spec: TrainSpec, maxSteps?: number): DeepTrainConfig 
   };
 }
 
-function slopeColumns(net: Network): string[] {
-  if (net.mode === 'none') return [];
-  if (net.mode === 'global') return ['na'];
-  if (net.mode === 'layer') return net.slopes.map((_, k) => `na_${k + 1}`);
-  return net.slopes.flatMap((_, k) => [`na_${k + 1}_mean`, `na_${k + 1}_min`, `na_${k + 1}_max`]);
+/** history.csv's columns for this network and data set (the contract: io/run-dir.ts trainHistoryColumns). */
+export function trainHistory(net: Network, data: DataSet): HistoryColumn[] {
+  return trainHistoryColumns({ adaptive: net.mode as 'none' | 'global' | 'layer' | 'neuron', acts: net.slopes.length, test: data.test !== undefined, accuracy: data.task === 'classification' });
 }
 
-/**
- * history.csv columns: step, epoch, elapsed_s, lr, loss (mean training data loss —
- * cross-entropy or MSE — since the previous row), objective (the same mean of J = loss +
- * W_a·S), slope_recovery (S now), the slopes n·a, and at each epoch's end test_loss and
- * (classification) test_accuracy.
- */
-export function trainHistoryHeader(net: Network, data: DataSet): string[] {
-  return ['step', 'epoch', 'elapsed_s', 'lr', 'loss', 'objective', 'slope_recovery', ...slopeColumns(net),
-    ...(data.test ? ['test_loss', ...(data.task === 'classification' ? ['test_accuracy'] : [])] : [])];
-}
-
-function rowCells(row: DeepRow, net: Network, data: DataSet): (string | number)[] {
-  const slopes = net.mode === 'none' ? [] : net.mode === 'global' ? [row.slopes[0]!.mean]
-    : net.mode === 'layer' ? row.slopes.map((s) => s.mean) : row.slopes.flatMap((s) => [s.mean, s.min, s.max]);
-  const test = data.test ? [row.test?.loss ?? '', ...(data.task === 'classification' ? [row.test?.accuracy ?? ''] : [])] : [];
-  return [row.step, row.epoch, row.elapsed_s, row.lr, row.loss, row.objective, row.slopeRecovery, ...slopes, ...test];
+function rowCells(columns: HistoryColumn[], row: DeepRow): (string | number)[] {
+  return columns.map((c): string | number => {
+    switch (c.kind) {
+      case 'step': return row.step;
+      case 'epoch': return row.epoch;
+      case 'elapsed': return row.elapsed_s;
+      case 'lr': return row.lr;
+      case 'loss': return row.loss;
+      case 'slope_recovery': return row.slopeRecovery;
+      case 'objective': return row.objective;
+      case 'slope': return row.slopes[c.layer === undefined ? 0 : c.layer - 1]![c.stat ?? 'mean'];
+      case 'test_loss': return row.test?.loss ?? '';
+      case 'accuracy': return row.test?.accuracy ?? '';
+      default: throw new Error(`internal: laaf train writes no column ${c.name}`);
+    }
+  });
 }
 
 function runDirError<T>(f: () => T): T {
@@ -213,12 +183,13 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
   const rng = new Rng(spec.training.seed);
   const net = new Network({ sampleShape: data.sampleShape, outputs: data.outputs, spec: spec.model }, rng.derive('model'));
 
+  const columns = trainHistory(net, data);
   const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
   const vers = versions(backend);
   if (!checkpoint) writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
   let history;
   try {
-    history = writer.history(trainHistoryHeader(net, data));
+    history = writer.history(columns.map((c) => c.name));
   } catch (e) {
     if (e instanceof CsvLogError) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     throw e;
@@ -247,7 +218,7 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
   try {
     result = await trainDeep(net, data, cfg, rng, {
       onRow: (row) => {
-        history.append(rowCells(row, net, data));
+        history.append(rowCells(columns, row));
         opts.reporter?.row?.(row);
       },
       onCheckpoint: (c) => writer.writeCheckpoint({ run: record, train: c }),

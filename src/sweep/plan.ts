@@ -5,10 +5,12 @@
  * is written; a bad override is reported where it was written.
  */
 import YAML from 'yaml';
-import { checkSpec } from '../run/solve.js';
+import { checkSpec, historyShape } from '../run/solve.js';
 import { checkTrainSpec, isTrainSpecFile } from '../run/train.js';
+import { historyColumns as runColumns, measureColumns, trainHistoryColumns } from '../io/run-dir.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
+import { mix32 } from '../domain/rng.js';
 
 export interface Variant {
   index: number;
@@ -47,7 +49,7 @@ export interface Plan {
   /** spec paths that vary between variants, in order of appearance */
   paths: string[];
   thresholds: Record<string, number[]>;
-  /** history columns the runs will have (loss, terms, rel_l2, ...) */
+  /** history columns of these runs that thresholds may use (loss, terms, slopes, rel_l2, ...; io/run-dir.ts) */
   historyColumns: string[];
   runs: PlannedRun[];
 }
@@ -56,16 +58,6 @@ export interface Plan {
 export function valueText(v: unknown): string {
   // Strings as YAML (unquoted where YAML allows); lists and mappings compactly as JSON, which YAML reads too.
   return typeof v === 'string' ? YAML.stringify(v, { lineWidth: 0 }).trim() : JSON.stringify(v);
-}
-
-/** murmur3's finaliser. */
-function mix32(x: number): number {
-  x = (x ^ (x >>> 16)) >>> 0;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
 }
 
 /**
@@ -212,16 +204,12 @@ function located(o: Override, message: string, hint?: string): UserError {
 /** A PDE spec (`laaf solve`) or a data-set spec (`laaf train`), checked: its name, seed and history columns. */
 function checkAnySpec(specFile: string, sets: string[]): { name: string; seed: number; columns: string[] } {
   if (isTrainSpecFile(specFile)) {
-    const { loaded, data } = checkTrainSpec(specFile, sets);
-    const test = data.test ? ['test_loss', ...(data.task === 'classification' ? ['test_accuracy'] : [])] : [];
-    return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns: ['loss', 'objective', 'slope_recovery', ...test] };
+    const { loaded, data, acts } = checkTrainSpec(specFile, sets);
+    const shape = { adaptive: loaded.spec.model.adaptive.mode, acts, test: data.test !== undefined, accuracy: data.task === 'classification' };
+    return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns: measureColumns(trainHistoryColumns(shape)) };
   }
-  const { loaded, problem: p } = checkSpec(specFile, sets);
-  const columns = ['loss', 'slope_recovery', ...p.terms.map((t) => t.name)];
-  if (p.reference) {
-    columns.push('rel_l2');
-    if (p.outputs.length > 1) for (const o of p.outputs) columns.push(`rel_l2_${o}`);
-  }
+  const { loaded, problem } = checkSpec(specFile, sets);
+  const columns = measureColumns(runColumns(historyShape(loaded.spec, problem)));
   return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns };
 }
 
