@@ -97,7 +97,7 @@ export const COLUMN_KINDS = {
   /** laaf train: test-set loss, at each epoch's end (empty on the other rows) */
   test_loss: { panel: 'loss', measure: true },
   /** laaf train: test-set accuracy, at each epoch's end (drawn by plots/epochs.svg) */
-  accuracy: { panel: null, measure: true },
+  accuracy: { panel: null, measure: false }, // rises: a threshold (first step at or below) would read it the wrong way
   /** a column this laaf does not know (a newer or older run directory): kept, not drawn */
   other: { panel: null, measure: false },
 } as const satisfies Record<string, { panel: string | null; measure: boolean }>;
