@@ -29,7 +29,7 @@ const PAPER = join(repoRoot(), 'configs', 'paper');
 /** Specs in `dir` that carry an exact solution. */
 function exactSpecs(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml') && !isTrainSpecFile(join(dir, f))) // data-set specs (laaf train) have no equations
+    .filter((f) => f.endsWith('.yaml') && !isTrainSpecFile(join(dir, f)) && !isSweepFile(join(dir, f))) // data-set specs (laaf train) have no equations; sweep files are not specs
     .filter((f) => {
       const { spec } = loadSpec(join(dir, f));
       return spec.reference !== undefined && 'exact' in spec.reference;
