@@ -1,5 +1,6 @@
 /** Turning errors into the CLI's messages and exit codes (ARCHITECTURE.md, "Conventions"). */
 import { UserError } from '../spec/errors.js';
+import { DiskFullError } from '../io/files.js';
 
 export const EXIT = { ok: 0, internal: 1, user: 2, diverged: 3, interrupted: 130 } as const;
 
@@ -12,6 +13,11 @@ export function formatUserError(e: UserError): string {
 export function reportError(e: unknown): number {
   if (e instanceof UserError) {
     process.stderr.write(`${formatUserError(e)}\n`);
+    return EXIT.user;
+  }
+  if (e instanceof DiskFullError) {
+    // Wherever it happens (a sweep's tables, a prediction): what was there before is intact.
+    process.stderr.write(`laaf: error: ${e.message}; the file's earlier version (if any) is intact — free some space and run this again\n`);
     return EXIT.user;
   }
   const err = e instanceof Error ? e : new Error(String(e));

@@ -9,7 +9,12 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import YAML from 'yaml';
 import { readHistoryColumns, readSummary, RUN_FILES, type HistoryColumn, type SummaryFile } from '../io/run-dir.js';
 
-export interface Table { header: string[]; rows: number[][] }
+export interface Table {
+  header: string[];
+  rows: number[][];
+  /** columns whose cells are words (history.csv's `phase`), as text, row by row */
+  text?: Record<string, string[]>;
+}
 
 export interface RunFiles {
   dir: string;
@@ -32,8 +37,13 @@ export function readTable(file: string): Table | undefined {
   const records = parseCsv(readFileSync(file, 'utf8'), { relax_column_count: true, skip_empty_lines: true }) as string[][];
   if (records.length === 0) return undefined;
   const [header, ...body] = records;
-  const rows = body.filter((r) => r.length === header!.length).map((r) => r.map((c) => (c === '' ? NaN : Number(c))));
-  return { header: header!, rows };
+  const kept = body.filter((r) => r.length === header!.length);
+  const rows = kept.map((r) => r.map((c) => (c === '' ? NaN : Number(c))));
+  const text: Record<string, string[]> = {};
+  header!.forEach((name, k) => {
+    if (kept.some((r) => r[k] !== '' && Number.isNaN(Number(r[k])))) text[name] = kept.map((r) => r[k]!);
+  });
+  return { header: header!, rows, ...(Object.keys(text).length ? { text } : {}) };
 }
 
 /** The kinds of a history table's columns (the run-directory contract, io/run-dir.ts). */

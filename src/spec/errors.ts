@@ -60,3 +60,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   }
   return best === undefined ? undefined : `did you mean '${best}'?`;
 }
+
+/** "1 input", "3 inputs": a count with its noun, for messages. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -52,6 +52,8 @@ export interface Plan {
   /** history columns of these runs that thresholds may use (loss, terms, slopes, rel_l2, ...; io/run-dir.ts) */
   historyColumns: string[];
   runs: PlannedRun[];
+  /** the sweep file's plots: section */
+  plots?: SweepDef['plots'];
 }
 
 /** YAML flow text of a value, as `--set` reads it back. */
@@ -168,6 +170,7 @@ export function expandPlan(def: SweepDef): Plan {
     thresholds: def.thresholds,
     historyColumns,
     runs,
+    ...(def.plots ? { plots: def.plots } : {}),
   };
 }
 
