@@ -241,3 +241,4 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv.slice(2));
+if (!process.argv.includes('--child')) await (await import('./deep.js')).runFromBench(process.argv.slice(2)); // data-set networks (bench/deep.ts)

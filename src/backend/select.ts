@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';
+import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { createRequire } from 'node:module';
 import { UserError } from '../spec/errors.js';
 
@@ -55,6 +56,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
     return { name: 'cpu', package: '@tensorflow/tfjs-backend-cpu', version: version('@tensorflow/tfjs-backend-cpu') };
   }
   await import('@tensorflow/tfjs-backend-wasm');
+  registerWasmTrainingKernels();
   if (!(await tf.setBackend('wasm'))) throw new Error('internal: tfjs wasm backend failed to start');
   return { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm', version: version('@tensorflow/tfjs-backend-wasm') };
 }

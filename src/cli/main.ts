@@ -13,6 +13,8 @@ import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
 import { registerSweep } from './sweep.js';
 import { plotAfterSolve, registerPlot } from './plot.js';
+import { registerTrain } from './train.js';
+import { checkTrainSpec, isTrainSpecFile } from '../run/train.js';
 
 function positiveInt(v: string): number {
   if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 0');
@@ -103,6 +105,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       }
     });
 
+  registerTrain(program);
   registerPredict(program);
 
   program
@@ -114,6 +117,11 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       let bad = 0;
       for (const f of files) {
         try {
+          if (isTrainSpecFile(f)) {
+            const { data } = checkTrainSpec(f, o.set ?? []);
+            process.stdout.write(`ok ${f}: ${data.train.n} training and ${data.test?.n ?? 0} test samples of shape ${data.sampleShape.join('×')}, ${data.outputs} ${data.task === 'classification' ? 'classes' : 'targets'}\n`);
+            continue;
+          }
           const { problem } = checkSpec(f, o.set ?? []);
           process.stdout.write(`ok ${f}: ${count(problem.inputs.length, 'input')}, ${count(problem.outputs.length, 'output')}, ${count(problem.terms.length, 'loss term')}\n`);
         } catch (e) {
