@@ -14,7 +14,7 @@ import { readPointTable } from '../problem/csv-data.js';
 import { predictDerivatives } from '../train/evaluate.js';
 import { writeVariables } from '../train/flat.js';
 import { csvText, writeFileAtomic } from '../io/files.js';
-import { selectBackend, type BackendChoice } from '../backend/select.js';
+import { closeBackend, selectBackend, type BackendChoice } from '../backend/select.js';
 import { mlpConfig, openRun } from './solve.js';
 
 /** Highest derivative order the activations' towers provide. */
@@ -80,6 +80,7 @@ export async function predictRun(opts: PredictOptions): Promise<PredictResult> {
     return { out: opts.out, rows: n, columns: header, step: checkpoint.step };
   } finally {
     model.dispose();
+    await closeBackend();
   }
 }
 

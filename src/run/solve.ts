@@ -21,7 +21,8 @@ import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
 import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
-import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
+import { closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
+import type { AdapterInfo } from '../backend/webgpu.js';
 import { versions } from './versions.js';
 import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
 import { makePlan } from '../jet/plan.js';
@@ -33,7 +34,7 @@ export interface SolveOptions {
   resume?: string;
   set?: string[];
   out?: string;
-  /** default: wasm for a new run, the run's own backend when resuming */
+  /** default: the spec's training.backend, else wasm, for a new run; the run's own backend when resuming */
   backend?: BackendChoice;
   /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
@@ -75,6 +76,8 @@ export interface RunSummary {
   wall_time_s: number;
   seed: number;
   backend: string;
+  /** webgpu: the adapter the run trained on */
+  adapter?: AdapterInfo;
   versions: Record<string, string>;
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
@@ -168,7 +171,7 @@ function prepareNew(opts: SolveOptions): Prepared {
   const dir = opts.out ?? defaultRunDir(loaded.spec.name);
   // Checked again when the directory is created; this reports it before any work starts.
   runDirError(() => assertRunDirFree(dir));
-  const backendChoice = opts.backend ?? 'wasm';
+  const backendChoice = opts.backend ?? loaded.spec.training.backend ?? 'wasm';
   return {
     loaded, problem, dir, backendChoice,
     record: { spec_file: opts.specFile!, base_dir: resolve(dirname(opts.specFile!)), backend: backendChoice, ...(opts.maxSteps !== undefined ? { max_steps: opts.maxSteps } : {}), resumed_from: [] },
@@ -226,6 +229,14 @@ function prepareResume(opts: SolveOptions): Prepared {
 }
 
 export async function solve(opts: SolveOptions): Promise<RunSummary> {
+  try {
+    return await solveOnBackend(opts);
+  } finally {
+    await closeBackend();
+  }
+}
+
+async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
   const { loaded, problem, dir, record, checkpoint } = prep;
@@ -286,6 +297,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     run_dir: dir,
     seed: spec.training.seed,
     backend: backend.name,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     versions: vers,
     parameters,
     points: pointCounts,
