@@ -39,6 +39,7 @@ export function isSoftware(info: AdapterInfo): boolean {
 export class DeviceLostError extends Error {
   constructor(readonly reason: string) {
     super(`the GPU device was lost (${reason})`);
+    this.name = 'DeviceLostError';
   }
 }
 

@@ -331,6 +331,11 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
     if (checkpoint && e instanceof Error && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    if (e instanceof Error && e.name === 'DeviceLostError') {
+      throw new UserError(`${e.message} while training ${dir}`, checkpointStep !== undefined
+        ? `checkpoint.json keeps step ${checkpointStep}; continue with laaf solve --resume ${dir}`
+        : 'no checkpoint was written yet (training.checkpoint_every); start the run again');
+    }
     throw e;
   }
 
