@@ -99,3 +99,9 @@ async function startWebgpu(byName: boolean): Promise<BackendInfo | undefined> {
 export async function closeBackend(): Promise<void> {
   if (webgpuLoaded) (await import('./webgpu.js')).closeWebgpu();
 }
+
+/** webgpu: kernel calls, dispatches, reads and writes so far (undefined on other backends). */
+export async function backendCounters(): Promise<import('./webgpu.js').WebgpuCounters | undefined> {
+  if (!webgpuLoaded || tf.getBackend() !== 'webgpu') return undefined;
+  return (await import('./webgpu.js')).webgpuCounters();
+}

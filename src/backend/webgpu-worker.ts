@@ -45,7 +45,13 @@ export interface Queued {
   disposes: number[];
 }
 
-export interface Answer { ok: true; outputs?: WireTensor[]; values?: tf.backend_util.BackendValues; stats?: { dispatches: number; tensors: number } }
+export interface Answer {
+  ok: true;
+  outputs?: WireTensor[];
+  values?: tf.backend_util.BackendValues;
+  /** compute dispatches recorded so far (every GPU program a kernel ran; kernels computed on the CPU dispatch none) */
+  dispatches?: number;
+}
 export type Response = Answer | { ok: false; error: string; lost?: string };
 
 /** What the worker reports once it has looked for an adapter. */
@@ -96,6 +102,13 @@ async function main(): Promise<void> {
     lost = `${l.reason}${l.message ? `: ${l.message}` : ''}`;
   });
   const backend = new WebGPUBackend(device, adapter.info);
+  // Count compute dispatches: every GPU program tfjs-backend-webgpu records goes through runWebGPUProgram.
+  let dispatches = 0;
+  const runProgram = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (...args: Parameters<typeof runProgram>) => {
+    dispatches++;
+    return runProgram(...args);
+  };
   const kernels = tf.getKernelsForBackend('webgpu');
   const byName = new Map(kernels.map((k) => [k.kernelName, k]));
   port.postMessage({ adapter: info, kernels: [...byName.keys()] } satisfies Hello);
@@ -134,7 +147,7 @@ async function main(): Promise<void> {
   };
 
   const handle = async (req: Request): Promise<Response> => {
-    if (req.op === 'stats') return { ok: true, stats: { dispatches: runs, tensors: dataIds.size } };
+    if (req.op === 'stats') return { ok: true, dispatches };
     applyQueue(req.queue);
     if (lost) return { ok: false, error: 'the GPU device was lost', lost };
     if (req.op === 'flush') return { ok: true };

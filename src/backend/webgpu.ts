@@ -45,8 +45,8 @@ export class DeviceLostError extends Error {
 
 interface DataId { id: number }
 
-/** Counts for one process: kernel calls sent to the GPU thread and bytes read back. */
-export interface WebgpuCounters { kernels: number; reads: number; bytesRead: number; writes: number; bytesWritten: number }
+/** Counts since the backend started: kernel calls sent to the GPU thread, the compute dispatches they made, reads back and their bytes, writes and theirs. */
+export interface WebgpuCounters { kernels: number; dispatches: number; reads: number; bytesRead: number; writes: number; bytesWritten: number }
 
 class ProxyBackend extends tf.KernelBackend {
   private data: Uint8Array;
@@ -57,7 +57,12 @@ class ProxyBackend extends tf.KernelBackend {
   private nextId = 2; // even ids here, odd ids in the worker
   private queue: Queued = { writes: [], disposes: [] };
   private lost: string | undefined;
-  readonly counters: WebgpuCounters = { kernels: 0, reads: 0, bytesRead: 0, writes: 0, bytesWritten: 0 };
+  readonly counters: Omit<WebgpuCounters, 'dispatches'> = { kernels: 0, reads: 0, bytesRead: 0, writes: 0, bytesWritten: 0 };
+
+  /** Compute dispatches so far (asks the worker; flushes pending writes). */
+  dispatches(): number {
+    return this.request({ op: 'stats' }).dispatches!;
+  }
 
   constructor(private readonly worker: Worker, init: WorkerInit) {
     super();
@@ -263,6 +268,16 @@ export async function startWebgpu(accept: (adapter: AdapterInfo, software: boole
   return { adapter: h.adapter, software: isSoftware(h.adapter) };
 }
 
+/** This machine's WebGPU adapter (software or not), without starting the backend; undefined: none. */
+export async function probeAdapter(): Promise<AdapterInfo | undefined> {
+  let found: AdapterInfo | undefined;
+  await startWebgpu((a) => {
+    found = a;
+    return false;
+  });
+  return found;
+}
+
 /** Why no adapter was found, when the GPU thread said (a Dawn error). */
 export function noAdapterReason(): string | undefined {
   return hello && !hello.adapter ? hello.why : undefined;
@@ -270,7 +285,7 @@ export function noAdapterReason(): string | undefined {
 
 /** Kernel calls, reads and writes since the backend started (undefined when it is not running). */
 export function webgpuCounters(): WebgpuCounters | undefined {
-  return proxy ? { ...proxy.counters } : undefined;
+  return proxy ? { ...proxy.counters, dispatches: proxy.dispatches() } : undefined;
 }
 
 /** Stop the GPU thread and unregister the backend; lets the process exit. */

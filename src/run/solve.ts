@@ -21,7 +21,7 @@ import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
 import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
-import { closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
+import { backendCounters, closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import type { AdapterInfo } from '../backend/webgpu.js';
 import { versions } from './versions.js';
 import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
@@ -82,6 +82,8 @@ export interface RunSummary {
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
   reference?: string;
+  /** webgpu: per optimizer step of this session (logging and checkpoints included), the kernel calls sent to the GPU thread, the compute dispatches they made, and the reads back to the CPU and their bytes */
+  gpu?: { steps: number; kernel_calls_per_step: number; dispatches_per_step: number; reads_per_step: number; bytes_read_per_step: number };
   /** how the network's jets were computed in training: the fused SIMD kernel (and on how many threads) or tfjs ops, and why */
   network?: { fused: boolean; threads?: number; why_not?: string };
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
@@ -310,6 +312,7 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
 
   const fusedCallsBefore = fusedStats().forward;
+  const gpuBefore = await backendCounters();
   let result;
   try {
     result = await train(loss, cfg, {
@@ -340,6 +343,15 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   }
 
   const fusedCalls = fusedStats().forward - fusedCallsBefore;
+  const gpuAfter = await backendCounters();
+  const sessionSteps = result.steps - (checkpoint?.step ?? 0);
+  const gpu: RunSummary['gpu'] = gpuBefore && gpuAfter && sessionSteps > 0 ? {
+    steps: sessionSteps,
+    kernel_calls_per_step: (gpuAfter.kernels - gpuBefore.kernels) / sessionSteps,
+    dispatches_per_step: (gpuAfter.dispatches - gpuBefore.dispatches) / sessionSteps,
+    reads_per_step: (gpuAfter.reads - gpuBefore.reads) / sessionSteps,
+    bytes_read_per_step: (gpuAfter.bytesRead - gpuBefore.bytesRead) / sessionSteps,
+  } : undefined;
   const network: NonNullable<RunSummary['network']> = fusedCalls > 0
     ? { fused: true, threads: fusedStats().threads }
     : { fused: false, why_not: !model.fused ? 'turned off (--no-fused, model.fused: false)' : (fusedUnsupported(model, makePlan(model.cfg.inputs, [])) ?? 'no training step ran') };
@@ -364,6 +376,7 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
     ...(result.message ? { message: result.message } : {}),
     ...base,
     network,
+    ...(gpu ? { gpu } : {}),
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,
