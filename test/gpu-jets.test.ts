@@ -17,6 +17,7 @@ import { makePlan } from '../src/jet/plan.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { Rng } from '../src/domain/rng.js';
 import { fusedStats } from '../src/kernel/fused.js';
+import { fusedJets } from '../src/step/fused-jets.js';
 import { WGSL_ACTIVATIONS, backwardJets, foldNet, forwardJets, unfoldGradients, type DispatchCount } from '../src/gpu/jets.js';
 
 /** Dawn's instance: it must stay reachable while its devices live (collected, it takes them down: a segfault). */
@@ -68,7 +69,7 @@ test('WGSL forward jets match the wasm kernel: every activation × adaptive mode
     for (const mode of MODES) {
       const mlp = new Mlp({
         inputs: 2, hidden: [8, 6], outputs: 2, activation, adaptive: { mode, n: 10 }, init: 'xavier',
-        inputLo: [-1, 0], inputHi: [1, 3], fused: true,
+        inputLo: [-1, 0], inputHi: [1, 3],
       }, new Rng(3).derive(`${activation}-${mode}`));
       // Slopes away from 1/n (so s = n·a ≠ 1), different per neuron where they can be.
       for (const v of mlp.slopes) v.assign(tf.add(tf.mul(tf.randomUniform(v.shape, 0, 0.1, 'float32', 5), 1), 0.06));
@@ -86,7 +87,7 @@ test('WGSL forward jets match the wasm kernel: every activation × adaptive mode
       for (const order of [1, 2, 3, 4]) {
         const plan = makePlan(2, ORDER[order]!);
         const before = fusedStats().forward;
-        const ref = mlp.forwardJet(plan, Xt).map((t) => t.dataSync() as Float32Array);
+        const ref = fusedJets.create(mlp).forwardJet(plan, Xt).map((t) => t.dataSync() as Float32Array);
         assert.ok(fusedStats().forward > before, 'the reference ran in the fused kernel');
         const got = await forwardJets(device!, net, plan, X, counts);
         assert.equal(got.length, plan.channels.length);
@@ -130,7 +131,7 @@ test('WGSL backward (2 dispatches) matches tfjs gradients through the wasm kerne
     for (const mode of MODES) {
       const mlp = new Mlp({
         inputs: 2, hidden: [8, 6], outputs: 2, activation, adaptive: { mode, n: 10 }, init: 'xavier',
-        inputLo: [-1, 0], inputHi: [1, 3], fused: true,
+        inputLo: [-1, 0], inputHi: [1, 3],
       }, new Rng(4).derive(`${activation}-${mode}`));
       for (const v of mlp.slopes) v.assign(tf.add(tf.mul(tf.randomUniform(v.shape, 0, 0.1, 'float32', 6), 1), 0.06));
       const slopes = mlp.cfg.hidden.map((_, k) => (mode === 'none' ? undefined : Array.from(mlp.slopes[mode === 'global' ? 0 : k]!.dataSync(), (x) => 10 * x)));
@@ -147,7 +148,7 @@ test('WGSL backward (2 dispatches) matches tfjs gradients through the wasm kerne
         const dOut = Float32Array.from({ length: C * n * 2 }, () => rng.uniform() - 0.5);
         const vars = [...mlp.weights, ...mlp.biases, ...mlp.slopes];
         const { grads, value } = tf.variableGrads(() => {
-          const jets = mlp.forwardJet(plan, Xt);
+          const jets = fusedJets.create(mlp).forwardJet(plan, Xt);
           return tf.addN(jets.map((j, c) => tf.sum(tf.mul(j, tf.tensor2d(dOut.subarray(c * n * 2, (c + 1) * n * 2), [n, 2]))))) as tf.Scalar;
         }, vars);
         value.dispose();

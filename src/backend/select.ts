@@ -2,7 +2,9 @@
  * Choosing the tfjs backend. wasm (the default), cpu and webgpu ship inside their npm
  * packages (webgpu needs a Vulkan driver at run time); the tensorflow backend
  * (@tensorflow/tfjs-node-gpu or -node) is used only when the user has installed it.
- * No other room asks which backend is active.
+ * One other place asks which backend is active: the step-path registry
+ * (src/step/paths.ts) hands it to each path's `supports` check (ARCHITECTURE.md,
+ * "Step paths").
  *
  * `auto` prefers a hardware GPU: tensorflow when installed (tfjs-node-gpu), else a
  * WebGPU adapter that is not a software rasteriser, else the CPU kernels (wasm). A

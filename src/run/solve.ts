@@ -7,25 +7,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadSpec, toUserError, type LoadedSpec } from '../spec/load.js';
-import { SpecError, UserError } from '../spec/errors.js';
+import { SpecError, UserError, count } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { buildProblem, evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
+import { finiteReference } from '../problem/reference.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
-import { train, type HistoryRow, type PhaseReport, type TrainCheckpoint, type TrainConfig, type TrainStatus } from '../train/trainer.js';
+import { train, type HistoryRow, type TrainCheckpoint, type TrainConfig } from '../train/trainer.js';
 import { PointSets } from '../train/points.js';
 import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
-import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
+import { historyCells, historyColumns, isHistoryName, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
+import { CsvLogError, DiskFullError, OutDirError, RunDirExistsError, assertRunDirFree, checkOutDir, removeTempFiles } from '../io/files.js';
+import { DirLock, LockedError, LOCK_FILE } from '../io/lock.js';
+import { readdirSync } from 'node:fs';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { backendCounters, closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
-import type { AdapterInfo } from '../backend/webgpu.js';
 import { versions } from './versions.js';
-import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
-import { makePlan } from '../jet/plan.js';
+import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
+import type { StepChoice } from '../step/registry.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -38,10 +41,14 @@ export interface SolveOptions {
   backend?: BackendChoice;
   /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
+  /** run the network on tfjs ops only (a new run records this as model.fused: false; a resumed run just obeys it) */
+  noFused?: boolean;
   reporter?: Reporter;
   /** polled once per step; true stops training after the current step (status 'interrupted') */
   shouldStop?: () => boolean;
 }
+
+export type { RunSummary } from '../io/run-dir.js';
 
 export interface RunStart {
   dir: string;
@@ -52,6 +59,8 @@ export interface RunStart {
   steps: number;
   /** the step a resumed run continues from (0 for a new run) */
   startStep: number;
+  /** planned Adam steps (steps 1..adamSteps are Adam's, later ones L-BFGS iterations) */
+  adamSteps: number;
   parameters: { total: number; adaptive: number };
   points: number;
   historyHeader: string[];
@@ -62,47 +71,10 @@ export interface Reporter {
   step?(step: number, loss: number): void;
   log?(row: HistoryRow, cells: (string | number)[]): void;
   end?(summary: RunSummary): void;
-}
-
-export interface RunSummary {
-  status: TrainStatus;
-  message?: string;
-  name: string;
-  spec_file: string;
-  run_dir: string;
-  /** optimizer steps over all phases (Adam updates + L-BFGS iterations) */
-  steps: number;
-  /** training time, over every session of a resumed run */
-  wall_time_s: number;
-  seed: number;
-  backend: string;
-  /** webgpu: the adapter the run trained on */
-  adapter?: AdapterInfo;
-  versions: Record<string, string>;
-  parameters: { total: number; adaptive: number };
-  points: Record<string, number>;
-  reference?: string;
-  /** webgpu: per optimizer step of this session (logging and checkpoints included), the kernel calls sent to the GPU thread, the compute dispatches they made, and the reads back to the CPU and their bytes */
-  gpu?: { steps: number; kernel_calls_per_step: number; dispatches_per_step: number; reads_per_step: number; bytes_read_per_step: number };
-  /** how the network's jets were computed in training: the fused SIMD kernel (and on how many threads) or tfjs ops, and why */
-  network?: { fused: boolean; threads?: number; why_not?: string };
-  /** each phase: steps done, L-BFGS evaluations, and why it stopped */
-  phases?: PhaseReport[];
-  /** step of the checkpoint in checkpoint.json (absent when none was written) */
-  checkpoint_step?: number;
-  /** steps this run was resumed from, in order */
-  resumed_from?: number[];
-  final: {
-    loss: number;
-    terms: Record<string, number>;
-    slope_recovery: number;
-    na: { mean: number; min: number; max: number }[];
-    rel_l2?: number;
-    rel_l2_per_output?: Record<string, number>;
-    max_abs_error?: Record<string, number>;
-    /** inverse problems: final value, and with a known true value its relative error */
-    parameters?: Record<string, { value: number; true_value?: number; rel_error?: number }>;
-  };
+  /** something the user should know that is not an error (a stale lock taken over, leftovers removed) */
+  notice?(message: string): void;
+  /** the run ends with an error after start() (the error is thrown after this) */
+  abort?(): void;
 }
 
 /** What a checkpoint records about its run, beside the training state. */
@@ -118,8 +90,25 @@ export interface RunRecord {
 /** Load and check a spec (and its expressions) without training. Throws UserError. */
 export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
+  return {
+    loaded,
+    problem: specErrorsOf(loaded, () => {
+      const problem = buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) });
+      // A loss term is a history.csv column of its own name: it may not take one of laaf's.
+      for (const t of problem.terms) {
+        if (!isHistoryName(t.name)) continue;
+        const section = (['equations', 'conditions', 'data'] as const).find((k) => t.name in loaded.spec[k])!;
+        throw new SpecError(`'${t.name}' is the name of one of laaf's history.csv columns`, [section, t.name], 'rename this term', undefined, true);
+      }
+      return problem;
+    }),
+  };
+}
+
+/** Run `f`; SpecErrors become UserErrors located in the loaded spec. */
+function specErrorsOf<T>(loaded: LoadedSpec, f: () => T): T {
   try {
-    return { loaded, problem: buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) }) };
+    return f();
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
@@ -172,7 +161,10 @@ function prepareNew(opts: SolveOptions): Prepared {
   const { loaded, problem } = checkSpec(opts.specFile!, opts.set);
   const dir = opts.out ?? defaultRunDir(loaded.spec.name);
   // Checked again when the directory is created; this reports it before any work starts.
-  runDirError(() => assertRunDirFree(dir));
+  runDirError(() => {
+    checkOutDir(dir);
+    assertRunDirFree(dir);
+  });
   const backendChoice = opts.backend ?? loaded.spec.training.backend ?? 'wasm';
   return {
     loaded, problem, dir, backendChoice,
@@ -189,7 +181,7 @@ export interface SavedRun {
 
 /** An earlier run's resolved spec (compiled) and its checkpoint. `doing` words the errors ("resume", "predict from"). */
 export function openRun(dir: string, doing: string): SavedRun {
-  const specFile = join(dir, 'spec.resolved.yaml');
+  const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(dir)) throw new UserError(`run directory ${dir} does not exist`, 'give the directory of an earlier `laaf solve`');
   if (!existsSync(specFile)) throw new UserError(`${dir} is not a laaf run directory (no spec.resolved.yaml)`, 'give the directory of an earlier `laaf solve`');
   let raw: Record<string, unknown>;
@@ -212,7 +204,7 @@ export function openRun(dir: string, doing: string): SavedRun {
 function prepareResume(opts: SolveOptions): Prepared {
   const dir = opts.resume!;
   const { loaded, problem, record, checkpoint } = openRun(dir, 'resume');
-  const summary = readJson(join(dir, 'summary.json'));
+  const summary = readJson(join(dir, RUN_FILES.summary));
   if (checkpoint.done && summary?.['status'] === 'completed') {
     throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more steps');
   }
@@ -241,6 +233,38 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
 async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
+  const { loaded, dir, record, checkpoint } = prep;
+  // One writer per run directory: a resumed run takes the lock before anything else, a new one once its directory exists.
+  const state: RunProgress = { ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) };
+  let lock = checkpoint ? runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m))) : undefined;
+  try {
+    if (checkpoint) {
+      const left = removeTempFiles(dir);
+      if (left.length) opts.reporter?.notice?.(`removed ${count(left.length, 'unfinished temporary file')} from ${dir} (left by a kill during a write)`);
+    }
+    return await solveLocked(opts, prep, state, () => {
+      lock = runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m)));
+      // Another process may have filled the directory between the check and the lock.
+      if (readdirSync(dir).some((f) => f !== LOCK_FILE)) {
+        lock.release();
+        runDirError(() => {
+          throw new RunDirExistsError(dir);
+        });
+      }
+    });
+  } catch (e) {
+    opts.reporter?.abort?.();
+    if (e instanceof DiskFullError && state.writer) throw diskFullError(e, state.writer, { name: loaded.spec.name, spec_file: record.spec_file, run_dir: dir }, state.checkpointStep);
+    throw e;
+  } finally {
+    lock?.release();
+  }
+}
+
+/** How far a run got, for the report of a failure part way (a full disk). */
+interface RunProgress { writer?: RunWriter; checkpointStep?: number }
+
+async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgress, lockNew: () => void): Promise<RunSummary> {
   const { loaded, problem, dir, record, checkpoint } = prep;
   const spec = loaded.spec;
   const backend = await selectBackend(prep.backendChoice);
@@ -260,19 +284,23 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   const slope = typeof spec.model.slope_recovery === 'number'
     ? { weight: spec.model.slope_recovery, form: 'paper' as const }
     : spec.model.slope_recovery;
-  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope);
+  const step = stepOptions(spec, opts.noFused === true);
+  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope, step);
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
-  const reference = problem.reference?.evaluate(grid);
+  const reference = problem.reference ? specErrorsOf(loaded, () => finiteReference(problem.reference!, grid, problem.inputs)) : undefined;
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
-    const e = errorSummary(predict(model, grid, d, problem), reference);
+    const e = errorSummary(predict(model, grid, d, problem, undefined, step), reference);
     return problem.outputs.length > 1 ? [e.relL2, ...e.perOutput] : [e.relL2];
   };
 
-  const header = historyHeader(problem, model, reference !== undefined);
+  const columns = historyColumns(historyShape(spec, problem));
+  const header = columns.map((c) => c.name);
   const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
+  if (!checkpoint) lockNew();
+  state.writer = writer;
   const vers = versions(backend);
   if (!checkpoint) {
     writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
@@ -281,7 +309,7 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   let history, paramLog;
   try {
     history = writer.history(header);
-    paramLog = paramNames.length ? writer.csvLog('parameters.csv', ['step', ...paramNames]) : undefined;
+    paramLog = paramNames.length ? writer.csvLog(RUN_FILES.parameters, ['step', ...paramNames]) : undefined;
   } catch (e) {
     if (e instanceof CsvLogError) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     throw e;
@@ -305,13 +333,11 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
     points: pointCounts,
     reference: problem.reference?.describe,
   };
-  let checkpointStep = checkpoint?.step;
   const resumed = record.resumed_from.length ? { resumed_from: record.resumed_from } : {};
   writer.writeSummary({ status: 'running', ...base, ...resumed });
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
-  opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
+  opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, adamSteps: cfg.adam.steps, parameters, points: loss.pointCount, historyHeader: header });
 
-  const fusedCallsBefore = fusedStats().forward;
   const gpuBefore = await backendCounters();
   let result;
   try {
@@ -321,28 +347,28 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
       onStep: (s, l) => opts.reporter?.step?.(s, l),
       onLog: (row) => {
-        const cells = historyCells(row, model);
+        const cells = historyCells(columns, row);
         history.append(cells);
         paramLog?.append([row.step, ...row.parameters]);
         opts.reporter?.log?.(row, cells);
       },
       onCheckpoint: (c) => {
         writer.writeCheckpoint({ run: record, train: c });
-        checkpointStep = c.step;
+        state.checkpointStep = c.step;
       },
     }, checkpoint);
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
-    if (checkpoint && e instanceof Error && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     if (e instanceof Error && e.name === 'DeviceLostError') {
-      throw new UserError(`${e.message} while training ${dir}`, checkpointStep !== undefined
-        ? `checkpoint.json keeps step ${checkpointStep}; continue with laaf solve --resume ${dir}`
+      throw new UserError(`${e.message} while training ${dir}`, state.checkpointStep !== undefined
+        ? `checkpoint.json keeps step ${state.checkpointStep}; continue with laaf solve --resume ${dir}`
         : 'no checkpoint was written yet (training.checkpoint_every); start the run again');
     }
     throw e;
   }
 
-  const fusedCalls = fusedStats().forward - fusedCallsBefore;
+  const network = networkReport(loss.path);
   const gpuAfter = await backendCounters();
   const sessionSteps = result.steps - (checkpoint?.step ?? 0);
   const gpu: RunSummary['gpu'] = gpuBefore && gpuAfter && sessionSteps > 0 ? {
@@ -352,12 +378,9 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
     reads_per_step: (gpuAfter.reads - gpuBefore.reads) / sessionSteps,
     bytes_read_per_step: (gpuAfter.bytesRead - gpuBefore.bytesRead) / sessionSteps,
   } : undefined;
-  const network: NonNullable<RunSummary['network']> = fusedCalls > 0
-    ? { fused: true, threads: fusedStats().threads }
-    : { fused: false, why_not: !model.fused ? 'turned off (--no-fused, model.fused: false)' : (fusedUnsupported(model, makePlan(model.cfg.inputs, [])) ?? 'no training step ran') };
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
-  const pred = predict(model, grid, d, problem);
+  const pred = predict(model, grid, d, problem, undefined, step);
   const solHeader = [...problem.inputs, ...problem.outputs];
   if (reference) for (const o of problem.outputs) solHeader.push(`${o}_ref`, `${o}_abs_err`);
   const rows: number[][] = [];
@@ -380,7 +403,7 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,
-    ...(checkpointStep !== undefined ? { checkpoint_step: checkpointStep } : {}),
+    ...(state.checkpointStep !== undefined ? { checkpoint_step: state.checkpointStep } : {}),
     ...resumed,
     final: {
       loss: last.loss,
@@ -402,6 +425,29 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   return summary;
 }
 
+/**
+ * A full disk while the run writes: every file in the run directory is still a
+ * complete earlier version (atomic replacement, whole CSV rows). Record the failure in
+ * summary.json if that still fits, and say where to continue from.
+ */
+function diskFullError(e: DiskFullError, writer: RunWriter, base: Pick<RunSummary, 'name' | 'spec_file' | 'run_dir'>, checkpointStep: number | undefined): UserError {
+  const kept = checkpointStep !== undefined
+    ? `the last checkpoint at step ${checkpointStep} is intact`
+    : 'no checkpoint had been written yet';
+  let summaryNote = '';
+  try {
+    writer.writeSummary({ status: 'failed', message: e.message, ...base, ...(checkpointStep !== undefined ? { checkpoint_step: checkpointStep } : {}) });
+  } catch {
+    summaryNote = existsSync(join(writer.dir, RUN_FILES.summary))
+      ? '; summary.json could not be updated either and still says "running"'
+      : '; summary.json could not be written either';
+  }
+  const hint = checkpointStep !== undefined
+    ? `free some space, then continue with: laaf solve --resume ${writer.dir}`
+    : 'free some space (or choose another --out) and start the run again';
+  return new UserError(`${e.message}; ${kept}${summaryNote}`, hint);
+}
+
 function readJson(file: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -415,6 +461,13 @@ function runDirError<T>(f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof RunDirExistsError) throw new UserError(e.message, 'choose another --out, or remove that directory');
+    if (e instanceof OutDirError) throw new UserError(e.message, 'choose another --out');
+    if (e instanceof LockedError) {
+      throw new UserError(e.message, e.owner
+        ? 'wait for it to finish, or stop it (Ctrl-C / kill PID: it saves a checkpoint) and then resume'
+        : `if no laaf is running there, remove ${e.lockFile}`);
+    }
+    if (e instanceof DiskFullError) throw new UserError(e.message, 'free some space, or choose another --out');
     throw e;
   }
 }
@@ -427,6 +480,24 @@ function parameterSummary(problem: Problem, values: number[]): NonNullable<RunSu
   }));
 }
 
+/** How a run asks for its step path: the spec's model.fused (or --no-fused on resume) may turn the kernels off. */
+export function stepOptions(spec: Spec, noFused = false): StepOptions {
+  return spec.model.fused && !noFused ? {} : { kernelsOff: KERNELS_OFF_BY_SPEC };
+}
+
+/** summary.json's `network`: the step path that computed the jets in training, and why each preferred one did not. */
+function networkReport(choice: StepChoice): NonNullable<RunSummary['network']> {
+  const fused = choice.path.kernel;
+  const whyNot = choice.declined[0]?.reason;
+  return {
+    path: choice.path.name,
+    fused,
+    ...(choice.impl.details?.() ?? {}),
+    ...(!fused && whyNot !== undefined ? { why_not: whyNot } : {}),
+    declined: choice.declined,
+  };
+}
+
 export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
   const m = spec.model;
   return {
@@ -437,43 +508,21 @@ export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
     adaptive: { mode: m.adaptive.mode, n: m.adaptive.n, ...(m.adaptive.init !== undefined ? { init: m.adaptive.init } : {}) },
     init: m.init,
     ...(m.normalize_inputs ? { inputLo: problem.box.lo, inputHi: problem.box.hi } : {}),
-    fused: m.fused,
     ...(m.rowdy ? { rowdy: m.rowdy } : {}),
     ...(m.kronecker ? { kronecker: m.kronecker } : {}),
   };
 }
 
-function slopeColumns(model: Mlp): string[] {
-  const mode = model.cfg.adaptive.mode;
-  const L = model.cfg.hidden.length;
-  if (mode === 'none') return [];
-  if (mode === 'global') return ['na'];
-  if (mode === 'layer') return Array.from({ length: L }, (_, k) => `na_${k + 1}`);
-  return Array.from({ length: L }, (_, k) => [`na_${k + 1}_mean`, `na_${k + 1}_min`, `na_${k + 1}_max`]).flat();
-}
-
-/** Rowdy: rowdy_k_amp = max n·|α| of layer k's added terms; Kronecker: kron_k_amp and the lead α (kron_k_lead). */
-function rowdyColumns(model: Mlp): string[] {
-  if (model.activationKind === 'plain') return [];
-  const p = model.activationKind === 'rowdy' ? 'rowdy' : 'kron';
-  return model.cfg.hidden.flatMap((_, k) => [`${p}_${k + 1}_amp`, ...(p === 'kron' ? [`${p}_${k + 1}_lead`] : [])]);
-}
-
-export function historyHeader(problem: Problem, model: Mlp, hasReference: boolean): string[] {
-  const h = ['step', 'phase', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model), ...rowdyColumns(model)];
-  if (hasReference) {
-    h.push('rel_l2');
-    if (problem.outputs.length > 1) h.push(...problem.outputs.map((o) => `rel_l2_${o}`));
-  }
-  return h;
-}
-
-function historyCells(row: HistoryRow, model: Mlp): (string | number)[] {
-  const mode = model.cfg.adaptive.mode;
-  const slopes = mode === 'none' ? [] : mode === 'global' ? [row.slopes[0]!.mean]
-    : mode === 'layer' ? row.slopes.map((s) => s.mean) : row.slopes.flatMap((s) => [s.mean, s.min, s.max]);
-  const rowdy = row.rowdy.flatMap((r) => (r.lead === undefined ? [r.ampMaxAbs] : [r.ampMaxAbs, r.lead]));
-  return [row.step, row.phase, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...rowdy, ...row.errors];
+/** What decides the run's history.csv columns (io/run-dir.ts); a sweep's plan asks the same. */
+export function historyShape(spec: Spec, problem: Problem): HistoryShape {
+  const m = spec.model;
+  return {
+    terms: problem.terms.map((t) => t.name),
+    adaptive: m.adaptive.mode,
+    layers: m.hidden.length,
+    activation: m.rowdy ? 'rowdy' : m.kronecker ? 'kronecker' : 'plain',
+    ...(problem.reference ? { errorOutputs: problem.outputs } : {}),
+  };
 }
 
 function defaultRunDir(name: string): string {

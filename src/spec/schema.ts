@@ -5,11 +5,10 @@
  * Expressions stay strings here: expr/ checks them (see semantics in problem/).
  */
 import { z } from 'zod';
+import { ACTIVATIONS } from '../base/activations.js';
 
-/** Base activations known to laaf (nn/ implements their derivative towers). */
-export const ACTIVATIONS = [
-  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
-] as const;
+/** Base activations known to laaf: the one vocabulary list (base/activations.ts). */
+export { ACTIVATIONS };
 export const ADAPTIVE_MODES = ['none', 'global', 'layer', 'neuron'] as const;
 export const SAMPLING_METHODS = ['uniform', 'lhs', 'sobol', 'halton', 'grid'] as const;
 export const BUILTIN_REFERENCES = ['burgers-cole-hopf'] as const;
@@ -136,7 +135,7 @@ const model = z.strictObject({
   init: z.enum(['xavier', 'normal']).default('xavier'),
   /** map each input affinely onto [-1, 1] before the first layer */
   normalize_inputs: z.boolean().default(true),
-  /** run the network's jets in the fused SIMD kernel where it supports the model (wasm/cpu backends); false: tfjs ops only */
+  /** false: no kernel step path may run (tfjs ops only); true: the step-path registry (src/step/) picks the first path that supports the run */
   fused: z.boolean().default(true),
 }).superRefine((m, ctx) => {
   const L = m.hidden.length;
@@ -240,7 +239,8 @@ const output = z.strictObject({
 });
 
 export const specSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .'),
+  /** at most 100 characters: the default run directory is runs/<name>-<timestamp>, within the 255-byte file-name limit */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .').max(100, 'at most 100 characters (it names the run directory)'),
   about: z.string().optional(),
   inputs: z.record(z.string().regex(identifier, 'input names are letters then letters/digits (no _)'), z.tuple([numberOrExpr, numberOrExpr])),
   outputs: z.array(z.string().regex(identifier, 'output names are letters then letters/digits (no _)')).min(1),

@@ -1,0 +1,67 @@
+/**
+ * Step paths: the ways the network's part of a training step can run, each registered
+ * by name with a `supports` check, tried in a fixed order of preference (paths.ts).
+ * The first path that supports the query runs; the others' reasons are kept, so a run
+ * can say what ran and why each preferred path did not (summary.json `network`).
+ * ARCHITECTURE.md, "Step paths", says how to add one.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { JetPlan } from '../jet/plan.js';
+import type { Mlp, NetworkDescription } from '../nn/mlp.js';
+
+/** What a path is asked about. */
+export interface StepQuery {
+  /** the network, as plain numbers and names */
+  net: NetworkDescription;
+  /** highest derivative order of the jets the step needs (0: values only) */
+  order: number;
+  /** the tfjs backend in use (tf.getBackend()) */
+  backend: string;
+  /** set when kernel paths are turned off for this run: why (`model.fused: false`, LAAF_FUSED=0) */
+  kernelsOff?: string;
+}
+
+export type Support = { ok: true } | { ok: false; reason: string };
+
+export const supported: Support = { ok: true };
+export function unsupported(reason: string): Support {
+  return { ok: false, reason };
+}
+
+/** What a chosen path gives the loss and the evaluation: the network's jets, differentiable by tfjs. */
+export interface StepImpl {
+  /** one [N, outputs] tensor per plan channel (same contract as Mlp.forwardJet) */
+  forwardJet(plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[];
+  /** values only (same contract as Mlp.forward) */
+  forward(X: tf.Tensor2D): tf.Tensor2D;
+  /** facts about the last run for summary.json (e.g. a kernel's threads) */
+  details?(): Record<string, number>;
+}
+
+export interface StepPath {
+  /** recorded in summary.json: `fused-jets`, `tfjs-ops`, ... */
+  readonly name: string;
+  /** true when the path runs one of laaf's own kernels (summary.json `fused`; off with model.fused: false) */
+  readonly kernel: boolean;
+  supports(q: StepQuery): Support;
+  /** the implementation for this network; called only after `supports` said ok */
+  create(model: Mlp): StepImpl;
+}
+
+/** The path that runs, and why each one before it in the order did not. */
+export interface StepChoice {
+  path: StepPath;
+  impl: StepImpl;
+  declined: { path: string; reason: string }[];
+}
+
+/** The first of `paths` (in order) that supports `q`. The last path must support everything. */
+export function chooseStep(paths: readonly StepPath[], q: StepQuery, model: Mlp): StepChoice {
+  const declined: StepChoice['declined'] = [];
+  for (const path of paths) {
+    const s = path.supports(q);
+    if (s.ok) return { path, impl: path.create(model), declined };
+    declined.push({ path: path.name, reason: s.reason });
+  }
+  throw new Error(`internal: no step path supports this network (${declined.map((d) => `${d.path}: ${d.reason}`).join('; ')})`);
+}
