@@ -61,7 +61,7 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'run directory (default runs/<name>-<timestamp>); must not exist or be empty')
     .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect)
     .option('-r, --resume <run_dir>', 'continue the run in RUN_DIR from its checkpoint.json (history.csv is appended to)')
-    .addOption(new Option('-b, --backend <name>', 'tfjs backend (default: wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend: wasm, cpu, webgpu (GPU through Vulkan), tensorflow, or auto (a hardware GPU if there is one, else wasm) (default: the spec\'s training.backend, else wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
     .option('--max-steps <n>', 'cap the optimizer steps over all phases (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .option('--no-plots', 'write no SVG plots (plots/loss.svg, slopes.svg, solution.svg, ...)')

@@ -267,6 +267,8 @@ export interface RunSummary {
   wall_time_s: number;
   seed: number;
   backend: string;
+  /** webgpu: the adapter the run trained on (src/backend/webgpu.ts AdapterInfo) */
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
   versions: Record<string, string>;
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
@@ -277,6 +279,8 @@ export interface RunSummary {
    * preferred to it did not run (`why_not`: the first of those reasons, when no kernel ran)
    */
   network?: { path: string; fused: boolean; threads?: number; why_not?: string; declined: { path: string; reason: string }[] };
+  /** webgpu: per optimizer step of this session (logging and checkpoints included), the kernel calls sent to the GPU thread, the compute dispatches they made, and the reads back to the CPU and their bytes */
+  gpu?: { steps: number; kernel_calls_per_step: number; dispatches_per_step: number; reads_per_step: number; bytes_read_per_step: number };
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
   phases?: PhaseReport[];
   /** step of the checkpoint in checkpoint.json (absent when none was written) */
@@ -297,7 +301,7 @@ export interface RunSummary {
 }
 
 /** summary.json while the run trains: what it is, no results yet. */
-export type RunningSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'seed' | 'backend' | 'versions' | 'parameters' | 'points' | 'reference' | 'resumed_from'> & { status: 'running' };
+export type RunningSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'seed' | 'backend' | 'adapter' | 'versions' | 'parameters' | 'points' | 'reference' | 'resumed_from'> & { status: 'running' };
 
 /** summary.json of a `laaf train` run (`kind: 'train'`), written by src/run/train.ts. */
 export interface TrainSummary {
