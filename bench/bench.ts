@@ -21,6 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { webgpuSection } from './webgpu.js';
 
 interface Case {
   path: string; // display name
@@ -221,6 +222,7 @@ async function main(argv: string[]): Promise<void> {
     }
     say();
   }
+  for (const l of webgpuSection()) say(l);
   if (writeTo) {
     const head = [
       '# Benchmarks',
@@ -241,3 +243,4 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv.slice(2));
+if (!process.argv.includes('--child')) await (await import('./deep.js')).runFromBench(process.argv.slice(2)); // data-set networks (bench/deep.ts)

@@ -11,6 +11,8 @@ import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
 import { registerSweep } from './sweep.js';
 import { registerPlot } from './plot.js';
+import { registerTrain } from './train.js';
+import { isTrainSpecFile } from '../spec/train-file.js';
 
 // Start-up: a command loads what it runs and no more. The spec checker (zod, mathjs's parser),
 // tfjs, the kernel, the plotting stack (vega) and the progress bar are imported inside the
@@ -18,6 +20,7 @@ import { registerPlot } from './plot.js';
 // validate without tfjs, the kernel or vega (test/cli/startup.test.ts).
 
 function positiveInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 0');
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
   return n;
@@ -61,7 +64,7 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'run directory (default runs/<name>-<timestamp>); must not exist or be empty')
     .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect)
     .option('-r, --resume <run_dir>', 'continue the run in RUN_DIR from its checkpoint.json (history.csv is appended to)')
-    .addOption(new Option('-b, --backend <name>', 'tfjs backend (default: wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend: wasm, cpu, webgpu (GPU through Vulkan), tensorflow, or auto (a hardware GPU if there is one, else wasm) (default: the spec\'s training.backend, else wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
     .option('--max-steps <n>', 'cap the optimizer steps over all phases (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .option('--no-plots', 'write no SVG plots (plots/loss.svg, slopes.svg, solution.svg, ...)')
@@ -106,11 +109,12 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       }
     });
 
+  registerTrain(program);
   registerPredict(program);
 
   program
     .command('validate')
-    .description('check specs (YAML, keys, types, expressions) without training; exit 0 when all are valid')
+    .description('check specs (YAML, keys, types, expressions, sizes against the limits) without training and report every mistake; exit 0 when all are valid')
     .argument('<specs...>', 'problem specs')
     .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect)
     .action(async (files: string[], o: { set?: string[] }) => {
@@ -118,6 +122,12 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       let bad = 0;
       for (const f of files) {
         try {
+          if (isTrainSpecFile(f)) {
+            const { checkTrainSpec } = await import('../run/train.js'); // a data-set spec: its checker loads tfjs
+            const { data } = checkTrainSpec(f, o.set ?? []);
+            process.stdout.write(`ok ${f}: ${data.train.n} training and ${data.test?.n ?? 0} test samples of shape ${data.sampleShape.join('×')}, ${data.outputs} ${data.task === 'classification' ? 'classes' : 'targets'}\n`);
+            continue;
+          }
           const { problem } = checkSpec(f, o.set ?? []);
           process.stdout.write(`ok ${f}: ${count(problem.inputs.length, 'input')}, ${count(problem.outputs.length, 'output')}, ${count(problem.terms.length, 'loss term')}\n`);
         } catch (e) {

@@ -1,10 +1,11 @@
 /** Turning errors into the CLI's messages and exit codes (ARCHITECTURE.md, "Conventions"). */
-import { UserError } from '../spec/errors.js';
+import { UserError, UserErrors } from '../spec/errors.js';
 import { DiskFullError } from '../io/disk-full.js';
 
 export const EXIT = { ok: 0, internal: 1, user: 2, diverged: 3, interrupted: 130 } as const;
 
 export function formatUserError(e: UserError): string {
+  if (e instanceof UserErrors) return e.errors.map(formatUserError).join('\n');
   const where = e.where ? `${e.where.file}${e.where.line ? `:${e.where.line}:${e.where.col ?? 1}` : ''}: ` : '';
   return `laaf: error: ${where}${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
 }

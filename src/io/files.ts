@@ -288,3 +288,47 @@ export class RunDirExistsError extends Error {
     super(`run directory ${dir} exists and is not empty`);
   }
 }
+
+/**
+ * A file written in pieces (a CSV too large to hold as one string): the pieces go to a
+ * temporary name (TMP_FILE) in the same directory; `commit` fsyncs and renames it into place,
+ * `abort` removes it. Under its own name the file is either absent, the old one, or complete.
+ * A full disk is a DiskFullError, as in writeFileAtomic.
+ */
+export class AtomicFileWriter {
+  private readonly tmp: string;
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    this.tmp = join(dirname(path), `.${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+    this.fd = openSync(this.tmp, 'w');
+  }
+
+  write(text: string): void {
+    try {
+      writeAll(this.fd!, Buffer.from(text, 'utf8'));
+    } catch (e) {
+      this.abort();
+      throw diskFull(e, this.path);
+    }
+  }
+
+  commit(): void {
+    try {
+      fsOps.fsyncSync(this.fd!);
+      closeSync(this.fd!);
+      this.fd = undefined;
+      renameSync(this.tmp, this.path);
+    } catch (e) {
+      this.abort();
+      throw diskFull(e, this.path);
+    }
+    syncDir(dirname(this.path));
+  }
+
+  abort(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    rmSync(this.tmp, { force: true });
+  }
+}

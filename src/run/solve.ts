@@ -11,6 +11,7 @@ import { UserError, count } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
+import { finiteReference } from '../problem/reference.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
@@ -24,11 +25,11 @@ import { CsvLogError, DiskFullError, OutDirError, RunDirExistsError, assertRunDi
 import { DirLock, LockedError, LOCK_FILE } from '../io/lock.js';
 import { readdirSync } from 'node:fs';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
-import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
+import { backendCounters, closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
 import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
 import type { StepChoice } from '../step/registry.js';
-import { checkSpec } from '../problem/check.js';
+import { checkSpec, specErrorsOf } from '../problem/check.js';
 
 export { checkSpec };
 
@@ -39,7 +40,7 @@ export interface SolveOptions {
   resume?: string;
   set?: string[];
   out?: string;
-  /** default: wasm for a new run, the run's own backend when resuming */
+  /** default: the spec's training.backend, else wasm, for a new run; the run's own backend when resuming */
   backend?: BackendChoice;
   /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
@@ -139,7 +140,7 @@ function prepareNew(opts: SolveOptions): Prepared {
     checkOutDir(dir);
     assertRunDirFree(dir);
   });
-  const backendChoice = opts.backend ?? 'wasm';
+  const backendChoice = opts.backend ?? loaded.spec.training.backend ?? 'wasm';
   return {
     loaded, problem, dir, backendChoice,
     record: { spec_file: opts.specFile!, base_dir: resolve(dirname(opts.specFile!)), backend: backendChoice, ...(opts.maxSteps !== undefined ? { max_steps: opts.maxSteps } : {}), resumed_from: [] },
@@ -197,6 +198,14 @@ function prepareResume(opts: SolveOptions): Prepared {
 }
 
 export async function solve(opts: SolveOptions): Promise<RunSummary> {
+  try {
+    return await solveOnBackend(opts);
+  } finally {
+    await closeBackend();
+  }
+}
+
+async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
   const { loaded, dir, record, checkpoint } = prep;
@@ -255,7 +264,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
-  const reference = problem.reference?.evaluate(grid);
+  const reference = problem.reference ? specErrorsOf(loaded, () => finiteReference(problem.reference!, grid, problem.inputs)) : undefined;
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
     const e = errorSummary(predict(model, grid, d, problem, undefined, step), reference);
@@ -293,6 +302,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     run_dir: dir,
     seed: spec.training.seed,
     backend: backend.name,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     versions: vers,
     parameters,
     points: pointCounts,
@@ -303,6 +313,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
   opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, adamSteps: cfg.adam.steps, parameters, points: loss.pointCount, historyHeader: header });
 
+  const gpuBefore = await backendCounters();
   let result;
   try {
     result = await train(loss, cfg, {
@@ -324,10 +335,24 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
     if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    if (e instanceof Error && e.name === 'DeviceLostError') {
+      throw new UserError(`${e.message} while training ${dir}`, state.checkpointStep !== undefined
+        ? `checkpoint.json keeps step ${state.checkpointStep}; continue with laaf solve --resume ${dir}`
+        : 'no checkpoint was written yet (training.checkpoint_every); start the run again');
+    }
     throw e;
   }
 
   const network = networkReport(loss.path);
+  const gpuAfter = await backendCounters();
+  const sessionSteps = result.steps - (checkpoint?.step ?? 0);
+  const gpu: RunSummary['gpu'] = gpuBefore && gpuAfter && sessionSteps > 0 ? {
+    steps: sessionSteps,
+    kernel_calls_per_step: (gpuAfter.kernels - gpuBefore.kernels) / sessionSteps,
+    dispatches_per_step: (gpuAfter.dispatches - gpuBefore.dispatches) / sessionSteps,
+    reads_per_step: (gpuAfter.reads - gpuBefore.reads) / sessionSteps,
+    bytes_read_per_step: (gpuAfter.bytesRead - gpuBefore.bytesRead) / sessionSteps,
+  } : undefined;
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
   const pred = predict(model, grid, d, problem, undefined, step);
@@ -349,6 +374,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     ...(result.message ? { message: result.message } : {}),
     ...base,
     network,
+    ...(gpu ? { gpu } : {}),
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,

@@ -6,6 +6,7 @@
  */
 import { z } from '../bundled/zod.js';
 import { ACTIVATIONS } from '../base/activations.js';
+import { BACKEND_NAMES, type BackendName } from '../base/backends.js';
 
 /** Base activations known to laaf: the one vocabulary list (base/activations.ts). */
 export { ACTIVATIONS };
@@ -190,7 +191,12 @@ const schedule = z.union([
 
 const nonNegative = finite.refine((v) => v >= 0, 'must be >= 0');
 
+/** tfjs backends (src/backend/select.ts): `auto` = a hardware GPU when there is one, else wasm */
+export { BACKEND_NAMES, type BackendName };
+
 const training = z.strictObject({
+  /** default wasm; --backend on the command line wins */
+  backend: z.enum(BACKEND_NAMES).optional(),
   seed: z.number().int('must be a whole number').default(1234),
   adam: z
     .strictObject({
@@ -233,7 +239,8 @@ const output = z.strictObject({
 });
 
 export const specSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .'),
+  /** at most 100 characters: the default run directory is runs/<name>-<timestamp>, within the 255-byte file-name limit */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .').max(100, 'at most 100 characters (it names the run directory)'),
   about: z.string().optional(),
   inputs: z.record(z.string().regex(identifier, 'input names are letters then letters/digits (no _)'), z.tuple([numberOrExpr, numberOrExpr])),
   outputs: z.array(z.string().regex(identifier, 'output names are letters then letters/digits (no _)')).min(1),
