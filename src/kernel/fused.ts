@@ -410,7 +410,7 @@ function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Floa
   const out = new Float64Array(n);
   for (const acc of lay.chunkAcc) {
     let o = (acc + off) >> 2;
-    for (let e = 0; e < n; e++, o += 4) out[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+    for (let e = 0; e < n; e++, o += 4) out[e] = out[e]! + (buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!);
   }
   return out;
 }
@@ -524,7 +524,7 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
         const shaped = (g: Float64Array, like: tf.Tensor): tf.Tensor => {
           if (like.size === n) return tf.tensor(Float32Array.from(g), like.shape);
           const r = new Float64Array(G);
-          for (let j = 0; j < Nn; j++) for (let k = 0; k < G; k++) r[k] += g[j * G + k]!;
+          for (let j = 0; j < Nn; j++) for (let k = 0; k < G; k++) r[k] = r[k]! + (g[j * G + k]!);
           return tf.tensor(Float32Array.from(r), like.shape);
         };
         dc.push(shaped(gc, coefs[l]!.c));
