@@ -12,6 +12,7 @@ const out = join(root, 'dist', 'kernel', 'laaf-kernel.wasm');
 mkdirSync(dirname(out), { recursive: true });
 const { error, stderr } = await asc.main([
   join(root, 'assembly', 'kernel.ts'),
+  join(root, 'assembly', 'step.ts'), // the step-program executor (src/step/), same module and memory
   '--outFile', out,
   '-O3', '--noAssert',
   '--runtime', 'stub',

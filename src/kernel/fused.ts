@@ -547,10 +547,17 @@ export function fusedForward(mlp: Mlp, X: tf.Tensor2D): tf.Tensor2D {
 
 /** Gradients of the raw variables (weights, biases, slopes, in Mlp order) from the folded ones. */
 function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
+  const raw = unfoldRaw(mlp, f, dWf, dbf, mode);
+  if (raw.length !== vars.length) throw new Error('internal: fused gradient count');
+  return raw.map((g, i) => tf.tensor(Float32Array.from(g), vars[i]!.shape));
+}
+
+/** The same as plain arrays (float64, in Mlp variable order): weights, biases, slopes. */
+function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string): Float64Array[] {
   const { sizes } = f;
   const L = sizes.length - 2;
-  const dWs: tf.Tensor[] = [];
-  const dbs: tf.Tensor[] = [];
+  const dWs: Float64Array[] = [];
+  const dbs: Float64Array[] = [];
   const ds: Float64Array[] = [];
   for (let l = 0; l <= L; l++) {
     const K = sizes[l]!;
@@ -565,36 +572,109 @@ function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], m
     const s = f.s[l]!;
     const W = f.rawW[l]!;
     const b = f.rawB[l]!;
-    const gW = new Float32Array(K * N);
-    const gb = new Float32Array(N);
+    const gW = new Float64Array(K * N);
+    const gb = new Float64Array(N);
     const gs = new Float64Array(N);
     for (let j = 0; j < N; j++) {
       let acc = b[j]! * db[j]!;
       for (let i = 0; i < K; i++) {
-        gW[i * N + j] = dW[i * N + j]! * s[j]!;
+        gW[i * N + j] = Math.fround(dW[i * N + j]! * s[j]!);
         acc += W[i * N + j]! * dW[i * N + j]!;
       }
-      gb[j] = db[j]! * s[j]!;
+      gb[j] = Math.fround(db[j]! * s[j]!);
       gs[j] = acc;
     }
-    dWs.push(tf.tensor2d(gW, [K, N]));
-    dbs.push(tf.tensor1d(gb));
+    dWs.push(gW);
+    dbs.push(gb);
     ds.push(gs);
   }
-  const da: tf.Tensor[] = [];
+  const da: Float64Array[] = [];
   const sum = (v: Float64Array) => v.reduce((p, q) => p + q, 0);
   if (mode === 'global') {
     let acc = 0;
     for (let l = 0; l < L; l++) acc += mlp.scales[l]! * sum(ds[l]!);
-    da.push(tf.scalar(acc));
+    da.push(Float64Array.of(Math.fround(acc)));
   } else if (mode === 'layer') {
-    for (let l = 0; l < L; l++) da.push(tf.scalar(mlp.scales[l]! * sum(ds[l]!)));
+    for (let l = 0; l < L; l++) da.push(Float64Array.of(Math.fround(mlp.scales[l]! * sum(ds[l]!))));
   } else if (mode === 'neuron') {
-    for (let l = 0; l < L; l++) da.push(tf.tensor1d(Float32Array.from(ds[l]!, (v) => mlp.scales[l]! * v)));
+    for (let l = 0; l < L; l++) da.push(Float64Array.from(ds[l]!, (v) => Math.fround(mlp.scales[l]! * v)));
   }
-  const grads = [...dWs, ...dbs, ...da];
-  if (grads.length !== vars.length) throw new Error('internal: fused gradient count');
-  return grads;
+  return [...dWs, ...dbs, ...da];
+}
+
+/**
+ * The fused kernel without tfjs (the whole-step path, src/step/): the network's jets at
+ * X (float32 [N][d], already in the kernel's memory at the returned `X` address once
+ * `setX` ran) for the variable values `values` (Mlp order: weights, biases, slopes).
+ * `forward()` leaves the jets [C][N][out] at address `Y`; `backward()` then reads ∂J/∂Y
+ * from the same place and returns the variables' gradients (float64, Mlp order). Memory
+ * from `end` upwards is the caller's. Plain nets only (Rowdy/Kronecker coefficients are
+ * tfjs ops of α and F: see rawJetsUnsupported).
+ */
+export interface RawJets {
+  X: number;
+  Y: number;
+  end: number;
+  forward(): void;
+  backward(): Float64Array[];
+}
+
+/** Why rawJets cannot run this model and plan (null: it can). */
+export function rawJetsUnsupported(mlp: Mlp, plan: JetPlan): string | null {
+  if (mlp.mixturePlan()) return 'Rowdy/Kronecker coefficients are computed by tfjs ops';
+  // no tfjs backend involved: only the model's checks
+  if (!KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
+  if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
+  if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
+  return null;
+}
+
+export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array[], extraBytes: number): RawJets {
+  const rt = kernel();
+  if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
+  const L = mlp.cfg.hidden.length;
+  const nW = L + 1;
+  const C = plan.channels.length;
+  const M = plan.maxOrder;
+  const d = mlp.cfg.inputs;
+  const sizes = [d, ...mlp.cfg.hidden, mlp.cfg.outputs];
+  const B = blockSize(sizes, C, M);
+  const tables = tablesOf(plan);
+  const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
+  const T = N === 0 ? 1 : threadsFor(rt, N, B);
+  const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
+  let lay = layoutCall(rt, f, mlp.cfg.activation, null, tables, N, C, M, T, B, tape);
+  rt.ensure(lay.end + extraBytes);
+  stats.threads = T;
+  stats.block = B;
+  return {
+    X: lay.X, Y: lay.Y, end: lay.end,
+    forward() {
+      stats.forward++;
+      const t0 = performance.now();
+      rt.run(0, lay.net, lay.works, lay.counter);
+      stats.forwardMs += performance.now() - t0;
+    },
+    backward() {
+      stats.backward++;
+      if (tape) stats.fromTape++;
+      // same addresses (layoutCall is deterministic): rewrite the descriptors, keep X, Y and the tape
+      lay = layoutCall(rt, f, mlp.cfg.activation, null, tables, N, C, M, T, B, tape);
+      const t0 = performance.now();
+      rt.run(tape ? 2 : 1, lay.net, lay.works, lay.counter);
+      stats.backwardMs += performance.now() - t0;
+      const buf = new Float32Array(rt.buffer);
+      const dWf: Float64Array[] = [];
+      const dbf: Float64Array[] = [];
+      for (let l = 0; l <= L; l++) {
+        const Nn = sizes[l + 1]!;
+        dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
+        dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
+      }
+      return unfoldRaw(mlp, f, dWf, dbf, mlp.cfg.adaptive.mode);
+    },
+  };
 }
 
 /** fusedSupports for Mlp.forward (values only). */

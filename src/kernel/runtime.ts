@@ -34,6 +34,11 @@ interface Exports {
   run(cmd: number, net: number, work: number): void;
   towerOnly(act: number, U: number, T: number, count: number, M1: number): void;
   termTowerOnly(act: number, U: number, T: number, count: number, M1: number): void;
+  /** the step-program executor (assembly/step.ts): one term, Σ residual², gradient into the descriptor's dY */
+  stepTerm32(desc: number): number;
+  stepTerm64(desc: number): number;
+  /** Adam on a flat float32 parameter buffer (assembly/step.ts) */
+  adam32(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
 }
 
 export function kernelPath(): string {
