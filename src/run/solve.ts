@@ -25,6 +25,8 @@ import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/
 import { versions } from './versions.js';
 import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
 import { makePlan } from '../jet/plan.js';
+import { WholeStep } from '../step/whole.js';
+import { float64Blocker, wholeStepBlocker, type StepPathRecord } from '../step/registry.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -81,6 +83,8 @@ export interface RunSummary {
   reference?: string;
   /** how the network's jets were computed in training: the fused SIMD kernel (and on how many threads) or tfjs ops, and why */
   network?: { fused: boolean; threads?: number; why_not?: string };
+  /** the step path that ran (src/step/registry.ts), its precision, and why the paths before it did not */
+  step_path?: StepPathRecord;
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
   phases?: PhaseReport[];
   /** step of the checkpoint in checkpoint.json (absent when none was written) */
@@ -114,7 +118,12 @@ export interface RunRecord {
 export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
   try {
-    return { loaded, problem: buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) }) };
+    const problem = buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) });
+    if (loaded.spec.training.precision === 'float64') {
+      const why = float64Blocker(loaded.spec, problem);
+      if (why !== null) throw new SpecError(`float64 runs only on the whole-step path, which cannot run this spec: ${why}`, ['training', 'precision'], 'use precision: float32 (the fused-jets and tfjs paths are float32)', undefined, true);
+    }
+    return { loaded, problem };
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
@@ -247,7 +256,10 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const slope = typeof spec.model.slope_recovery === 'number'
     ? { weight: spec.model.slope_recovery, form: 'paper' as const }
     : spec.model.slope_recovery;
-  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope);
+  const lossSlope = spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope;
+  const loss = new PinnLoss(problem, model, pointSets.map(), lossSlope);
+  const wholeWhyNot = wholeStepBlocker(spec, problem);
+  const whole = wholeWhyNot === null ? new WholeStep(problem, model, pointSets.map(), lossSlope, spec.training.precision) : undefined;
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
@@ -315,7 +327,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
         writer.writeCheckpoint({ run: record, train: c });
         checkpointStep = c.step;
       },
-    }, checkpoint);
+    }, checkpoint, whole);
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
     if (checkpoint && e instanceof Error && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
@@ -326,6 +338,11 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const network: NonNullable<RunSummary['network']> = fusedCalls > 0
     ? { fused: true, threads: fusedStats().threads }
     : { fused: false, why_not: !model.fused ? 'turned off (--no-fused, model.fused: false)' : (fusedUnsupported(model, makePlan(model.cfg.inputs, [])) ?? 'no training step ran') };
+  const stepPath: StepPathRecord = whole
+    ? { ran: 'whole-step', precision: spec.training.precision, why_not: {} }
+    : network.fused
+      ? { ran: 'fused-jets', precision: 'float32', why_not: { 'whole-step': wholeWhyNot! } }
+      : { ran: 'tfjs', precision: 'float32', why_not: { 'whole-step': wholeWhyNot!, 'fused-jets': network.why_not! } };
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
   const pred = predict(model, grid, d, problem);
@@ -347,6 +364,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     ...(result.message ? { message: result.message } : {}),
     ...base,
     network,
+    step_path: stepPath,
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,

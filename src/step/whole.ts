@@ -72,8 +72,11 @@ export class WholeStep {
   readonly sizes: number[];
   readonly size: number;
   private readonly nNet: number;
+  /** first byte above what the last evaluation used in the kernel's memory (scratch for Adam) */
+  memoryEnd = 0;
 
-  constructor(readonly problem: Problem, readonly model: Mlp, points: Map<string, Float64Array>, readonly slope: SlopeOptions) {
+  constructor(readonly problem: Problem, readonly model: Mlp, points: Map<string, Float64Array>, readonly slope: SlopeOptions, readonly precision: 'float32' | 'float64' = 'float32') {
+    if (precision === 'float64') throw new Error('internal: the whole-step float64 path is not built');
     this.setPoints(points);
     this.sizes = [...model.trainableVariables().map((v) => v.size), ...problem.parameters.map(() => 1)];
     this.nNet = model.trainableVariables().length;
@@ -128,6 +131,7 @@ export class WholeStep {
     const layout = this.stepLayout();
     const net = rawJets(this.model, prog.plan, N, netValues, layout.bytes);
     const base = Math.ceil(net.end / 64) * 64;
+    this.memoryEnd = base + layout.bytes;
     const buf = rt.buffer;
     const f32 = new Float32Array(buf);
     f32.set(this.X, net.X >> 2);
@@ -194,7 +198,8 @@ export class WholeStep {
         grad[off + k] = Math.fround(b ? dv * (b[1] - b[0]) * sg * (1 - sg) : dv);
       });
     }
-    return { total, terms: means, slope: this.slope.weight > 0 || slopeWeight > 0 ? sr.value : 0 };
+    // float32 like the tfjs path's scalar (an L-BFGS line search sees the same resolution)
+    return { total: Math.fround(total), terms: means, slope: this.slope.weight > 0 || slopeWeight > 0 ? sr.value : 0 };
   }
 
   /** S(a) and ∂S/∂(each network variable) (null for weights and biases). */
