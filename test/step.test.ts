@@ -121,3 +121,50 @@ test('whole-step = composite with every adaptive mode, slope recovery (both form
     assert.ok(r.dGrad <= GRAD_TOL, `${sets}: gradient differs by ${r.dGrad}`);
   }
 });
+
+/**
+ * float64: the whole-step gradient against central finite differences of its own float64
+ * loss, along 3 random unit directions v per problem: |(J(x+hv) − J(x−hv))/2h − g·v| ≤
+ * 1e-7 · ‖g‖ with h = 1e-5 (the truncation error h²J''' and the rounding eps·J/h are both
+ * ~1e-9 relative; a float32 computation would miss this by orders of magnitude). The
+ * float64 loss also equals the float32 one to float32 rounding.
+ */
+test('float64 whole-step gradient agrees with float64 finite differences of the loss, every problem', () => {
+  let worst = { f: '', rel: 0 };
+  for (const f of files) {
+    const b = build(join(PROBLEMS, f), ['model.hidden=[8,8]', 'sampling.interior=64']);
+    if (wholeStepUnsupported(b.problem, b.model) !== null) continue;
+    const vars = [...b.model.trainableVariables()];
+    const init = readFlat(vars);
+    const params = b.problem.parameters.map((p) => {
+      if (!p.bounds) return p.init;
+      const u = (p.init - p.bounds[0]) / (p.bounds[1] - p.bounds[0]);
+      return Math.log(u / (1 - u));
+    });
+    const w64 = new WholeStep(b.problem, b.model, b.points, b.slope, 'float64');
+    const w32 = new WholeStep(b.problem, b.model, b.points, b.slope, 'float32');
+    const x = Float64Array.from([...init, ...params]);
+    const g = new Float64Array(w64.size);
+    const J = w64.evaluate(x, g).total;
+    const J32 = w32.evaluate(Float32Array.from(x), null).total;
+    assert.ok(Math.abs(J - J32) <= 2e-6 * Math.abs(J), `${f}: float64 loss ${J} vs float32 ${J32}`);
+    const gnorm = Math.hypot(...g);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    for (let k = 0; k < 3; k++) {
+      const v = Float64Array.from(x, () => rnd());
+      const vn = Math.hypot(...v);
+      for (let i = 0; i < v.length; i++) v[i]! /= vn;
+      const h = 1e-5;
+      const xp = Float64Array.from(x, (xi, i) => xi + h * v[i]!);
+      const xm = Float64Array.from(x, (xi, i) => xi - h * v[i]!);
+      const fd = (w64.evaluate(xp, null).total - w64.evaluate(xm, null).total) / (2 * h);
+      let gv = 0;
+      for (let i = 0; i < v.length; i++) gv += g[i]! * v[i]!;
+      const rel = Math.abs(fd - gv) / gnorm;
+      if (rel > worst.rel) worst = { f, rel };
+      assert.ok(rel <= 1e-7, `${f}: directional derivative ${gv} vs finite difference ${fd} (rel ${rel})`);
+    }
+  }
+  console.log(`float64 finite differences: worst |fd − g·v|/‖g‖ = ${worst.rel.toExponential(2)} (${worst.f}), bound 1e-7`);
+});

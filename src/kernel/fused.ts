@@ -70,10 +70,10 @@ export function fusedSupports(mlp: Mlp, plan: JetPlan): boolean {
 
 // ------------------------------------------------------------------------- plan tables
 
-interface PlanTables { terms: Int32Array; tstart: Int32Array; seed: Int32Array }
+export interface PlanTables { terms: Int32Array; tstart: Int32Array; seed: Int32Array }
 const planTables = new WeakMap<JetPlan, PlanTables>();
 
-function tablesOf(plan: JetPlan): PlanTables {
+export function tablesOf(plan: JetPlan): PlanTables {
   let t = planTables.get(plan);
   if (t) return t;
   const C = plan.channels.length;
@@ -111,11 +111,11 @@ function valuePlan(d: number): JetPlan {
 // ------------------------------------------------------------------------- parameters
 
 /** The network's parameters as the kernel needs them (folded), and what unfolding needs. */
-interface Folded {
+export interface Folded {
   sizes: number[];
-  /** folded weights [K×N] row-major and biases, per layer */
-  W: Float32Array[];
-  b: Float32Array[];
+  /** folded weights [K×N] row-major and biases, per layer (float64 arrays for the float64 kernel) */
+  W: (Float32Array | Float64Array)[];
+  b: (Float32Array | Float64Array)[];
   /** raw weights and biases (float64 copies), s per hidden layer (length = width) */
   rawW: Float64Array[];
   rawB: Float64Array[];
@@ -131,7 +131,9 @@ function inputMap(mlp: Mlp): { g: number[]; c: number[] } | null {
   return { g, c: lo.map((l, i) => -1 - l * g[i]!) };
 }
 
-function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[]): Folded {
+export function fold(mlp: Mlp, w: Float32Array[] | Float64Array[], b: Float32Array[] | Float64Array[], a: Float32Array[] | Float64Array[], float64 = false): Folded {
+  const round = float64 ? (x: number) => x : Math.fround;
+  const Arr = float64 ? Float64Array : Float32Array;
   const cfg = mlp.cfg;
   const L = cfg.hidden.length;
   const sizes = [cfg.inputs, ...cfg.hidden, cfg.outputs];
@@ -147,16 +149,16 @@ function fold(mlp: Mlp, w: Float32Array[], b: Float32Array[], a: Float32Array[])
     if (l < L && mode !== 'none') {
       const n = mlp.scales[l]!;
       const av = mode === 'global' ? a[0]! : a[l]!;
-      for (let j = 0; j < N; j++) s[j] = Math.fround(n * (mode === 'neuron' ? av[j]! : av[0]!));
+      for (let j = 0; j < N; j++) s[j] = round(n * (mode === 'neuron' ? av[j]! : av[0]!));
     }
-    const Wf = new Float32Array(K * N);
-    const bf = new Float32Array(N);
+    const Wf = new Arr(K * N);
+    const bf = new Arr(N);
     for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) Wf[i * N + j] = W[i * N + j]! * s[j]!;
     for (let j = 0; j < N; j++) bf[j] = B[j]! * s[j]!;
     if (l === 0 && map) {
       // Z = (gX + c)W' + b' = X (diag(g) W') + (c W' + b')
-      const W2 = new Float32Array(K * N);
-      const b2 = new Float32Array(N);
+      const W2 = new Arr(K * N);
+      const b2 = new Arr(N);
       for (let j = 0; j < N; j++) {
         let acc = bf[j]!;
         for (let i = 0; i < K; i++) {
@@ -214,7 +216,7 @@ interface Plan {
 }
 
 /** Block size: points per block, a multiple of 8, sized so that one block's arrays stay in L2. */
-function blockSize(sizes: number[], C: number, M: number): number {
+export function blockSize(sizes: number[], C: number, M: number): number {
   const env = Number(process.env.LAAF_KERNEL_BLOCK);
   if (Number.isInteger(env) && env >= 8) return Math.ceil(env / 8) * 8;
   let perPoint = 0;
@@ -238,7 +240,7 @@ function tapeBudget(): number {
 }
 
 /** Chunks of whole blocks: a function of the point count and block size only (not of the threads). */
-function chunking(N: number, B: number): { blocks: number; per: number; count: number } {
+export function chunking(N: number, B: number): { blocks: number; per: number; count: number } {
   const blocks = Math.ceil(N / B);
   const per = Math.max(1, Math.ceil(blocks / MAX_CHUNKS));
   return { blocks, per, count: Math.ceil(blocks / per) };
@@ -553,7 +555,8 @@ function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], m
 }
 
 /** The same as plain arrays (float64, in Mlp variable order): weights, biases, slopes. */
-function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string): Float64Array[] {
+export function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, float64 = false): Float64Array[] {
+  const fround = float64 ? (x: number) => x : Math.fround;
   const { sizes } = f;
   const L = sizes.length - 2;
   const dWs: Float64Array[] = [];
@@ -578,10 +581,10 @@ function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[]
     for (let j = 0; j < N; j++) {
       let acc = b[j]! * db[j]!;
       for (let i = 0; i < K; i++) {
-        gW[i * N + j] = Math.fround(dW[i * N + j]! * s[j]!);
+        gW[i * N + j] = fround(dW[i * N + j]! * s[j]!);
         acc += W[i * N + j]! * dW[i * N + j]!;
       }
-      gb[j] = Math.fround(db[j]! * s[j]!);
+      gb[j] = fround(db[j]! * s[j]!);
       gs[j] = acc;
     }
     dWs.push(gW);
@@ -593,11 +596,11 @@ function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[]
   if (mode === 'global') {
     let acc = 0;
     for (let l = 0; l < L; l++) acc += mlp.scales[l]! * sum(ds[l]!);
-    da.push(Float64Array.of(Math.fround(acc)));
+    da.push(Float64Array.of(fround(acc)));
   } else if (mode === 'layer') {
-    for (let l = 0; l < L; l++) da.push(Float64Array.of(Math.fround(mlp.scales[l]! * sum(ds[l]!))));
+    for (let l = 0; l < L; l++) da.push(Float64Array.of(fround(mlp.scales[l]! * sum(ds[l]!))));
   } else if (mode === 'neuron') {
-    for (let l = 0; l < L; l++) da.push(Float64Array.from(ds[l]!, (v) => Math.fround(mlp.scales[l]! * v)));
+    for (let l = 0; l < L; l++) da.push(Float64Array.from(ds[l]!, (v) => fround(mlp.scales[l]! * v)));
   }
   return [...dWs, ...dbs, ...da];
 }

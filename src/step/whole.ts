@@ -17,6 +17,7 @@ import type { Problem } from '../problem/build.js';
 import type { Mlp } from '../nn/mlp.js';
 import { rawJets, rawJetsUnsupported } from '../kernel/fused.js';
 import { kernel } from '../kernel/runtime.js';
+import { rawJets64 } from './net64.js';
 import { compileStep, type StepProgram, type TermBlock } from './program.js';
 
 export interface StepValues {
@@ -66,7 +67,7 @@ export function layoutPoints(problem: Problem, points: Map<string, Float64Array>
 
 export class WholeStep {
   program!: StepProgram;
-  private X!: Float32Array;
+  private X!: Float32Array | Float64Array;
   private N = 0;
   /** sizes of the network's variables, then one per unknown parameter */
   readonly sizes: number[];
@@ -76,7 +77,6 @@ export class WholeStep {
   memoryEnd = 0;
 
   constructor(readonly problem: Problem, readonly model: Mlp, points: Map<string, Float64Array>, readonly slope: SlopeOptions, readonly precision: 'float32' | 'float64' = 'float32') {
-    if (precision === 'float64') throw new Error('internal: the whole-step float64 path is not built');
     this.setPoints(points);
     this.sizes = [...model.trainableVariables().map((v) => v.size), ...problem.parameters.map(() => 1)];
     this.nNet = model.trainableVariables().length;
@@ -86,7 +86,7 @@ export class WholeStep {
   setPoints(points: Map<string, Float64Array>): void {
     const lay = layoutPoints(this.problem, points);
     this.program = compileStep(this.problem, lay.blocks);
-    this.X = Float32Array.from(lay.X);
+    this.X = this.precision === 'float64' ? lay.X : Float32Array.from(lay.X);
     this.N = lay.N;
   }
 
@@ -94,12 +94,17 @@ export class WholeStep {
     return this.N;
   }
 
+  /** A flat parameter vector of this precision. */
+  newFlat(n = this.size): Float32Array | Float64Array {
+    return this.precision === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  }
+
   /** The flat vector split per variable (views). */
-  split(flat: Float32Array): Float32Array[] {
-    const out: Float32Array[] = [];
+  split<A extends Float32Array | Float64Array>(flat: A): A[] {
+    const out: A[] = [];
     let off = 0;
     for (const n of this.sizes) {
-      out.push(flat.subarray(off, off + n));
+      out.push(flat.subarray(off, off + n) as A);
       off += n;
     }
     return out;
@@ -109,7 +114,7 @@ export class WholeStep {
    * J and its parts at `flat`; with `grad`, ∂J/∂flat written there (float64).
    * `slopeWeight` replaces W_a in the total (an L-BFGS phase's own weight).
    */
-  evaluate(flat: Float32Array, grad: Float64Array | null, slopeWeight = this.slope.weight): StepValues {
+  evaluate(flat: Float32Array | Float64Array, grad: Float64Array | null, slopeWeight = this.slope.weight): StepValues {
     const rt = kernel();
     if (rt === null) throw new Error('internal: whole-step path without the kernel');
     const prog = this.program;
@@ -118,30 +123,36 @@ export class WholeStep {
     const raw = vars.slice(this.nNet).map((v) => v[0]!);
     const pspec = this.problem.parameters;
     // bounded parameters: value = lo + (hi − lo) σ(r)
+    const f64mode = this.precision === 'float64';
+    const round = f64mode ? (x: number) => x : Math.fround;
     const pvalues = raw.map((r, k) => {
       const b = pspec[k]!.bounds;
-      return b ? Math.fround(b[0] + (b[1] - b[0]) * Math.fround(1 / (1 + Math.exp(-r)))) : r;
+      return b ? round(b[0] + (b[1] - b[0]) * round(1 / (1 + Math.exp(-r)))) : r;
     });
+    const E = f64mode ? 8 : 4; // bytes per float
+    const sh = f64mode ? 3 : 2;
     const C = prog.plan.channels.length;
     const out = prog.outputs;
     const d = prog.inputs;
     const N = this.N;
     // executor memory: per term its descriptor, code, constants, residual list, data; then
     // shared parameters, scratch registers and adjoints, dY, dParams
-    const layout = this.stepLayout();
-    const net = rawJets(this.model, prog.plan, N, netValues, layout.bytes);
+    const layout = this.stepLayout(E);
+    const net = f64mode
+      ? rawJets64(this.model, prog.plan, N, netValues as Float64Array[], layout.bytes)
+      : rawJets(this.model, prog.plan, N, netValues as Float32Array[], layout.bytes);
     const base = Math.ceil(net.end / 64) * 64;
     this.memoryEnd = base + layout.bytes;
     const buf = rt.buffer;
-    const f32 = new Float32Array(buf);
-    f32.set(this.X, net.X >> 2);
+    const fl = f64mode ? new Float64Array(buf) : new Float32Array(buf);
+    fl.set(this.X, net.X >> sh);
     net.forward();
     const i32 = new Int32Array(buf);
     const f64 = new Float64Array(buf);
     const at = (o: number) => base + o;
-    f32.set(pvalues, at(layout.params) >> 2);
+    fl.set(pvalues, at(layout.params) >> sh);
     if (grad) {
-      f32.fill(0, at(layout.dY) >> 2, (at(layout.dY) >> 2) + C * N * out);
+      fl.fill(0, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
       f64.fill(0, at(layout.dParams) >> 3, (at(layout.dParams) >> 3) + prog.parameters);
     }
     const means: number[] = [];
@@ -151,9 +162,9 @@ export class WholeStep {
       const desc = at(L.desc);
       const s = desc >> 2;
       i32.set(t.code, at(L.code) >> 2);
-      f32.set(t.consts, at(L.consts) >> 2);
+      fl.set(t.consts, at(L.consts) >> sh);
       i32.set(t.residuals, at(L.res) >> 2);
-      t.data.forEach((col, j) => f32.set(col, (at(L.data) >> 2) + j * t.rows));
+      t.data.forEach((col, j) => fl.set(col, (at(L.data) >> sh) + j * t.rows));
       const nIns = t.code.length / 4;
       const slots = [
         at(L.code), nIns, at(L.consts), at(layout.params), net.X, net.Y, grad ? at(layout.dY) : 0, at(L.data),
@@ -164,8 +175,8 @@ export class WholeStep {
       i32.set(slots, s);
       const count = t.rows * t.residuals.length;
       f64[(desc + 80) >> 3] = count > 0 ? t.weight / count : 0;
-      const sq = count > 0 ? rt.exports.stepTerm32(desc) : NaN;
-      const mean = Math.fround(sq / count);
+      const sq = count > 0 ? (f64mode ? rt.exports.stepTerm64(desc) : rt.exports.stepTerm32(desc)) : NaN;
+      const mean = round(sq / count);
       means.push(mean);
       total += t.weight * mean;
     });
@@ -175,7 +186,7 @@ export class WholeStep {
     if (wa > 0) total += wa * sr.value;
     if (grad) {
       // dY into the kernel's Y slot, then the network's backward pass
-      f32.copyWithin(net.Y >> 2, at(layout.dY) >> 2, (at(layout.dY) >> 2) + C * N * out);
+      fl.copyWithin(net.Y >> sh, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
       const gNet = net.backward();
       let off = 0;
       gNet.forEach((g, i) => {
@@ -186,7 +197,7 @@ export class WholeStep {
         let o = 0;
         for (let i = 0; i < this.nNet; i++) {
           const gs = sr.grad[i];
-          if (gs) for (let j = 0; j < gs.length; j++) grad[o + j] = Math.fround(grad[o + j]! + wa * gs[j]!);
+          if (gs) for (let j = 0; j < gs.length; j++) grad[o + j] = round(grad[o + j]! + wa * gs[j]!);
           o += this.sizes[i]!;
         }
       }
@@ -195,15 +206,15 @@ export class WholeStep {
         const dv = f64b[(at(layout.dParams) >> 3) + k]!;
         const b = pspec[k]!.bounds;
         const sg = 1 / (1 + Math.exp(-r));
-        grad[off + k] = Math.fround(b ? dv * (b[1] - b[0]) * sg * (1 - sg) : dv);
+        grad[off + k] = round(b ? dv * (b[1] - b[0]) * sg * (1 - sg) : dv);
       });
     }
     // float32 like the tfjs path's scalar (an L-BFGS line search sees the same resolution)
-    return { total: Math.fround(total), terms: means, slope: this.slope.weight > 0 || slopeWeight > 0 ? sr.value : 0 };
+    return { total: round(total), terms: means, slope: this.slope.weight > 0 || slopeWeight > 0 ? sr.value : 0 };
   }
 
   /** S(a) and ∂S/∂(each network variable) (null for weights and biases). */
-  private slopeRecovery(netValues: Float32Array[]): { value: number; grad: (Float64Array | null)[] } {
+  private slopeRecovery(netValues: (Float32Array | Float64Array)[]): { value: number; grad: (Float64Array | null)[] } {
     const mlp = this.model;
     const mode = mlp.cfg.adaptive.mode;
     const L = mlp.cfg.hidden.length;
@@ -220,7 +231,9 @@ export class WholeStep {
     // ā_k per layer (the mean over neurons in neuron mode)
     const abar = Array.from({ length: L }, (_, k) => {
       const v = netValues[first + k]!;
-      return v.reduce((p, q) => p + q, 0) / v.length;
+      let sum = 0;
+      for (let j = 0; j < v.length; j++) sum += v[j]!;
+      return sum / v.length;
     });
     const e = abar.map(Math.exp);
     const sum = e.reduce((p, q) => p + q, 0);
@@ -235,7 +248,7 @@ export class WholeStep {
     return { value, grad };
   }
 
-  private stepLayout(): {
+  private stepLayout(E: number): {
     bytes: number; params: number; regs: number; adj: number; dY: number; dParams: number;
     terms: { desc: number; code: number; consts: number; res: number; data: number }[];
   } {
@@ -250,14 +263,14 @@ export class WholeStep {
     const terms = prog.terms.map((t) => {
       maxIns = Math.max(maxIns, t.code.length / 4);
       return {
-        desc: take(DESC_BYTES), code: take(t.code.byteLength), consts: take(t.consts.length * 4),
-        res: take(t.residuals.length * 4), data: take(t.data.length * t.rows * 4),
+        desc: take(DESC_BYTES), code: take(t.code.byteLength), consts: take(t.consts.length * E),
+        res: take(t.residuals.length * 4), data: take(t.data.length * t.rows * E),
       };
     });
-    const params = take(Math.max(1, prog.parameters) * 4);
-    const regs = take(maxIns * BP * 4);
-    const adj = take(maxIns * BP * 4);
-    const dY = take(prog.plan.channels.length * this.N * prog.outputs * 4);
+    const params = take(Math.max(1, prog.parameters) * E);
+    const regs = take(maxIns * BP * E);
+    const adj = take(maxIns * BP * E);
+    const dY = take(prog.plan.channels.length * this.N * prog.outputs * E);
     const dParams = take(Math.max(1, prog.parameters) * 8);
     return { bytes: at + 64, params, regs, adj, dY, dParams, terms };
   }
