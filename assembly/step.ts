@@ -353,3 +353,17 @@ export function adam32(x: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, 
     store<f32>(x + o, load<f32>(x + o) - step * lr);
   }
 }
+
+/** Adam in float64 on a flat float64 buffer (training.precision: float64); same formula. */
+export function adam64(x: usize, g: usize, m: usize, v: usize, n: i32, lr: f64, b1: f64, ob1: f64, b2: f64, ob2: f64, eps: f64, c1: f64, c2: f64): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 3;
+    const gi = load<f64>(g + o);
+    const mi = load<f64>(m + o) * b1 + gi * ob1;
+    const vi = load<f64>(v + o) * b2 + (gi * gi) * ob2;
+    store<f64>(m + o, mi);
+    store<f64>(v + o, vi);
+    const step = (mi / c1) / (Math.sqrt(vi / c2) + eps);
+    store<f64>(x + o, load<f64>(x + o) - step * lr);
+  }
+}

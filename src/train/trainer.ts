@@ -139,7 +139,7 @@ interface LossValues { total: number; terms: number[]; slope: number }
  */
 export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks, resume?: TrainCheckpoint, whole?: WholeStep): Promise<TrainResult> {
   const vars = loss.variables();
-  const adam = whole ? new FlatAdam(whole.sizes) : new AdamOptimizer(vars);
+  const adam = whole ? new FlatAdam(whole.sizes, whole.precision === 'float64') : new AdamOptimizer(vars);
   const elapsed0 = resume?.elapsed ?? 0;
   const t0 = performance.now();
   const elapsed = () => elapsed0 + (performance.now() - t0) / 1000;
@@ -154,10 +154,18 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     if (resume.adam) adam.load(resume.adam);
   }
   // the whole-step path's parameters, and bringing the tf variables up to date from them
-  const flat = whole ? Float32Array.from(readFlat(vars)) : new Float32Array(0);
+  // (float64: from the checkpoint's float64 values when resuming, so that nothing is rounded)
+  const flat = whole ? whole.newFlat() : new Float32Array(0);
+  if (whole && resume) {
+    let off = 0;
+    for (const v of resume.variables) {
+      flat.set(v, off);
+      off += v.length;
+    }
+  } else if (whole) flat.set(readFlat(vars));
   const wgrad = whole ? new Float64Array(whole.size) : new Float64Array(0);
   const sync = () => {
-    if (whole) writeVariables(vars, whole.split(flat));
+    if (whole) writeVariables(vars, whole.split(flat).map((a) => Float32Array.from(a)));
   };
   const evaluate = (): LossValues => (whole ? whole.evaluate(flat, null) : evaluateNow(loss));
 
@@ -183,7 +191,8 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
   const checkpoint = (step: number, phase: Phase, extra: Partial<TrainCheckpoint>) => {
     sync();
     hooks.onCheckpoint?.({
-      step, phase, elapsed: elapsed(), variables: readVariables(vars),
+      // (whole-step float64: the float64 values; the tf variables hold them rounded)
+      step, phase, elapsed: elapsed(), variables: whole ? whole.split(flat).map((a) => a.slice() as Float32Array) : readVariables(vars),
       ...(hooks.points ? { points: hooks.points.state() } : {}), phases: [...phases], ...extra,
     });
   };
