@@ -6,8 +6,9 @@
  * accumulators are 2-lane partial sums. Activation towers are scalar Math (float64
  * accurate), not kernel.ts's float32 rational tanh.
  *
- * Not here (the TS side refuses them): Rowdy/Kronecker mixtures and the tape; cmd 1
- * (backward) recomputes each block's forward pass.
+ * Not here (the TS side refuses them): Rowdy/Kronecker mixtures. With a tape (N_TAPE), the
+ * forward pass keeps every block's hidden-layer jets U there and cmd 2 (backward from the
+ * tape) recomputes only the towers and H; cmd 1 recomputes the whole forward pass.
  */
 
 // descriptor slots (kernel.ts)
@@ -27,6 +28,8 @@ const N_SEED: i32 = 13;
 const N_CHUNKS: i32 = 14;
 const N_CHUNKTAB: i32 = 15;
 const N_COUNTER: i32 = 16;
+const N_TAPE: i32 = 17;
+const N_TAPEBLK: i32 = 18;
 const N_ACCBYTES: i32 = 19;
 const N_LAYER: i32 = 24;
 const NLS: i32 = 12;
@@ -244,13 +247,35 @@ function erf64(x: f64): f64 {
   }
 }
 
+/**
+ * tanh to float64 accuracy, cephes tanh.c: x + x³ P(x²)/Q(x²) for |x| ≤ 0.625, else
+ * 1 − 2/(e^{2|x|} + 1) with the sign of x (checked against Math.tanh in test/step.test.ts).
+ */
+@inline function tanh64(x: f64): f64 {
+  const z = Math.abs(x);
+  if (z > 0.625) {
+    if (z > 22) return x < 0 ? -1 : 1;
+    const r = 1 - 2 / (Math.exp(2 * z) + 1);
+    return x < 0 ? -r : r;
+  }
+  const s = x * x;
+  const p = (-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s - 1.61468768441708447952e3;
+  const q = ((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s + 4.84406305325125486048e3;
+  return x + x * s * (p / q);
+}
+
+/** tanh64 on its own (tests). */
+export function tanh64Only(x: f64): f64 {
+  return tanh64(x);
+}
+
 /** T_m[e] = σ^(m)(U[e]), m ≤ M1 (≤ 5), e < count; T_m at T + m·count doubles. */
 function tower(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
   const stride: usize = <usize>count << 3;
   for (let e: usize = 0; e < stride; e += 8) {
     const u = load<f64>(U + e);
     if (act == ACT_TANH) {
-      const t = Math.tanh(u);
+      const t = tanh64(u);
       const t2 = t * t;
       const p = 1 - t2;
       store<f64>(T + e, t);
@@ -450,6 +475,23 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
   }
 }
 
+/** Towers and H of every hidden layer from U already on the tape. */
+function refreshBlock(net: usize, work: usize, M1: i32): void {
+  const L = geti(net, N_L);
+  const C = geti(net, N_C);
+  const B = geti(net, N_B);
+  const act = geti(net, N_ACT);
+  for (let l = 0; l < L; l++) {
+    const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
+    const Nn = load<i32>(ln, 4);
+    const lw = work + (<usize>(W_LAYER + LS * l) << 2);
+    const U = <usize>load<u32>(lw);
+    const T = <usize>load<u32>(lw, 4);
+    tower(act, U, T, Nn * B, M1);
+    faaForward(C, getp(net, N_TERMS), getp(net, N_TSTART), U, T, <usize>load<u32>(lw, 8), Nn * B);
+  }
+}
+
 function backwardBlock(net: usize, work: usize): void {
   const d = geti(net, N_D);
   const L = geti(net, N_L);
@@ -490,7 +532,8 @@ function backwardBlock(net: usize, work: usize): void {
 
 /**
  * cmd 0: forward, Y[c][p][o] (float64); cmd 1: backward from dY in Y's place, gradients into
- * every chunk's accumulators (2-lane partial sums). Chunks as in kernel.ts.
+ * every chunk's accumulators (2-lane partial sums); cmd 2: the same from the tape of the
+ * cmd 0 call just before. Chunks as in kernel.ts.
  */
 export function run64(cmd: i32, net: usize, work: usize): void {
   const d = geti(net, N_D);
@@ -506,6 +549,8 @@ export function run64(cmd: i32, net: usize, work: usize): void {
   const chunks = getp(net, N_CHUNKTAB);
   const counter = getp(net, N_COUNTER);
   const accBytes = getp(net, N_ACCBYTES);
+  const tape = getp(net, N_TAPE);
+  const tapeBlk = getp(net, N_TAPEBLK);
   const Xb = getp(work, W_XB);
   const rowB: usize = <usize>B << 3;
   const outLayer = work + (<usize>(W_LAYER + LS * L) << 2);
@@ -531,7 +576,10 @@ export function run64(cmd: i32, net: usize, work: usize): void {
       const n = min(B, c1 - p0);
       for (let l = 0; l < L; l++) {
         const lw = work + (<usize>(W_LAYER + LS * l) << 2);
-        store<u32>(lw, load<u32>(lw, 20));
+        const U = tape
+          ? tape + <usize>(p0 / B) * tapeBlk + <usize>load<u32>(net + (<usize>(N_LAYER + NLS * l) << 2), 32)
+          : <usize>load<u32>(lw, 20);
+        store<u32>(lw, <u32>U);
       }
       memory.fill(Xb, 0, <usize>d * rowB);
       for (let p = 0; p < n; p++) {
@@ -550,7 +598,8 @@ export function run64(cmd: i32, net: usize, work: usize): void {
           }
         }
       } else {
-        forwardBlock(net, work, M + 1);
+        if (cmd == 2) refreshBlock(net, work, M + 1);
+        else forwardBlock(net, work, M + 1);
         memory.fill(Yb, 0, <usize>(C * out) * rowB);
         for (let c = 0; c < C; c++) {
           for (let o = 0; o < out; o++) {

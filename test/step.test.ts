@@ -27,6 +27,7 @@ import { PinnLoss } from '../src/train/loss.js';
 import { WholeStep, wholeStepUnsupported } from '../src/step/whole.js';
 import { compileStep, listing } from '../src/step/program.js';
 import { readFlat } from '../src/train/flat.js';
+import { kernel } from '../src/kernel/runtime.js';
 
 await tf.setBackend('cpu');
 
@@ -167,4 +168,20 @@ test('float64 whole-step gradient agrees with float64 finite differences of the 
     }
   }
   console.log(`float64 finite differences: worst |fd − g·v|/‖g‖ = ${worst.rel.toExponential(2)} (${worst.f}), bound 1e-7`);
+});
+
+test('the float64 kernel tanh is float64-accurate (≤ 2 ulp of Math.tanh over [−30, 30])', () => {
+  const rt = kernel()!;
+  let worst = 0;
+  for (let i = 0; i <= 200000; i++) {
+    const x = -30 + (60 * i) / 200000 + (i % 7) * 1e-9;
+    for (const y of [x, x * 1e-3, x * 1e-7]) {
+      const want = Math.tanh(y);
+      const got = rt.exports.tanh64Only(y);
+      const ulp = Math.max(Math.abs(want) * 2 ** -52, 2 ** -1074);
+      worst = Math.max(worst, Math.abs(got - want) / ulp);
+    }
+  }
+  console.log(`tanh64: worst ${worst.toFixed(2)} ulp`);
+  assert.ok(worst <= 2, `tanh64 is off by ${worst} ulp`);
 });

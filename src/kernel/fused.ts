@@ -233,7 +233,7 @@ function tapeRecord(sizes: number[], C: number, B: number): number {
 }
 
 /** Tape budget: LAAF_KERNEL_TAPE_MB (default 512; 0 turns the tape off and the backward pass recomputes). */
-function tapeBudget(): number {
+export function tapeBudget(): number {
   const env = process.env.LAAF_KERNEL_TAPE_MB;
   const mb = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : 512;
   return mb * 2 ** 20;

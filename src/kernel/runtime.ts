@@ -41,6 +41,7 @@ interface Exports {
   stepTerm64(desc: number): number;
   /** the float64 network jets (assembly/net64.ts); runtime.run takes them as cmd + RUN64 */
   run64(cmd: number, net: number, work: number): void;
+  tanh64Only(x: number): number;
   /** Adam on a flat float32 parameter buffer (assembly/step.ts) */
   adam32(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
   adam64(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;

@@ -1,16 +1,17 @@
 /**
  * The network's jets in float64 for the whole-step path (assembly/net64.ts): the same
  * descriptors as the float32 kernel's (src/kernel/fused.ts layoutCall), every float 8
- * bytes, accumulators as 2-lane partial sums, no tape (the backward pass recomputes each
- * block's forward pass), plain activations only.
+ * bytes, accumulators as 2-lane partial sums, a tape of the hidden layers' jets when it fits
+ * LAAF_KERNEL_TAPE_MB (else the backward pass recomputes each block's forward pass), plain
+ * activations only.
  */
 import type { JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
-import { blockSize, chunking, fold, tablesOf, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets } from '../kernel/fused.js';
+import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets } from '../kernel/fused.js';
 import { ARENA, RUN64, kernel, kernelLoadError } from '../kernel/runtime.js';
 
 // descriptor slots (assembly/kernel.ts, assembly/net64.ts)
-const NET = { D: 0, L: 1, OUT: 2, C: 3, M: 4, ACT: 5, B: 6, N: 7, X: 8, Y: 9, DX: 10, TERMS: 11, TSTART: 12, SEED: 13, CHUNKS: 14, CHUNKTAB: 15, COUNTER: 16, ACCBYTES: 19, LAYER: 24 } as const;
+const NET = { D: 0, L: 1, OUT: 2, C: 3, M: 4, ACT: 5, B: 6, N: 7, X: 8, Y: 9, DX: 10, TERMS: 11, TSTART: 12, SEED: 13, CHUNKS: 14, CHUNKTAB: 15, COUNTER: 16, TAPE: 17, TAPEBLK: 18, ACCBYTES: 19, LAYER: 24 } as const;
 const NLS = 12;
 const LS = 7;
 const WORK = { XB: 2, DXB: 3, DA: 4, DB: 5, THREAD: 7, LAYER: 8 } as const;
@@ -65,6 +66,14 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
   const X = a.take(N * d * 8);
   const Y = a.take(C * N * out * 8);
   const maxN = Math.max(...sizes);
+  // the tape: per block, every hidden layer's U (C·Nn·B doubles)
+  let record = 0;
+  const uOff: number[] = [];
+  for (let l = 1; l <= L; l++) {
+    uOff.push(record);
+    record += C * sizes[l]! * B * 8;
+  }
+  const tape = ch.blocks * record <= tapeBudget();
   const wsl = 8 + LS * (L + 1);
   const works: number[] = [];
   const workInts: number[][] = [];
@@ -83,12 +92,13 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
         slots[base + 1] = a.take((M + 2) * Nn * B * 8);
         slots[base + 2] = a.take(C * Nn * B * 8);
       }
-      slots[base + 5] = a.take(C * Nn * B * 8);
+      if (!tape || l === L) slots[base + 5] = a.take(C * Nn * B * 8);
       slots[base] = slots[base + 5]!;
     }
     works.push(w);
     workInts.push(slots);
   }
+  const tapeP = tape ? a.take(ch.blocks * record) : 0;
   const end = a.at;
   rt.ensure(end + extraBytes);
 
@@ -104,6 +114,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     i32[ns + NET.TERMS] = termsP; i32[ns + NET.TSTART] = tstartP; i32[ns + NET.SEED] = seedP;
     i32[ns + NET.CHUNKS] = ch.count; i32[ns + NET.CHUNKTAB] = chunkTab; i32[ns + NET.COUNTER] = counter;
     i32[ns + NET.ACCBYTES] = accBytes;
+    i32[ns + NET.TAPE] = tapeP; i32[ns + NET.TAPEBLK] = record;
     i32[counter >> 2] = 0;
     for (let k = 0; k < ch.count; k++) {
       const e = (chunkTab >> 2) + 4 * k;
@@ -118,7 +129,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     layerP.forEach((lp, l) => {
       const s = ns + NET.LAYER + NLS * l;
       i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
-      i32[s + 6] = accOff[l]!.dW2; i32[s + 7] = accOff[l]!.db2;
+      i32[s + 6] = accOff[l]!.dW2; i32[s + 7] = accOff[l]!.db2; i32[s + 8] = uOff[l] ?? 0;
       const W = f.W[l]!;
       const { K, Nn } = lp;
       f64.set(W, lp.W >> 3);
@@ -147,7 +158,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     },
     backward() {
       write();
-      rt.run(RUN64 + 1, net, works, counter);
+      rt.run(RUN64 + (tape ? 2 : 1), net, works, counter);
       const buf = new Float64Array(rt.buffer);
       const dWf: Float64Array[] = [];
       const dbf: Float64Array[] = [];
