@@ -150,7 +150,8 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
   let lastLogged = -1;
 
   if (resume) {
-    writeVariables(vars, resume.variables);
+    // (a float64 whole-step checkpoint holds float64 values: the tf variables take them rounded)
+    writeVariables(vars, resume.variables.map((v) => (v instanceof Float32Array ? v : Float32Array.from(v))));
     if (resume.adam) adam.load(resume.adam);
   }
   // the whole-step path's parameters, and bringing the tf variables up to date from them

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { laaf, lineColOf, repoRoot, tempDir } from '../helpers.js';
@@ -67,20 +68,59 @@ test('20 Adam steps: whole-step and fused-jets losses agree; summary.json says w
   assert.ok(lw[20]! < lw[0]!, 'the loss fell');
 });
 
-test('whole-step runs are deterministic, and the same on 1 and 2 threads', () => {
-  const cwd = tempDir();
-  const spec = join(repoRoot(), 'problems', 'burgers.yaml');
-  // enough points for 2 threads (runtime.ts: at least 512 points per thread)
-  const sets = [...SMALL, '--set', 'training.lbfgs.max_iterations=10', '--set', 'sampling.interior=1500'];
-  const runs = ['t1a', 't1b', 't2'].map((out) => {
-    const r = withEnv({ LAAF_THREADS: out === 't2' ? '2' : '1' }, () => laaf(['solve', spec, '-q', '--out', out, ...sets], cwd));
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(readJson(join(cwd, out, 'summary.json')).step_path.ran, 'whole-step');
-    return history(join(cwd, out));
+for (const precision of ['float32', 'float64']) {
+  test(`whole-step ${precision} runs are deterministic, and the same on 1 and 2 threads`, () => {
+    const cwd = tempDir();
+    const spec = join(repoRoot(), 'problems', 'burgers.yaml');
+    // enough points for 2 threads (runtime.ts: at least 512 points per thread)
+    const sets = [...SMALL, '--set', 'training.lbfgs.max_iterations=10', '--set', 'sampling.interior=1500', '--set', `training.precision=${precision}`];
+    const runs = ['t1a', 't1b', 't2'].map((out) => {
+      const r = withEnv({ LAAF_THREADS: out === 't2' ? '2' : '1' }, () => laaf(['solve', spec, '-q', '--out', out, ...sets], cwd));
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(readJson(join(cwd, out, 'summary.json')).step_path, { ran: 'whole-step', precision, why_not: {} });
+      return history(join(cwd, out));
+    });
+    assert.deepEqual(runs[1], runs[0]);
+    assert.deepEqual(runs[2], runs[0]);
   });
-  assert.deepEqual(runs[1], runs[0]);
-  assert.deepEqual(runs[2], runs[0]);
-});
+
+  test(`whole-step ${precision}: killed (SIGKILL) in each phase and resumed, the run ends bit for bit as an uninterrupted one`, async () => {
+    const cwd = tempDir();
+    const spec = join(repoRoot(), 'problems', 'burgers.yaml');
+    const sets = [...SMALL, '--set', 'training.adam.steps=150', '--set', 'training.log_every=10', '--set', 'training.lbfgs.max_iterations=150',
+      '--set', 'training.checkpoint_every=10', '--set', `training.precision=${precision}`];
+    const full = laaf(['solve', spec, '-q', '--out', 'full', ...sets], cwd);
+    assert.equal(full.code, 0, full.stderr);
+    const ckpt = join(cwd, 'parts', 'checkpoint.json');
+    const at = () => {
+      try {
+        return readJson(ckpt).train as { phase: string; step: number };
+      } catch {
+        return undefined; // not there yet (it is replaced atomically)
+      }
+    };
+    const killWhen = async (args: string[], ready: (c: { phase: string; step: number }) => boolean) => {
+      const child = spawn(process.execPath, [join(repoRoot(), 'bin', 'laaf.js'), ...args], { cwd, stdio: 'ignore' });
+      let gone = false;
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve((gone = true, undefined))));
+      for (let t = 0; t < 120_000 / 10 && !gone; t++) {
+        const c = at();
+        if (c && ready(c)) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      child.kill('SIGKILL');
+      await exited;
+    };
+    await killWhen(['solve', spec, '-q', '--out', 'parts', ...sets], (c) => c.phase === 'adam' && c.step >= 20);
+    assert.equal(at()?.phase, 'adam', 'killed in the Adam phase');
+    await killWhen(['solve', '--resume', 'parts', '-q'], (c) => c.phase === 'lbfgs');
+    assert.equal(at()?.phase, 'lbfgs', 'killed in the L-BFGS phase');
+    const r = laaf(['solve', '--resume', 'parts', '-q'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(history(join(cwd, 'parts')), history(join(cwd, 'full')));
+    assert.equal(readFileSync(join(cwd, 'parts', 'solution.csv'), 'utf8'), readFileSync(join(cwd, 'full', 'solution.csv'), 'utf8'));
+  });
+}
 
 test('training.precision: float64 where the whole-step path cannot run is a spec error at the key (exit 2, nothing written)', () => {
   const cwd = tempDir();
