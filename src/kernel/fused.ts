@@ -624,9 +624,10 @@ export interface RawJets {
 
 /** Why rawJets cannot run this model and plan (null: it can). */
 export function rawJetsUnsupported(mlp: Mlp, plan: JetPlan): string | null {
-  if (mlp.mixturePlan()) return 'Rowdy/Kronecker coefficients are computed by tfjs ops';
   // no tfjs backend involved: only the model's checks
-  if (!KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  const mix = mlp.mixturePlan();
+  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  for (const g of mix?.groups ?? []) if (!KERNEL_ACTIVATIONS.includes(g.fn)) return `${mix!.kind} term activation ${g.fn}`;
   if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
   if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
   if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
@@ -644,10 +645,14 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
   const sizes = [d, ...mlp.cfg.hidden, mlp.cfg.outputs];
   const B = blockSize(sizes, C, M);
   const tables = tablesOf(plan);
-  const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW));
+  const mode = mlp.cfg.adaptive.mode;
+  const nS = mode === 'none' ? 0 : mode === 'global' ? 1 : L;
+  const slopes = values.slice(2 * nW, 2 * nW + nS);
+  const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), slopes);
+  const mixture = rawMixture(mlp, values, 2 * nW + nS, f);
   const T = N === 0 ? 1 : threadsFor(rt, N, B);
   const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
-  let lay = layoutCall(rt, f, mlp.cfg.activation, null, tables, N, C, M, T, B, tape);
+  let lay = layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape);
   rt.ensure(lay.end + extraBytes);
   stats.threads = T;
   stats.block = B;
@@ -663,7 +668,7 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
       stats.backward++;
       if (tape) stats.fromTape++;
       // same addresses (layoutCall is deterministic): rewrite the descriptors, keep X, Y and the tape
-      lay = layoutCall(rt, f, mlp.cfg.activation, null, tables, N, C, M, T, B, tape);
+      lay = layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape);
       const t0 = performance.now();
       rt.run(tape ? 2 : 1, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
@@ -675,7 +680,19 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
         dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
         dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
       }
-      return unfoldRaw(mlp, f, dWf, dbf, mlp.cfg.adaptive.mode);
+      const grads = unfoldRaw(mlp, f, dWf, dbf, mode);
+      if (mixture) {
+        const G = mixture.layout.G;
+        const gc: Float64Array[] = [];
+        const gw: Float64Array[] = [];
+        for (let l = 0; l < L; l++) {
+          const n = sizes[l + 1]! * G;
+          gc.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4, n));
+          gw.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4 + n * 16, n));
+        }
+        grads.push(...mixture.chain(gc, gw, grads));
+      }
+      return grads;
     },
   };
 }
@@ -683,4 +700,88 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
 /** fusedSupports for Mlp.forward (values only). */
 export function fusedSupportsValues(mlp: Mlp): boolean {
   return fusedSupports(mlp, valuePlan(mlp.cfg.inputs));
+}
+
+/**
+ * Rowdy/Kronecker terms for rawJets: the coefficients c, ω per hidden layer from α, F/ω and
+ * the slopes by Mlp.mixtureCoefficients's formula in float32 (Kronecker c = α, ω = F; Rowdy
+ * c = n_R α, ω = F · n_R k / s with s = n·a), tiled to [width][G]; `chain` takes the kernel's
+ * ∂J/∂c, ∂J/∂ω (per neuron and term) to α and F (returned, in variable order) and adds the
+ * slopes' share (Rowdy: ∂ω/∂s = −ω/s) to their gradients in `grads`.
+ */
+function rawMixture(mlp: Mlp, values: (Float32Array | Float64Array)[], first: number, f: Folded): {
+  layout: MixLayout; chain: (gc: Float64Array[], gw: Float64Array[], grads: Float64Array[]) => Float64Array[];
+} | null {
+  const plan = mlp.mixturePlan();
+  if (!plan) return null;
+  const L = mlp.cfg.hidden.length;
+  const G = plan.terms;
+  const rowdy = plan.kind === 'rowdy';
+  const fr = Math.fround;
+  const alphas = values.slice(first, first + L);
+  const freqs = values.slice(first + L, first + 2 * L);
+  const c: Float32Array[] = [];
+  const w: Float32Array[] = [];
+  const ks: number[][] = [];
+  mlp.cfg.hidden.forEach((width, l) => {
+    const nR = mlp.rowdyScales[l]!;
+    const s = f.s[l]!; // n·a per neuron (1 without slopes), float32-rounded
+    const k = Array.from({ length: G }, (_, i) => fr(nR * (i + 1)));
+    ks.push(k);
+    const cl = new Float32Array(width * G);
+    const wl = new Float32Array(width * G);
+    const a = alphas[l]!;
+    const F = freqs[l]!;
+    for (let j = 0; j < width; j++) {
+      for (let g = 0; g < G; g++) {
+        const src = a.length === G ? g : j * G + g;
+        cl[j * G + g] = rowdy ? fr(a[src]! * nR) : a[src]!;
+        wl[j * G + g] = rowdy ? (mlp.cfg.adaptive.mode === 'none' ? fr(F[src]! * k[g]!) : fr(fr(F[src]! * k[g]!) / s[j]!)) : F[src]!;
+      }
+    }
+    c.push(cl);
+    w.push(wl);
+  });
+  const fns = Int32Array.from(plan.groups.flatMap((g) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn))));
+  const layout: MixLayout = { kind: rowdy ? 1 : 2, G, fns, c, w };
+  const chain = (gc: Float64Array[], gw: Float64Array[], grads: Float64Array[]): Float64Array[] => {
+    const dA: Float64Array[] = [];
+    const dF: Float64Array[] = [];
+    const mode = mlp.cfg.adaptive.mode;
+    const nW = L + 1;
+    mlp.cfg.hidden.forEach((width, l) => {
+      const nR = mlp.rowdyScales[l]!;
+      const s = f.s[l]!;
+      const n = alphas[l]!.length;
+      const da = new Float64Array(n);
+      const dF_ = new Float64Array(n);
+      const ds = new Float64Array(width);
+      for (let j = 0; j < width; j++) {
+        for (let g = 0; g < G; g++) {
+          const e = j * G + g;
+          const dst = n === G ? g : e;
+          if (rowdy) {
+            da[dst] += nR * gc[l]![e]!;
+            const sj = mode === 'none' ? 1 : s[j]!;
+            dF_[dst] += gw[l]![e]! * ks[l]![g]! / sj;
+            ds[j] -= gw[l]![e]! * w[l]![e]! / sj;
+          } else {
+            da[dst] += gc[l]![e]!;
+            dF_[dst] += gw[l]![e]!;
+          }
+        }
+      }
+      dA.push(Float64Array.from(da, fr));
+      dF.push(Float64Array.from(dF_, fr));
+      if (rowdy && mode !== 'none') {
+        // s_j = n · a_j (neuron) or n · a (layer, global): ∂J/∂a += n · ∂J/∂s
+        const scale = mlp.scales[l]!;
+        const gs = grads[2 * nW + (mode === 'global' ? 0 : l)]!;
+        if (mode === 'neuron') for (let j = 0; j < width; j++) gs[j] = fr(gs[j]! + scale * ds[j]!);
+        else gs[0] = fr(gs[0]! + scale * ds.reduce((p, q) => p + q, 0));
+      }
+    });
+    return [...dA, ...dF];
+  };
+  return { layout, chain };
 }

@@ -39,9 +39,8 @@ export function wholeStepBlocker(spec: Spec, problem: Problem): string | null {
   if (!spec.training.whole_step) return 'turned off (training.whole_step: false)';
   if (!m.fused) return 'turned off (--no-fused, model.fused: false)';
   if (process.env.LAAF_WHOLE_STEP === '0') return 'turned off (LAAF_WHOLE_STEP=0)';
-  if (m.rowdy) return 'Rowdy activations: their coefficients are still computed by tfjs ops';
-  if (m.kronecker) return 'Kronecker activations: their coefficients are still computed by tfjs ops';
-  if (!KERNEL_ACTIVATIONS.includes(m.activation)) return `activation ${m.activation} is not in the kernel`;
+  if (!m.kronecker && !KERNEL_ACTIVATIONS.includes(m.activation)) return `activation ${m.activation} is not in the kernel`;
+  for (const fn of m.kronecker ? m.kronecker.functions : []) if (!KERNEL_ACTIVATIONS.includes(fn)) return `Kronecker function ${fn} is not in the kernel`;
   const plan = makePlan(problem.inputs.length, problem.derivs.map((d) => d.channel));
   if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
   if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
@@ -50,5 +49,7 @@ export function wholeStepBlocker(spec: Spec, problem: Problem): string | null {
 
 /** Why float64 cannot run this spec (null: it can): only the whole-step path has it. */
 export function float64Blocker(spec: Spec, problem: Problem): string | null {
+  if (spec.model.rowdy) return 'Rowdy activations are not in the float64 network kernel (assembly/net64.ts)';
+  if (spec.model.kronecker) return 'Kronecker activations are not in the float64 network kernel (assembly/net64.ts)';
   return wholeStepBlocker(spec, problem);
 }
