@@ -28,6 +28,8 @@
  */
 
 // ------------------------------------------------------------------ descriptor layout
+// The same numbers are named in src/kernel/layout.ts; test/kernel-layout.test.ts reads
+// this file and fails when the two sides differ.
 // net (i32 slots)
 const N_D: i32 = 0;
 const N_L: i32 = 1;
@@ -52,9 +54,20 @@ const N_ACCBYTES: i32 = 19; // bytes of one chunk's accumulators
 const N_MIX: i32 = 20; // 0: plain σ; 1: Rowdy (σ + mixture terms); 2: Kronecker (mixture terms only)
 const N_MIXG: i32 = 21; // mixture terms per neuron (G)
 const N_MIXFN: i32 = 22; // address of G i32 activation ids, one per term
-const N_LAYER: i32 = 24; // NLS slots per layer: K, Nn, Wsp, WTsp, b, W, dW4 offset, db4 offset, U offset in a tape record,
-//                          mixture coefficients (c [Nn][G] then ω [Nn][G], f32), dmix4 offset (dc4 [Nn][G] then dω4 [Nn][G], v128), unused
+const N_LAYER: i32 = 24; // NLS slots per layer (L_* below) from here
 const NLS: i32 = 12;
+// layer descriptor (i32 slots at N_LAYER + NLS·l)
+const L_K: i32 = 0;
+const L_NN: i32 = 1;
+const L_WSP: i32 = 2;
+const L_WTSP: i32 = 3;
+const L_BIAS: i32 = 4;
+const L_W: i32 = 5;
+const L_DW4: i32 = 6; // byte offset of dW4 in a chunk's accumulators
+const L_DB4: i32 = 7; // byte offset of db4 in a chunk's accumulators
+const L_UOFF: i32 = 8; // byte offset of U in a tape record
+const L_COEF: i32 = 9; // mixture coefficients: c [Nn][G] then ω [Nn][G], f32
+const L_DMIX4: i32 = 10; // byte offset of dc4 [Nn][G] then dω4 [Nn][G] (v128) in a chunk's accumulators
 // work (i32 slots)
 const W_MIX: i32 = 0; // mixture scratch: the arguments ω·U (Nn·B floats), then a term's tower (M + 2 orders)
 const W_MIXG: i32 = 1; // mixture scratch: the tower adjoints G_m = ∂L/∂T_m (M + 1 orders)
@@ -63,11 +76,37 @@ const W_DXB: i32 = 3;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
 const W_THREAD: i32 = 7;
-const W_LAYER: i32 = 8; // 7 slots per layer: U (current), T, H, dW4, db4 (current chunk), U scratch, dmix4 (current chunk)
+const W_LAYER: i32 = 8; // LS slots per layer (WL_* below) from here
 const LS: i32 = 7;
+// per-layer work block (i32 slots at W_LAYER + LS·l)
+const WL_U: i32 = 0; // U (current)
+const WL_T: i32 = 1;
+const WL_H: i32 = 2;
+const WL_DW4: i32 = 3; // dW4 of the current chunk
+const WL_DB4: i32 = 4; // db4 of the current chunk
+const WL_USCRATCH: i32 = 5; // U scratch
+const WL_DMIX4: i32 = 6; // dmix4 of the current chunk
+// chunk table entry (i32 slots, CH_SLOTS per chunk)
+const CH_P0: i32 = 0;
+const CH_P1: i32 = 1;
+const CH_ACC: i32 = 2; // accumulator base
+const CH_THREAD: i32 = 3; // the thread that ran it (statistics)
+const CH_SLOTS: i32 = 4;
+// Faà di Bruno term record (i32 slots, T_SLOTS per term): coef (f32 bits), m, nf, f0, f1, f2, f3, unused
+const T_COEF: i32 = 0;
+const T_M: i32 = 1;
+const T_NF: i32 = 2;
+const T_F0: i32 = 3;
+const T_SLOTS: i32 = 8;
 
 const MIX_NONE: i32 = 0;
+const MIX_ROWDY: i32 = 1;
 const MIX_KRONECKER: i32 = 2;
+
+// run(cmd, ...)
+const CMD_FORWARD: i32 = 0;
+const CMD_BACKWARD: i32 = 1;
+const CMD_BACKWARD_TAPE: i32 = 2;
 
 @inline function geti(base: usize, slot: i32): i32 {
   return load<i32>(base + (<usize>slot << 2));
@@ -261,7 +300,7 @@ function rowSums(D: usize, Nn: i32, B: i32, acc4: usize): void {
 
 // ------------------------------------------------------------------ activations
 
-// Activation ids (src/kernel/layout.ts keeps the same list).
+// Activation ids: the index in src/base/activations.ts's list (src/kernel/layout.ts; test/kernel-layout.test.ts checks).
 const ACT_TANH = 0;
 const ACT_SIN = 1;
 const ACT_COS = 2;
@@ -271,7 +310,7 @@ const ACT_SILU = 5;
 const ACT_GELU = 6;
 const ACT_ELU = 7;
 const ACT_RELU = 8;
-const ACT_LEAKY = 9;
+const ACT_LEAKY_RELU = 9;
 
 /**
  * tanh in f32x4 by a [13/6] rational approximation on [−7.905, 7.905] (clamped outside,
@@ -429,7 +468,7 @@ function tower(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
           v = m == 0 ? (u > 0 ? u : 0) : m == 1 ? (u > 0 ? 1 : 0) : 0;
           break;
         }
-        case ACT_LEAKY: {
+        case ACT_LEAKY_RELU: {
           v = m == 0 ? (u > 0 ? u : <f32>0.01 * u) : m == 1 ? (u > 0 ? 1 : <f32>0.01) : 0;
           break;
         }
@@ -442,9 +481,9 @@ function tower(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
 
 // ------------------------------------------------------------------ Faà di Bruno
 
-// term record: 8 i32 slots: coef (f32 bits), m, nf, f0, f1, f2, f3, unused
+// term record: T_SLOTS i32 slots (see the descriptor layout above)
 @inline function termCoef(t: usize): f32 {
-  return load<f32>(t);
+  return load<f32>(t, T_COEF << 2);
 }
 
 /** H_0 = T_0; H_c = Σ_terms coef T_m Π U_f (c ≥ 1). Channel stride = count floats. */
@@ -459,12 +498,12 @@ function faaForward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, H: 
     for (let k = k0; k < t1; k++) {
       const t = terms + (<usize>k << 5);
       const coef = splat(termCoef(t));
-      const Tm = T + <usize>load<i32>(t, 4) * stride;
-      const nf = load<i32>(t, 8);
-      const F0 = U + <usize>load<i32>(t, 12) * stride;
-      const F1 = U + <usize>load<i32>(t, 16) * stride;
-      const F2 = U + <usize>load<i32>(t, 20) * stride;
-      const F3 = U + <usize>load<i32>(t, 24) * stride;
+      const Tm = T + <usize>load<i32>(t, T_M << 2) * stride;
+      const nf = load<i32>(t, T_NF << 2);
+      const F0 = U + <usize>load<i32>(t, T_F0 << 2) * stride;
+      const F1 = U + <usize>load<i32>(t, (T_F0 + 1) << 2) * stride;
+      const F2 = U + <usize>load<i32>(t, (T_F0 + 2) << 2) * stride;
+      const F3 = U + <usize>load<i32>(t, (T_F0 + 3) << 2) * stride;
       // the first term writes, the others add
       const first = k == k0;
       if (nf == 1) {
@@ -498,14 +537,14 @@ function faaBackward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, dH
     for (let k = geti(tstart, c); k < t1; k++) {
       const t = terms + (<usize>k << 5);
       const coef = splat(termCoef(t));
-      const m = <usize>load<i32>(t, 4);
+      const m = <usize>load<i32>(t, T_M << 2);
       const Tm = T + m * stride;
       const Tm1 = Tm + stride;
-      const nf = load<i32>(t, 8);
-      const f0 = <usize>load<i32>(t, 12) * stride;
-      const f1 = <usize>load<i32>(t, 16) * stride;
-      const f2 = <usize>load<i32>(t, 20) * stride;
-      const f3 = <usize>load<i32>(t, 24) * stride;
+      const nf = load<i32>(t, T_NF << 2);
+      const f0 = <usize>load<i32>(t, T_F0 << 2) * stride;
+      const f1 = <usize>load<i32>(t, (T_F0 + 1) << 2) * stride;
+      const f2 = <usize>load<i32>(t, (T_F0 + 2) << 2) * stride;
+      const f3 = <usize>load<i32>(t, (T_F0 + 3) << 2) * stride;
       if (nf == 1) {
         for (let e: usize = 0; e < stride; e += 16) {
           const g = mul(coef, ld(dHc + e));
@@ -660,7 +699,7 @@ function layerTower(net: usize, work: usize, ln: usize, U: usize, T: usize, Nn: 
   if (mix == MIX_KRONECKER) memory.fill(T, 0, <usize>(M1 + 1) * stride);
   const G = geti(net, N_MIXG);
   const fns = getp(net, N_MIXFN);
-  const cP = <usize>load<u32>(ln, 36);
+  const cP = <usize>load<u32>(ln, L_COEF << 2);
   const wP = cP + (<usize>(Nn * G) << 2);
   const A = getp(work, W_MIX);
   const Tk = A + stride;
@@ -696,12 +735,12 @@ function towerAdjoint(C: i32, terms: usize, tstart: usize, U: usize, dH: usize, 
     for (let k = geti(tstart, c); k < t1; k++) {
       const t = terms + (<usize>k << 5);
       const coef = splat(termCoef(t));
-      const Gm = Gs + <usize>load<i32>(t, 4) * stride;
-      const nf = load<i32>(t, 8);
-      const F0 = U + <usize>load<i32>(t, 12) * stride;
-      const F1 = U + <usize>load<i32>(t, 16) * stride;
-      const F2 = U + <usize>load<i32>(t, 20) * stride;
-      const F3 = U + <usize>load<i32>(t, 24) * stride;
+      const Gm = Gs + <usize>load<i32>(t, T_M << 2) * stride;
+      const nf = load<i32>(t, T_NF << 2);
+      const F0 = U + <usize>load<i32>(t, T_F0 << 2) * stride;
+      const F1 = U + <usize>load<i32>(t, (T_F0 + 1) << 2) * stride;
+      const F2 = U + <usize>load<i32>(t, (T_F0 + 2) << 2) * stride;
+      const F3 = U + <usize>load<i32>(t, (T_F0 + 3) << 2) * stride;
       if (nf == 1) for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), ld(F0 + e)));
       else if (nf == 2) for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), mul(ld(F0 + e), ld(F1 + e))));
       else if (nf == 3) for (let e: usize = 0; e < stride; e += 16) st(Gm + e, madd(ld(Gm + e), mul(coef, ld(dHc + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
@@ -721,9 +760,9 @@ function mixBackward(net: usize, work: usize, ln: usize, lw: usize, U: usize, dH
   towerAdjoint(C, getp(net, N_TERMS), getp(net, N_TSTART), U, dH, Gs, count, M);
   const G = geti(net, N_MIXG);
   const fns = getp(net, N_MIXFN);
-  const cP = <usize>load<u32>(ln, 36);
+  const cP = <usize>load<u32>(ln, L_COEF << 2);
   const wP = cP + (<usize>(Nn * G) << 2);
-  const dc4 = <usize>load<u32>(lw, 24);
+  const dc4 = <usize>load<u32>(lw, WL_DMIX4 << 2);
   const dw4 = dc4 + (<usize>(Nn * G) << 4);
   const A = getp(work, W_MIX);
   const Tk = A + stride;
@@ -778,13 +817,13 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
   const rowB: usize = <usize>B << 2;
   for (let l = 0; l <= L; l++) {
     const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
-    const K = load<i32>(ln);
-    const Nn = load<i32>(ln, 4);
-    const Wsp = <usize>load<u32>(ln, 8);
-    const bias = <usize>load<u32>(ln, 16);
-    const Wp = <usize>load<u32>(ln, 20);
+    const K = load<i32>(ln, L_K << 2);
+    const Nn = load<i32>(ln, L_NN << 2);
+    const Wsp = <usize>load<u32>(ln, L_WSP << 2);
+    const bias = <usize>load<u32>(ln, L_BIAS << 2);
+    const Wp = <usize>load<u32>(ln, L_W << 2);
     const lw = work + (<usize>(W_LAYER + LS * l) << 2);
-    const U = <usize>load<u32>(lw);
+    const U = <usize>load<u32>(lw, WL_U << 2);
     const chanStride: usize = <usize>Nn * rowB;
     if (l == 0) {
       mm(getp(work, W_XB), d, Wsp, Nn, U, B, bias);
@@ -803,13 +842,13 @@ function forwardBlock(net: usize, work: usize, M1: i32): void {
       }
     } else {
       const prev = work + (<usize>(W_LAYER + LS * (l - 1)) << 2);
-      const Hp = <usize>load<u32>(prev, 8);
+      const Hp = <usize>load<u32>(prev, WL_H << 2);
       const prevStride: usize = <usize>K * rowB;
       for (let c = 0; c < C; c++) mm(Hp + <usize>c * prevStride, K, Wsp, Nn, U + <usize>c * chanStride, B, c == 0 ? bias : 0);
     }
     if (l < L) {
-      const T = <usize>load<u32>(lw, 4);
-      const H = <usize>load<u32>(lw, 8);
+      const T = <usize>load<u32>(lw, WL_T << 2);
+      const H = <usize>load<u32>(lw, WL_H << 2);
       const count = Nn * B;
       layerTower(net, work, ln, U, T, Nn, B, M1);
       faaForward(C, terms, tstart, U, T, H, count);
@@ -826,11 +865,11 @@ function refreshBlock(net: usize, work: usize, M1: i32): void {
   const tstart = getp(net, N_TSTART);
   for (let l = 0; l < L; l++) {
     const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
-    const Nn = load<i32>(ln, 4);
+    const Nn = load<i32>(ln, L_NN << 2);
     const lw = work + (<usize>(W_LAYER + LS * l) << 2);
-    const U = <usize>load<u32>(lw);
-    const T = <usize>load<u32>(lw, 4);
-    const H = <usize>load<u32>(lw, 8);
+    const U = <usize>load<u32>(lw, WL_U << 2);
+    const T = <usize>load<u32>(lw, WL_T << 2);
+    const H = <usize>load<u32>(lw, WL_H << 2);
     layerTower(net, work, ln, U, T, Nn, B, M1);
     faaForward(C, terms, tstart, U, T, H, Nn * B);
   }
@@ -851,22 +890,22 @@ function backwardBlock(net: usize, work: usize): void {
   let dH = getp(work, W_DB);
   for (let l = L; l >= 0; l--) {
     const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
-    const K = load<i32>(ln);
-    const Nn = load<i32>(ln, 4);
-    const WTsp = <usize>load<u32>(ln, 12);
+    const K = load<i32>(ln, L_K << 2);
+    const Nn = load<i32>(ln, L_NN << 2);
+    const WTsp = <usize>load<u32>(ln, L_WTSP << 2);
     const lw = work + (<usize>(W_LAYER + LS * l) << 2);
-    const dW4 = <usize>load<u32>(lw, 12);
-    const db4 = <usize>load<u32>(lw, 16);
+    const dW4 = <usize>load<u32>(lw, WL_DW4 << 2);
+    const db4 = <usize>load<u32>(lw, WL_DB4 << 2);
     const chanStride: usize = <usize>Nn * rowB;
     rowSums(dZ, Nn, B, db4);
     if (l > 0) {
       const prev = work + (<usize>(W_LAYER + LS * (l - 1)) << 2);
-      const Hp = <usize>load<u32>(prev, 8);
+      const Hp = <usize>load<u32>(prev, WL_H << 2);
       const prevStride: usize = <usize>K * rowB;
       mmW(Hp, K, dZ, Nn, C, B, dW4);
       for (let c = 0; c < C; c++) mm(dZ + <usize>c * chanStride, Nn, WTsp, K, dH + <usize>c * prevStride, B, 0);
-      const Up = <usize>load<u32>(prev);
-      const Tp = <usize>load<u32>(prev, 4);
+      const Up = <usize>load<u32>(prev, WL_U << 2);
+      const Tp = <usize>load<u32>(prev, WL_T << 2);
       faaBackward(C, terms, tstart, Up, Tp, dH, dZ, K * B);
       if (mix != MIX_NONE) mixBackward(net, work, net + (<usize>(N_LAYER + NLS * (l - 1)) << 2), prev, Up, dH, K, B);
     } else {
@@ -912,23 +951,23 @@ export function run(cmd: i32, net: usize, work: usize): void {
   const Xb = getp(work, W_XB);
   const rowB: usize = <usize>B << 2;
   const outLayer = work + (<usize>(W_LAYER + LS * L) << 2);
-  const Yb = cmd == 0 ? <usize>load<u32>(outLayer) : getp(work, W_DA);
+  const Yb = cmd == CMD_FORWARD ? <usize>load<u32>(outLayer, WL_U << 2) : getp(work, W_DA);
   for (;;) {
     const k = atomic.add<i32>(counter, 1);
     if (k >= K) break;
     const ce = chunks + (<usize>k << 4);
-    const c0 = load<i32>(ce);
-    const c1 = load<i32>(ce, 4);
-    const acc = <usize>load<u32>(ce, 8);
-    store<i32>(ce, geti(work, W_THREAD), 12); // who ran it (statistics)
-    if (cmd != 0) {
+    const c0 = load<i32>(ce, CH_P0 << 2);
+    const c1 = load<i32>(ce, CH_P1 << 2);
+    const acc = <usize>load<u32>(ce, CH_ACC << 2);
+    store<i32>(ce, geti(work, W_THREAD), CH_THREAD << 2); // who ran it (statistics)
+    if (cmd != CMD_FORWARD) {
       memory.fill(acc, 0, accBytes);
       for (let l = 0; l <= L; l++) {
         const ln = net + (<usize>(N_LAYER + NLS * l) << 2);
         const lw = work + (<usize>(W_LAYER + LS * l) << 2);
-        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 24)), 12);
-        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 28)), 16);
-        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, 40)), 24);
+        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, L_DW4 << 2)), WL_DW4 << 2);
+        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, L_DB4 << 2)), WL_DB4 << 2);
+        store<u32>(lw, <u32>(acc + <usize>load<u32>(ln, L_DMIX4 << 2)), WL_DMIX4 << 2);
       }
     }
     for (let p0 = c0; p0 < c1; p0 += B) {
@@ -936,9 +975,9 @@ export function run(cmd: i32, net: usize, work: usize): void {
       for (let l = 0; l < L; l++) {
         const lw = work + (<usize>(W_LAYER + LS * l) << 2);
         const U = tape
-          ? tape + <usize>(p0 / B) * tapeBlk + <usize>load<u32>(net + (<usize>(N_LAYER + NLS * l) << 2), 32)
-          : <usize>load<u32>(lw, 20);
-        store<u32>(lw, <u32>U);
+          ? tape + <usize>(p0 / B) * tapeBlk + <usize>load<u32>(net + (<usize>(N_LAYER + NLS * l) << 2), L_UOFF << 2)
+          : <usize>load<u32>(lw, WL_USCRATCH << 2);
+        store<u32>(lw, <u32>U, WL_U << 2);
       }
       // inputs, feature-major, zero padded
       memory.fill(Xb, 0, <usize>d * rowB);
@@ -947,7 +986,7 @@ export function run(cmd: i32, net: usize, work: usize): void {
           store<f32>(Xb + <usize>i * rowB + (<usize>p << 2), load<f32>(Xg + ((<usize>(p0 + p) * <usize>d + <usize>i) << 2)));
         }
       }
-      if (cmd == 0) {
+      if (cmd == CMD_FORWARD) {
         forwardBlock(net, work, M);
         for (let c = 0; c < C; c++) {
           for (let o = 0; o < out; o++) {
@@ -958,7 +997,7 @@ export function run(cmd: i32, net: usize, work: usize): void {
           }
         }
       } else {
-        if (cmd == 2) refreshBlock(net, work, M + 1);
+        if (cmd == CMD_BACKWARD_TAPE) refreshBlock(net, work, M + 1);
         else forwardBlock(net, work, M + 1);
         memory.fill(Yb, 0, <usize>(C * out) * rowB);
         for (let c = 0; c < C; c++) {

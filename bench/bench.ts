@@ -77,9 +77,8 @@ async function runChild(c: Case): Promise<void> {
   const problem = buildProblem(spec, { baseDir: join(ROOT, 'problems') });
   const rng = new Rng(1234);
   const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));
-  (model as unknown as { fused: boolean }).fused = c.fused ?? false;
   const points = samplePoints(problem, rng.derive('points'));
-  const loss = new PinnLoss(problem, model, points, { weight: c.adaptive === 'none' ? 0 : 1, form: 'paper' });
+  const loss = new PinnLoss(problem, model, points, { weight: c.adaptive === 'none' ? 0 : 1, form: 'paper' }, c.fused ? {} : { kernelsOff: 'bench: composite' });
   const vars = loss.variables();
   const adam = new AdamOptimizer(vars);
   let last = NaN;

@@ -64,7 +64,7 @@ async function child(c: WholeCase): Promise<void> {
   const { Mlp } = await import('../src/nn/mlp.js');
   const { Rng } = await import('../src/domain/rng.js');
   const { WholeStep } = await import('../src/step/whole.js');
-  const { FlatAdam } = await import('../src/step/flat-adam.js');
+  const { FlatAdam } = await import('../src/train/flat-adam.js');
   const { readFlat } = await import('../src/train/flat.js');
   const { fusedStats } = await import('../src/kernel/fused.js');
   const { selectBackend } = await import('../src/backend/select.js');
@@ -113,7 +113,6 @@ async function fusedChild(c: WholeCase, problem: import('../src/problem/build.js
   const tf = await import('@tensorflow/tfjs-core');
   const { PinnLoss } = await import('../src/train/loss.js');
   const { AdamOptimizer } = await import('../src/train/adam-optimizer.js');
-  model.fused = true;
   const loss = new PinnLoss(problem, model, points, slope);
   const vars = loss.variables();
   const adam = new AdamOptimizer(vars);

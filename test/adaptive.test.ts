@@ -1,5 +1,5 @@
 /**
- * Adaptive slopes (DESIGN.md §4): gradients through jets, Adam updates, slope
+ * Adaptive slopes (ARCHITECTURE.md, "Numerics"): gradients through jets, Adam updates, slope
  * recovery values and gradients, parameter counts, initialisation.
  *
  * Tolerances:
@@ -17,6 +17,7 @@ import '../src/backend/gradients.js'; // tfjs-core's Node build registers no gra
 import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig, type MlpParams } from '../src/nn/mlp.js';
 import { makePlan } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
+import { stepFor } from '../src/step/paths.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -48,7 +49,7 @@ function perturb(mlp: Mlp, rng: Rng): void {
 /** Burgers-like residual loss from jets: mean((u_xx + u·u_x)²). */
 function jetLoss(mlp: Mlp, X: tf.Tensor2D): tf.Scalar {
   const plan = makePlan(2, [[0], [1], [0, 0]]);
-  const J = mlp.forwardJet(plan, X);
+  const J = stepFor(mlp, plan.maxOrder).impl.forwardJet(plan, X);
   const u = J[0]!;
   const ux = J[plan.index([0])]!;
   const uxx = J[plan.index([0, 0])]!;
@@ -317,7 +318,7 @@ test('toJSON / load round trip, and load rejects mismatched shapes', () => {
   assert.deepEqual(m2.toJSON(), p);
   tf.tidy(() => {
     const X = tf.tensor2d(samplePoints(5, 1));
-    assert.deepEqual(m.forward(X).arraySync(), m2.forward(X).arraySync());
+    assert.deepEqual(stepFor(m, 0).impl.forward(X).arraySync(), stepFor(m2, 0).impl.forward(X).arraySync());
   });
   assert.throws(() => m2.load({ ...p, slopes: p.slopes.slice(1) }), /slope count/);
   assert.throws(() => m2.load({ ...p, biases: [p.biases[0]!.slice(1), ...p.biases.slice(1)] }), /biases\[0\]/);

@@ -46,11 +46,15 @@ test('solve: fused by default, --no-fused and model.fused=false switch it off; t
   assert.equal(fusedKey(join(dir, 'on')), true);
   assert.equal(fusedKey(join(dir, 'off')), false);
   assert.equal(fusedKey(join(dir, 'key')), false);
-  const network = (run: string): { fused: boolean; threads?: number; why_not?: string } =>
-    (JSON.parse(readFileSync(join(dir, run, 'summary.json'), 'utf8')) as { network: { fused: boolean } }).network;
+  const network = (run: string): { path: string; fused: boolean; threads?: number; why_not?: string; declined: unknown[] } =>
+    (JSON.parse(readFileSync(join(dir, run, 'summary.json'), 'utf8')) as { network: { path: string; fused: boolean; declined: unknown[] } }).network;
   assert.equal(network('on').fused, true, 'summary.json records that the kernel ran');
   assert.ok((network('on').threads ?? 0) >= 1);
-  assert.deepEqual(network('off'), { fused: false, why_not: 'turned off (--no-fused, model.fused: false)' });
+  assert.equal(network('on').path, 'fused-jets');
+  assert.deepEqual(network('on').declined, []);
+  const why = 'turned off (--no-fused, model.fused: false)';
+  assert.deepEqual(network('off'), { path: 'tfjs-ops', fused: false, why_not: why, declined: [{ path: 'fused-jets', reason: why }] });
+  assert.deepEqual(network('key'), network('off'));
   const a = losses(join(dir, 'on'));
   const b = losses(join(dir, 'off'));
   assert.deepEqual(losses(join(dir, 'key')), b, 'model.fused=false is the same run as --no-fused');

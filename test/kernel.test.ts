@@ -7,7 +7,7 @@
  *    ulps relative where |tanh| is small) — the observed bound is printed.
  * 2. Every base activation's tower, orders 0..5 (backward needs maxOrder + 1), vs the
  *    float64 towerNumber: |err| ≤ 2e-5·(1 + |σ^(k)|), as the composite tower's test.
- * 3. Mlp.forwardJet fused vs composite (the same Mlp, `fused` toggled), for every base
+ * 3. Mlp.forwardJet fused vs composite (the same Mlp through either step path), for every base
  *    activation × adaptive mode (none, global, layer, neuron; slopes perturbed away from
  *    1/n, n = 10 and per-layer n), input normalisation on, plans with every channel up
  *    to order 4 in 2 inputs (x, y, xx, xy, yy, xxx, xxy, xyy, yyy, xxxx, xxyy, …) and
@@ -20,7 +20,7 @@
  *    added in a fixed order); the same call twice is bit for bit identical; the backward pass from the forward pass's tape
  *    equals the one that recomputes the forward pass, bit for bit.
  * 5. Mlp.forward (fused) equals forwardJet(...)[0] (fused) bit for bit; fallbacks:
- *    fused = false, LAAF_FUSED=0 and order > 4 use the composite path.
+ *    kernels off (model.fused: false), LAAF_FUSED=0 and order > 4 use the composite path.
  * 6. Rowdy (sin, cos; α, F per layer and per neuron) and Kronecker ([tanh, sin, sin] per
  *    layer and neuron, [sin, tanh, cos, sigmoid] per layer) × every adaptive mode, at init
  *    and at random α, F/ω (at init the Rowdy amplitudes are 0 and would hide mistakes):
@@ -43,6 +43,8 @@ import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig } from '../src
 import { makePlan, type Channel, type JetPlan } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
 import { fusedStats, fusedUnsupported, KERNEL_ACTIVATIONS } from '../src/kernel/fused.js';
+import { stepFor } from '../src/step/paths.js';
+import type { StepImpl } from '../src/step/registry.js';
 import { ARENA, kernel, setKernelThreads } from '../src/kernel/runtime.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
@@ -178,12 +180,19 @@ function points(n: number, inputs: number, seed: number): tf.Tensor2D {
 
 interface Eval { jets: Float32Array[]; grads: Float32Array[] }
 
+/** The network through the fused kernel (fused) or tfjs ops (composite), as the step-path registry gives them to a run. */
+function via(m: Mlp, fused: boolean, order = 4): StepImpl {
+  const c = stepFor(m, order, fused ? {} : { kernelsOff: 'composite wanted' });
+  assert.equal(c.path.name, fused ? 'fused-jets' : 'tfjs-ops', c.declined.map((d) => `${d.path}: ${d.reason}`).join('; '));
+  return c.impl;
+}
+
 /** Jets and the gradients of a loss that weighs every channel and output differently. */
 function evaluate(m: Mlp, plan: JetPlan, X: tf.Tensor2D, fused: boolean, withGrads = true): Eval {
-  m.fused = fused;
+  const net = via(m, fused);
   const before = fusedStats().forward;
   const vars = m.trainableVariables();
-  const jets = tf.tidy(() => m.forwardJet(plan, X));
+  const jets = tf.tidy(() => net.forwardJet(plan, X));
   if (!withGrads) {
     const out = { jets: jets.map((j) => j.dataSync() as Float32Array), grads: [] };
     tf.dispose(jets);
@@ -191,7 +200,7 @@ function evaluate(m: Mlp, plan: JetPlan, X: tf.Tensor2D, fused: boolean, withGra
   }
   const r = tf.tidy(() => jets.map((j, c) => tf.sin(tf.add(tf.mul(tf.reshape(tf.range(0, j.size, 1, 'float32'), j.shape), 0.37), c))));
   const { value, grads } = tf.variableGrads(() => {
-    const js = m.forwardJet(plan, X);
+    const js = net.forwardJet(plan, X);
     let acc = tf.scalar(0);
     js.forEach((j, c) => {
       // jets of order k scale like n^k: weigh them back so that every channel counts
@@ -212,7 +221,7 @@ function evaluate(m: Mlp, plan: JetPlan, X: tf.Tensor2D, fused: boolean, withGra
  * difference of the fused loss instead (float32: ≤ 2e-2 relative, h = 1e-3).
  */
 function fdCheck(m: Mlp, plan: JetPlan, X: tf.Tensor2D, g: Float32Array[], what: string): void {
-  m.fused = true;
+  const net = via(m, true);
   const vars = m.trainableVariables();
   const rng = new Rng(5);
   const dirs = vars.map((v) => Float32Array.from({ length: v.size }, () => rng.uniform() - 0.5));
@@ -220,7 +229,7 @@ function fdCheck(m: Mlp, plan: JetPlan, X: tf.Tensor2D, g: Float32Array[], what:
   const lossAt = (h: number): number => {
     vars.forEach((v, k) => v.assign(tf.tensor(saved[k]!.map((x, i) => x + h * dirs[k]![i]!), v.shape)));
     return tf.tidy(() => {
-      const js = m.forwardJet(plan, X);
+      const js = net.forwardJet(plan, X);
       let acc = 0;
       js.forEach((j, c) => (acc += tf.sum(tf.mul(j, tf.sin(tf.add(tf.mul(tf.reshape(tf.range(0, j.size, 1, 'float32'), j.shape), 0.37), c)))).dataSync()[0]! / 100));
       return acc;
@@ -241,10 +250,10 @@ function compare(m: Mlp, plan: JetPlan, X: tf.Tensor2D, what: string, tol = 1e-5
     const a = evaluate(m, plan, X, false, false);
     a.jets.forEach((j, c) => assert.ok(relDiff(b.jets[c]!, j) <= tol, `${what}: channel ${c}`));
     // the FD loss uses fixed weights 1/100 instead of evaluate's scales: recompute its gradient
-    m.fused = true;
+    const net = via(m, true);
     const vars = m.trainableVariables();
     const { value, grads } = tf.variableGrads(() => {
-      const js = m.forwardJet(plan, X);
+      const js = net.forwardJet(plan, X);
       let acc = tf.scalar(0);
       js.forEach((j, c) => (acc = tf.add(acc, tf.div(tf.sum(tf.mul(j, tf.sin(tf.add(tf.mul(tf.reshape(tf.range(0, j.size, 1, 'float32'), j.shape), 0.37), c)))), 100))));
       return acc as tf.Scalar;
@@ -341,9 +350,9 @@ test('fused: forward() equals forwardJet()[0] bit for bit; tiny batches (1, 3, 8
   const plan = makePlan(2, [[0, 0], [1]]);
   for (const n of [1, 3, 8, 9, 100]) {
     const X = points(n, 2, n);
-    m.fused = true;
-    const v = tf.tidy(() => m.forward(X).dataSync());
-    const j = tf.tidy(() => m.forwardJet(plan, X)[0]!.dataSync());
+    const net = via(m, true);
+    const v = tf.tidy(() => net.forward(X).dataSync());
+    const j = tf.tidy(() => net.forwardJet(plan, X)[0]!.dataSync());
     assert.deepEqual(v, j, `n = ${n}`);
     compare(m, plan, X, `n = ${n}`);
     X.dispose();
@@ -354,21 +363,24 @@ test('fused: forward() equals forwardJet()[0] bit for bit; tiny batches (1, 3, 8
 test('fused: falls back to the composite path when off or unsupported', () => {
   const plan = makePlan(2, [[0, 0]]);
   const m = makeNet('tanh', 'layer', 2, [5, 5], 51);
-  assert.equal(fusedUnsupported(m, plan), null);
-  assert.match(fusedUnsupported(m, makePlan(2, [[0, 0, 0, 0, 1]]))!, /order 5/);
+  const backend = tf.getBackend();
+  assert.equal(fusedUnsupported(m.describe(), plan.maxOrder, backend), null);
+  assert.match(fusedUnsupported(m.describe(), makePlan(2, [[0, 0, 0, 0, 1]]).maxOrder, backend)!, /order 5/);
+  assert.deepEqual(stepFor(m, 5).declined, [{ path: 'fused-jets', reason: 'derivative order 5 > 4' }]);
   process.env.LAAF_FUSED = '0';
-  assert.equal(fusedUnsupported(m, plan), 'LAAF_FUSED=0');
+  assert.deepEqual(stepFor(m, plan.maxOrder).declined, [{ path: 'fused-jets', reason: 'LAAF_FUSED=0' }]);
   delete process.env.LAAF_FUSED;
+  assert.equal(stepFor(m, plan.maxOrder).path.name, 'fused-jets');
   const X = points(10, 2, 1);
-  const off = makeNet('tanh', 'layer', 2, [5, 5], 51, { fused: false });
-  assert.equal(off.fused, false);
+  const off = makeNet('tanh', 'layer', 2, [5, 5], 51);
+  const offStep = stepFor(off, plan.maxOrder, { kernelsOff: 'turned off (--no-fused, model.fused: false)' });
+  assert.equal(offStep.path.name, 'tfjs-ops');
   const before = fusedStats().forward;
-  tf.tidy(() => off.forwardJet(plan, X));
+  tf.tidy(() => offStep.impl.forwardJet(plan, X));
   assert.equal(fusedStats().forward, before, 'fused: false takes the composite path');
   const rowdy = makeNet('tanh', 'layer', 2, [5, 5], 51, { rowdy: { K: 3, family: 'sin' } });
-  assert.equal(fusedUnsupported(rowdy, plan), null, 'Rowdy nets are fused');
-  rowdy.fused = false;
-  tf.tidy(() => rowdy.forwardJet(plan, X));
+  assert.equal(fusedUnsupported(rowdy.describe(), plan.maxOrder, backend), null, 'Rowdy nets are fused');
+  tf.tidy(() => stepFor(rowdy, plan.maxOrder, { kernelsOff: 'off' }).impl.forwardJet(plan, X));
   assert.equal(fusedStats().forward, before, 'fused: false takes the composite path for Rowdy too');
   [m, off, rowdy].forEach((n) => n.dispose());
   X.dispose();
@@ -492,7 +504,7 @@ test('fused vs composite: Rowdy (sin, cos; layer, neuron) and Kronecker, × adap
     for (const mode of MODES) {
       for (const at of ['init', 'random']) {
         const m = makeNet('tanh', mode, 2, [7, 6, 5], 17, extra);
-        assert.equal(fusedUnsupported(m, plan), null, name);
+        assert.equal(fusedUnsupported(m.describe(), plan.maxOrder, tf.getBackend()), null, name);
         if (at === 'random') perturbMixture(m, 3);
         const key = `${name} ${at}`;
         const [p, q] = compareMixture(m, plan, X, `${name}/${mode}/${at}`);
@@ -512,9 +524,9 @@ test('fused vs composite: Rowdy and Kronecker, 3 inputs with mixed channels, val
     perturbMixture(m, 4);
     compareMixture(m, makePlan(3, [[0], [1, 2], [0, 0, 2]]), X, `${name}/3d`);
     compareMixture(m, makePlan(3, []), X, `${name}/values`);
-    m.fused = true;
-    const v = tf.tidy(() => m.forward(X).dataSync());
-    const j = tf.tidy(() => m.forwardJet(makePlan(3, [[0, 1]]), X)[0]!.dataSync());
+    const net = via(m, true);
+    const v = tf.tidy(() => net.forward(X).dataSync());
+    const j = tf.tidy(() => net.forwardJet(makePlan(3, [[0, 1]]), X)[0]!.dataSync());
     assert.deepEqual(v, j, `${name}: forward() = forwardJet()[0]`);
     m.dispose();
   }
@@ -575,8 +587,8 @@ test('fused Rowdy/Kronecker gradients vs float64 finite differences of mlpForwar
     // the variables checked: slope of layer 1 (entry 0), α of layer 1 and F/ω of layer 2 (entry 0)
     const vars = [m.slopes[0]!, m.alphas[0]!, m.freqs[1]!];
     const grad = (fused: boolean) => {
-      m.fused = fused;
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.forwardJet(makePlan(2, []), Xt)[0]!, Rt)) as tf.Scalar, vars);
+      const net = via(m, fused);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(net.forwardJet(makePlan(2, []), Xt)[0]!, Rt)) as tf.Scalar, vars);
       const out = vars.map((v) => grads[v.name]!.dataSync()[0]!);
       tf.dispose([value, ...Object.values(grads)]);
       return out;

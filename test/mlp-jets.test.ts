@@ -30,6 +30,7 @@ import { BASE_ACTIVATIONS, tower, towerNumber, erfNumber, type BaseActivation } 
 import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig, type MlpParams } from '../src/nn/mlp.js';
 import { makePlan, channelKey, type Channel } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
+import { stepFor } from '../src/step/paths.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -250,10 +251,10 @@ for (const act of BASE_ACTIVATIONS) {
               const step = BOX[nIn]!.hi.map((h, i) => (h - BOX[nIn]!.lo[i]!) / 2);
               const { jets, values } = tf.tidy(() => {
                 const Xt = tf.tensor2d(X);
-                const J = mlp.forwardJet(plan, Xt);
+                const J = stepFor(mlp, plan.maxOrder).impl.forwardJet(plan, Xt);
                 assert.equal(J.length, plan.channels.length);
                 for (const j of J) assert.deepEqual(j.shape, [X.length, 2]);
-                return { jets: J.map((j) => j.arraySync()), values: mlp.forward(Xt).arraySync() };
+                return { jets: J.map((j) => j.arraySync()), values: stepFor(mlp, 0).impl.forward(Xt).arraySync() };
               });
               // forward() equals forwardJet()[0] bit for bit (same operations)
               assert.deepEqual(values, jets[0], 'forward() vs forwardJet()[0]');
@@ -293,7 +294,7 @@ test('forwardJet with a small requested plan returns exactly its channels', () =
   const before = tf.memory().numTensors;
   tf.tidy(() => {
     const X = tf.tensor2d([[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]]);
-    const J = mlp.forwardJet(plan, X);
+    const J = stepFor(mlp, plan.maxOrder).impl.forwardJet(plan, X);
     assert.equal(J.length, 4);
     const params = mlp.toJSON();
     const f = (x: number[]) => mlpForwardNumber(mlp.cfg, params, mlp.scales, x);
@@ -316,7 +317,7 @@ test('a network without hidden layers is affine: exact jets', () => {
   const p = mlp.toJSON();
   const plan = makePlan(2, [[0, 1], [1, 1]]);
   tf.tidy(() => {
-    const J = mlp.forwardJet(plan, tf.tensor2d([[1, 0.5], [3, -1]]));
+    const J = stepFor(mlp, plan.maxOrder).impl.forwardJet(plan, tf.tensor2d([[1, 0.5], [3, -1]]));
     const gx = 2 / (4 - 0), gy = 2 / (2 - -2);
     for (let o = 0; o < 3; o++) {
       for (const [ch, want] of [[[0], gx * p.weights[0]![0]![o]!], [[1], gy * p.weights[0]![1]![o]!], [[0, 1], 0], [[1, 1], 0]] as [Channel, number][]) {
@@ -378,8 +379,8 @@ MIXED.forEach(({ name, act, extra, gain }, mi) => {
           const step = BOX[2]!.hi.map((h, i) => (h - BOX[2]!.lo[i]!) / 2);
           const { jets, values } = tf.tidy(() => {
             const Xt = tf.tensor2d(X);
-            const J = mlp.forwardJet(plan, Xt);
-            return { jets: J.map((j) => j.arraySync()), values: mlp.forward(Xt).arraySync() };
+            const J = stepFor(mlp, plan.maxOrder).impl.forwardJet(plan, Xt);
+            return { jets: J.map((j) => j.arraySync()), values: stepFor(mlp, 0).impl.forward(Xt).arraySync() };
           });
           assert.deepEqual(values, jets[0], 'forward() vs forwardJet()[0]');
           let worst = 0;

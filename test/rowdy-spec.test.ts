@@ -1,6 +1,6 @@
 /**
  * The `model.rowdy` and `model.kronecker` spec sections: defaults, every mistake
- * reported at FILE:LINE:COL by the schema (DESIGN.md §7), and `laaf solve` end to end
+ * reported at FILE:LINE:COL by the schema (ARCHITECTURE.md, "Conventions"), and `laaf solve` end to end
  * (parameter counts in summary.json).
  */
 import { test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Rowdy and Kronecker activations (src/nn/rowdy.ts, DESIGN.md §4): init equivalence with
+ * Rowdy and Kronecker activations (src/nn/rowdy.ts, ARCHITECTURE.md "Numerics"): init equivalence with
  * the plain net, parameter counts, gradients and Adam updates of every α, F/ω entry,
  * gradients against float64 finite differences, slope recovery unchanged, statistics,
  * snapshots, validation, and a high-frequency regression smoke test.
@@ -20,6 +20,7 @@ import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig, type MlpParam
 import type { RowdyConfig } from '../src/nn/rowdy.js';
 import { makePlan, type Channel } from '../src/jet/plan.js';
 import { Rng } from '../src/domain/rng.js';
+import { stepFor } from '../src/step/paths.js';
 
 const BACKEND = process.env.LAAF_TEST_BACKEND ?? 'cpu';
 if (BACKEND === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
@@ -85,11 +86,11 @@ test('at init a Rowdy/Kronecker net equals the plain net bit for bit (values and
         mix.load({ ...p, alphas: mix.toJSON().alphas, freqs: mix.toJSON().freqs });
         tf.tidy(() => {
           const X = tf.tensor2d(points(9, 3));
-          const a = plain.forwardJet(plan, X).map((t) => t.arraySync());
-          const b = mix.forwardJet(plan, X).map((t) => t.arraySync());
+          const a = stepFor(plain, plan.maxOrder).impl.forwardJet(plan, X).map((t) => t.arraySync());
+          const b = stepFor(mix, plan.maxOrder).impl.forwardJet(plan, X).map((t) => t.arraySync());
           assert.deepEqual(b, a, `${path} ${mode} ${name}: jets`);
-          assert.deepEqual(mix.forward(X).arraySync(), plain.forward(X).arraySync(), `${path} ${mode} ${name}: forward()`);
-          assert.deepEqual(mix.forward(X).arraySync(), b[0], `${path} ${mode} ${name}: forward() = forwardJet()[0]`);
+          assert.deepEqual(stepFor(mix, 0).impl.forward(X).arraySync(), stepFor(plain, 0).impl.forward(X).arraySync(), `${path} ${mode} ${name}: forward()`);
+          assert.deepEqual(stepFor(mix, 0).impl.forward(X).arraySync(), b[0], `${path} ${mode} ${name}: forward() = forwardJet()[0]`);
         });
         plain.dispose();
         mix.dispose();
@@ -147,7 +148,7 @@ test('parameter counts include α and F/ω as adaptive parameters (1-20-20-20-1)
 /** Burgers-like residual from jets: mean((u_xx + u·u_x)²) over both outputs. */
 function jetLoss(mlp: Mlp, X: tf.Tensor2D): tf.Scalar {
   const plan = makePlan(2, [[0], [1], [0, 0]]);
-  const J = mlp.forwardJet(plan, X);
+  const J = stepFor(mlp, plan.maxOrder).impl.forwardJet(plan, X);
   return tf.mean(tf.square(tf.add(J[plan.index([0, 0])]!, tf.mul(J[0]!, J[plan.index([0])]!)))) as tf.Scalar;
 }
 
@@ -332,7 +333,7 @@ test('toJSON/load round-trip α and F/ω; mismatched snapshots are refused', () 
   b.load(a.toJSON());
   assert.deepEqual(b.toJSON(), a.toJSON());
   const X = tf.tensor2d(points(5, 1));
-  assert.deepEqual(b.forward(X).arraySync(), a.forward(X).arraySync());
+  assert.deepEqual(stepFor(b, 0).impl.forward(X).arraySync(), stepFor(a, 0).impl.forward(X).arraySync());
   assert.throws(() => b.load({ weights: p.weights, biases: p.biases, slopes: p.slopes }), /rowdy\/kronecker variable count/);
   assert.throws(() => b.load({ ...p, alphas: p.alphas!.map((r) => r.slice(1)) }), /alphas\[0\] size/);
   X.dispose();
@@ -380,7 +381,7 @@ test('high-frequency smoke test: Rowdy fits sin(20x) + 0.5x where plain tanh fit
     const vars = m.trainableVariables();
     let loss = NaN;
     for (let s = 0; s < 300; s++) {
-      const c = opt.minimize(() => tf.mean(tf.square(tf.sub(m.forward(X), Y))) as tf.Scalar, true, vars)!;
+      const c = opt.minimize(() => tf.mean(tf.square(tf.sub(stepFor(m, 0).impl.forward(X), Y))) as tf.Scalar, true, vars)!;
       loss = c.dataSync()[0]!;
       c.dispose();
     }

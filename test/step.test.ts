@@ -43,7 +43,6 @@ function build(file: string, sets: string[] = []): Built {
   const spec = loaded.spec;
   const rng = new Rng(spec.training.seed);
   const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));
-  model.fused = false;
   const points = samplePoints(problem, rng.derive('points'));
   const sr = typeof spec.model.slope_recovery === 'number' ? { weight: spec.model.slope_recovery, form: 'paper' as const } : spec.model.slope_recovery;
   const slope = spec.model.adaptive.mode === 'none' ? { ...sr, weight: 0 } : sr;
@@ -51,7 +50,9 @@ function build(file: string, sets: string[] = []): Built {
 }
 
 function compare(b: Built): { dLoss: number; dGrad: number; loss: number } {
-  const loss = new PinnLoss(b.problem, b.model, b.points, b.slope);
+  // the composite reference: every network op in tfjs (the kernels off)
+  const loss = new PinnLoss(b.problem, b.model, b.points, b.slope, { kernelsOff: 'composite reference' });
+  assert.equal(loss.path.path.name, 'tfjs-ops');
   const vars = loss.variables();
   const { value, grads } = tf.variableGrads(() => loss.compute().total, vars);
   const ref = value.dataSync()[0]!;

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 
 const bundle = join(packageRoot(), 'dist', 'tfjs-gradients.cjs');
 if (!existsSync(bundle)) throw new Error(`${bundle} is missing — run npm run build`);

@@ -1,7 +1,9 @@
 /**
  * Choosing the tfjs backend. wasm (the default) and cpu ship inside their npm
  * packages; the tensorflow backend (@tensorflow/tfjs-node-gpu or -node) is used only
- * when the user has installed it. No other room asks which backend is active.
+ * when the user has installed it. One other place asks which backend is active: the
+ * step-path registry (src/step/paths.ts) hands it to each path's `supports` check
+ * (ARCHITECTURE.md, "Step paths").
  */
 import * as tf from '@tensorflow/tfjs-core';
 import './gradients.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { solve, checkSpec } from '../run/solve.js';
-import { laafVersion, packageRoot } from '../run/versions.js';
+import { laafVersion } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
 import { UserError } from '../spec/errors.js';
 import { consoleReporter } from './progress.js';
@@ -51,7 +52,6 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
         throw new UserError('--resume continues a run as it was specified', 'leave out SPEC, --out and --set (the run directory holds its spec)');
       }
       if (o.resume === undefined && specFile === undefined) throw new UserError('missing SPEC', 'laaf solve SPEC, or laaf solve --resume RUN_DIR');
-      if (o.fused === false && o.resume !== undefined) process.env.LAAF_FUSED = '0'; // a resumed run keeps its spec
       let stop = false;
       const onSignal = () => {
         if (stop) process.exit(EXIT.interrupted);
@@ -63,7 +63,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       try {
         const summary = await solve({
           ...(o.resume !== undefined ? { resume: o.resume } : { specFile: specFile!, set: [...(o.set ?? []), ...(o.fused === false ? ['model.fused=false'] : [])], out: o.out }),
-          backend: o.backend, maxSteps: o.maxSteps,
+          backend: o.backend, maxSteps: o.maxSteps, noFused: o.fused === false,
           reporter: consoleReporter(o.quiet === true), shouldStop: () => stop,
         });
         if (summary.status === 'diverged') {

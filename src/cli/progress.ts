@@ -3,8 +3,8 @@
  * terminal, plain periodic lines otherwise (logs, CI), nothing with --quiet.
  */
 import cliProgress from 'cli-progress';
-import type { Reporter, RunStart, RunSummary } from '../run/solve.js';
-import type { HistoryRow } from '../train/adam.js';
+import type { Reporter, RunStart } from '../run/solve.js';
+import type { HistoryRow, RunSummary } from '../io/run-dir.js';
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(3) : String(v));
 

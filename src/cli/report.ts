@@ -1,4 +1,4 @@
-/** Turning errors into the CLI's messages and exit codes (DESIGN.md §7). */
+/** Turning errors into the CLI's messages and exit codes (ARCHITECTURE.md, "Conventions"). */
 import { UserError } from '../spec/errors.js';
 
 export const EXIT = { ok: 0, internal: 1, user: 2, diverged: 3, interrupted: 130 } as const;

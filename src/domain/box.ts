@@ -19,11 +19,6 @@ export interface Face {
   side: 'lo' | 'hi';
 }
 
-/** Number of inputs of a box. */
-export function boxDim(box: Box): number {
-  return box.lo.length;
-}
-
 /** Throws unless the box is well formed: d >= 1, matching lengths, finite lo <= hi. */
 export function checkBox(box: Box): void {
   const d = box.lo.length;

@@ -5,14 +5,17 @@
 import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 
-/** murmur3's 32-bit finaliser: spreads nearby seeds apart. */
-function mix32(x: number): number {
+/**
+ * murmur3's 32-bit finaliser, as an unsigned 32-bit integer: spreads nearby seeds apart
+ * (seeding here, and sweep seeds in sweep/plan.ts).
+ */
+export function mix32(x: number): number {
   x = (x ^ (x >>> 16)) >>> 0;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
   x ^= x >>> 16;
-  return x | 0;
+  return x >>> 0;
 }
 
 export type RngState = number[];
@@ -24,7 +27,7 @@ export class Rng {
 
   constructor(seed: number) {
     if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-    this.gen = xoroshiro128plus(mix32(seed));
+    this.gen = xoroshiro128plus(mix32(seed)); // (pure-rand reads the seed as a signed int32: ~seed, seed | 0)
     // Small seeds start xoroshiro in a low-entropy state; let it run in.
     for (let i = 0; i < 8; i++) this.gen.next();
   }

@@ -7,8 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './files.js';
+import { RUN_FILES } from './run-dir.js';
 
-export const CHECKPOINT_FILE = 'checkpoint.json';
+export const CHECKPOINT_FILE = RUN_FILES.checkpoint;
 const FORMAT = 'laaf-checkpoint';
 const VERSION = 1;
 

@@ -1,11 +1,5 @@
 /**
- * The run directory and its files:
- *   spec.resolved.yaml  the spec with every default filled in (written first)
- *   history.csv         one row per logged step, appended as training goes
- *   solution.csv        the evaluation grid: inputs, outputs, reference and error
- *   parameters.csv      inverse problems: every unknown's value at every logged step
- *   summary.json        status, final losses and errors, seed, backend, versions
- *   checkpoint.json     weights, optimizer state, points: what `solve --resume` continues from
+ * Writing a run directory (its files and their contents are named in run-dir.ts).
  * summary.json and solution.csv are replaced atomically, so a killed run leaves
  * complete files (summary.json then says "running").
  */
@@ -13,6 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { CsvLog, createRunDir, csvText, writeFileAtomic } from './files.js';
 import { writeCheckpoint } from './checkpoint.js';
+import { RUN_FILES, type RunningSummary, type RunSummary } from './run-dir.js';
 
 export class RunWriter {
   private historyLog?: CsvLog;
@@ -24,11 +19,11 @@ export class RunWriter {
 
   writeResolvedSpec(spec: unknown, header: string): void {
     const body = YAML.stringify(spec, { lineWidth: 0 });
-    writeFileAtomic(join(this.dir, 'spec.resolved.yaml'), `# ${header}\n${body}`);
+    writeFileAtomic(join(this.dir, RUN_FILES.spec), `# ${header}\n${body}`);
   }
 
   history(header: string[]): CsvLog {
-    this.historyLog ??= this.csvLog('history.csv', header);
+    this.historyLog ??= this.csvLog(RUN_FILES.history, header);
     return this.historyLog;
   }
 
@@ -44,10 +39,10 @@ export class RunWriter {
   }
 
   writeSolution(header: string[], rows: number[][]): void {
-    writeFileAtomic(join(this.dir, 'solution.csv'), csvText(header, rows));
+    writeFileAtomic(join(this.dir, RUN_FILES.solution), csvText(header, rows));
   }
 
-  writeSummary(summary: object): void {
-    writeFileAtomic(join(this.dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeSummary(summary: RunSummary | RunningSummary): void {
+    writeFileAtomic(join(this.dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
   }
 }

@@ -2,7 +2,7 @@
  * Expressions evaluated on jets: `jetOps(plan, base)` lifts any scalar arithmetic
  * `Ops<T>` (float64 numbers or tfjs tensors) to `Ops<ExprJet<T>>`, so a compiled
  * expression such as an output transform `t*(1 - x^2)*N - sin(pi*x)` yields its value
- * and every derivative channel of the plan at once (DESIGN.md §3: sums channelwise,
+ * and every derivative channel of the plan at once (ARCHITECTURE.md, "Numerics": sums channelwise,
  * products by Leibniz, functions by Faà di Bruno with their derivative towers).
  * A `null` channel is known to be zero and costs nothing.
  */

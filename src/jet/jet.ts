@@ -1,5 +1,5 @@
 /**
- * Jet arithmetic on tfjs tensors (DESIGN.md §3).
+ * Jet arithmetic on tfjs tensors (ARCHITECTURE.md, "Numerics").
  *
  * A `Jet` is one tensor per channel of a `JetPlan` (all the same shape): the value
  * and the input derivatives of some quantity, carried forward. Sum and scaling act
@@ -94,11 +94,6 @@ export function jetMul(plan: JetPlan, a: Jet, b: Jet): Jet {
 export function jetAdd(a: Jet, b: Jet): Jet {
   if (a.length !== b.length) throw new Error(`jetAdd: jets have ${a.length} and ${b.length} channels`);
   return a.map((t, i) => tf.add(t, b[i]!));
-}
-
-export function jetSub(a: Jet, b: Jet): Jet {
-  if (a.length !== b.length) throw new Error(`jetSub: jets have ${a.length} and ${b.length} channels`);
-  return a.map((t, i) => tf.sub(t, b[i]!));
 }
 
 /** Every channel multiplied by a constant (a number or a tensor that does not depend on the inputs). */

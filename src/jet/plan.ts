@@ -14,7 +14,7 @@
  *    (same derivative order, same multiset of factor channels) are merged with
  *    an integer coefficient, e.g. (f∘z)_xxxx has 15 partitions but 5 distinct terms.
  *  - Leibniz: (uv)_α = Σ_{S ⊆ positions} u_{α|S} v_{α|S^c}, merged likewise.
- * See DESIGN.md §3.
+ * See ARCHITECTURE.md, "Numerics".
  */
 
 export type Channel = readonly number[];

@@ -1,9 +1,11 @@
 /**
- * The fused MLP-jet op: Mlp.forwardJet (and forward) as ONE tfjs op whose forward pass
- * and custom gradient run in the WebAssembly SIMD kernel (assembly/kernel.ts), over
- * blocks of points, on all threads (runtime.ts). The physics expressions, the loss and
- * the optimizers stay in tfjs: the op's inputs are X and the network's variables, its
- * output is every jet channel; tfjs's reverse mode calls the op's gradient once.
+ * The fused MLP-jet op: the network's jets (Mlp.forwardJet, and forward) as ONE tfjs op
+ * whose forward pass and custom gradient run in the WebAssembly SIMD kernel
+ * (assembly/kernel.ts), over blocks of points, on all threads (runtime.ts). The physics
+ * expressions, the loss and the optimizers stay in tfjs: the op's inputs are X and the
+ * network's variables, its output is every jet channel; tfjs's reverse mode calls the
+ * op's gradient once. The network comes in as a plain description (NetworkDescription)
+ * and its tensors; src/step/fused-jets.ts is the step path that uses this op.
  *
  * What the kernel sees: slopes s_k = n_k·a_k and the input normalisation are folded into
  * the weights here (W'_k = W_k·diag(s_k), b'_k = b_k·s_k; layer 0 also W'' = diag(g)·W',
@@ -13,32 +15,34 @@
  * dW'_ij = g_i dW''_ij + c_i db''_j, db' = db''.
  *
  * Rowdy and Kronecker activations (src/nn/rowdy.ts): each hidden layer's terms c·f(ω u)
- * come in as more op inputs, c and ω per layer ([G] or [width, G]), computed here by tfjs
- * ops from α, F/ω and the slopes (Mlp.mixtureCoefficients, the composite path's own
- * formula); the kernel adds the terms to the layer's tower and returns ∂L/∂c and ∂L/∂ω
- * (per neuron, summed over the neurons here when c or ω is per layer), and tfjs's reverse
- * mode carries them on to α, F/ω and the slopes (for Rowdy, ω = n_R k F / s: that route
- * adds to the slope gradient unfolded from the weights). The terms' sin and cos use a SIMD
- * sincos (within ~1e-7 of Math.sin), not the scalar one of a plain sin/cos activation, so a
- * Kronecker net whose first function is sin or cos starts equal to the plain net to float32
- * rounding here, not bit for bit (tanh and the rest: bit for bit; Rowdy: always).
+ * come in as more op inputs, c and ω per layer ([G] or [width, G]), computed by tfjs ops
+ * from α, F/ω and the slopes (Mlp.mixtureCoefficients, the composite path's own formula,
+ * called by the step path); the kernel adds the terms to the layer's tower and returns
+ * ∂L/∂c and ∂L/∂ω (per neuron, summed over the neurons here when c or ω is per layer),
+ * and tfjs's reverse mode carries them on to α, F/ω and the slopes (for Rowdy,
+ * ω = n_R k F / s: that route adds to the slope gradient unfolded from the weights). The
+ * terms' sin and cos use a SIMD sincos (within ~1e-7 of Math.sin), not the scalar one of a
+ * plain sin/cos activation, so a Kronecker net whose first function is sin or cos starts
+ * equal to the plain net to float32 rounding here, not bit for bit (tanh and the rest: bit
+ * for bit; Rowdy: always).
  *
- * Supported: every base activation, plain or as Rowdy base / sinusoid family / Kronecker
- * term, α and F/ω per layer or per neuron, every adaptive mode, jets up to order 4, on the
- * wasm and cpu backends. Turned off per model (Mlp.fused = false, spec model.fused: false,
- * CLI --no-fused) or for the process (LAAF_FUSED=0).
+ * Supported (fusedUnsupported): every base activation, plain or as Rowdy base / sinusoid
+ * family / Kronecker term, α and F/ω per layer or per neuron, every adaptive mode, jets up
+ * to order 4, on the wasm and cpu backends. Whether it runs is decided by the step-path
+ * registry (src/step/, ARCHITECTURE.md), not here.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { JetPlan } from '../jet/plan.js';
 import { makePlan } from '../jet/plan.js';
-import type { Mlp } from '../nn/mlp.js';
-import type { BaseActivation } from '../nn/activations.js';
+import type { Mlp, NetworkDescription } from '../nn/mlp.js';
+import { ACTIVATIONS, type BaseActivation } from '../base/activations.js';
 import { ARENA, kernel, kernelLoadError, type KernelRuntime } from './runtime.js';
+import {
+  activationId, CHUNK, CMD, LAYER, LAYER_SLOTS, MIX, NET, netSlots, TERM, WORK, WORK_LAYER, WORK_LAYER_SLOTS, workSlots,
+} from './layout.js';
 
-/** Activation ids, in the kernel's order. */
-export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = [
-  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
-];
+/** The activations the kernel implements: all of them, ids in the vocabulary's order (layout.ts). */
+export const KERNEL_ACTIVATIONS: readonly BaseActivation[] = ACTIVATIONS;
 export const KERNEL_MAX_ORDER = 4;
 const BACKENDS = new Set(['wasm', 'cpu']);
 
@@ -49,23 +53,25 @@ export function fusedStats(): typeof stats {
   return { ...stats, chunks: [...stats.chunks] };
 }
 
-/** Why the fused op would not run for this model and plan, or null when it would. */
-export function fusedUnsupported(mlp: Mlp, plan: JetPlan): string | null {
-  if (process.env.LAAF_FUSED === '0') return 'LAAF_FUSED=0';
-  const backend = tf.getBackend();
+/** Why the fused op cannot run this network for jets of this order on this tfjs backend, or null when it can. */
+export function fusedUnsupported(net: NetworkDescription, order: number, backend: string): string | null {
   if (!BACKENDS.has(backend)) return `backend ${backend}`;
-  const mix = mlp.mixturePlan();
-  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
-  for (const g of mix?.groups ?? []) if (!KERNEL_ACTIVATIONS.includes(g.fn)) return `${mix!.kind} term activation ${g.fn}`;
-  if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
-  if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
-  if (plan.nInputs !== mlp.cfg.inputs) return 'plan and network disagree';
+  const mix = net.mixture;
+  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(net.activation)) return `activation ${net.activation}`;
+  for (const fn of mix?.fns ?? []) if (!KERNEL_ACTIVATIONS.includes(fn)) return `${mix!.kind} term activation ${fn}`;
+  if (net.hidden.length === 0) return 'no hidden layer';
+  if (order > KERNEL_MAX_ORDER) return `derivative order ${order} > ${KERNEL_MAX_ORDER}`;
   if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
   return null;
 }
 
-export function fusedSupports(mlp: Mlp, plan: JetPlan): boolean {
-  return fusedUnsupported(mlp, plan) === null;
+/** The network's tensors, as the op takes them: the variables, and per hidden layer the Rowdy/Kronecker c and ω (tfjs ops of α, F/ω, a). */
+export interface NetworkTensors {
+  weights: tf.Tensor[];
+  biases: tf.Tensor[];
+  slopes: tf.Tensor[];
+  /** one per hidden layer for a Rowdy/Kronecker net, else empty */
+  mixture: { c: tf.Tensor; w: tf.Tensor }[];
 }
 
 // ------------------------------------------------------------------------- plan tables
@@ -82,16 +88,20 @@ export function tablesOf(plan: JetPlan): PlanTables {
   const f32 = new Float32Array(1);
   const bits = new Int32Array(f32.buffer);
   for (let c = 0; c < C; c++) {
-    tstart[c] = list.length / 8;
+    tstart[c] = list.length / TERM.SLOTS;
     if (c === 0) continue;
     for (const term of plan.faa[c]!) {
       if (term.factors.length > 4) throw new Error('internal: Faà di Bruno term with more than 4 factors');
       f32[0] = term.coef;
-      const f = [...term.factors, 0, 0, 0, 0];
-      list.push(bits[0]!, term.order, term.factors.length, f[0]!, f[1]!, f[2]!, f[3]!, 0);
+      const rec = new Array<number>(TERM.SLOTS).fill(0);
+      rec[TERM.COEF] = bits[0]!;
+      rec[TERM.M] = term.order;
+      rec[TERM.NF] = term.factors.length;
+      term.factors.forEach((f, k) => (rec[TERM.F0 + k] = f));
+      list.push(...rec);
     }
   }
-  tstart[C] = list.length / 8;
+  tstart[C] = list.length / TERM.SLOTS;
   const seed = new Int32Array(C).fill(-1);
   plan.channels.forEach((ch, c) => {
     if (ch.length === 1) seed[c] = ch[0]!;
@@ -124,21 +134,13 @@ export interface Folded {
   c: number[] | null;
 }
 
-function inputMap(mlp: Mlp): { g: number[]; c: number[] } | null {
-  const { inputLo: lo, inputHi: hi } = mlp.cfg;
-  if (lo === undefined || hi === undefined) return null;
-  const g = lo.map((l, i) => 2 / (hi[i]! - l));
-  return { g, c: lo.map((l, i) => -1 - l * g[i]!) };
-}
-
-export function fold(mlp: Mlp, w: Float32Array[] | Float64Array[], b: Float32Array[] | Float64Array[], a: Float32Array[] | Float64Array[], float64 = false): Folded {
+export function fold(net: NetworkDescription, w: Float32Array[] | Float64Array[], b: Float32Array[] | Float64Array[], a: Float32Array[] | Float64Array[], float64 = false): Folded {
   const round = float64 ? (x: number) => x : Math.fround;
   const Arr = float64 ? Float64Array : Float32Array;
-  const cfg = mlp.cfg;
-  const L = cfg.hidden.length;
-  const sizes = [cfg.inputs, ...cfg.hidden, cfg.outputs];
-  const mode = cfg.adaptive.mode;
-  const map = inputMap(mlp);
+  const L = net.hidden.length;
+  const sizes = [net.inputs, ...net.hidden, net.outputs];
+  const mode = net.adaptive;
+  const map = net.inputScaling;
   const out: Folded = { sizes, W: [], b: [], rawW: [], rawB: [], s: [], g: map?.g ?? null, c: map?.c ?? null };
   for (let l = 0; l <= L; l++) {
     const K = sizes[l]!;
@@ -147,7 +149,7 @@ export function fold(mlp: Mlp, w: Float32Array[] | Float64Array[], b: Float32Arr
     const B = b[l]!;
     const s = new Float64Array(N).fill(1);
     if (l < L && mode !== 'none') {
-      const n = mlp.scales[l]!;
+      const n = net.scales[l]!;
       const av = mode === 'global' ? a[0]! : a[l]!;
       for (let j = 0; j < N; j++) s[j] = round(n * (mode === 'neuron' ? av[j]! : av[0]!));
     }
@@ -182,18 +184,13 @@ export function fold(mlp: Mlp, w: Float32Array[] | Float64Array[], b: Float32Arr
 
 // ------------------------------------------------------------------------- memory plan
 
-const NLS = 12;
-const NET_LAYER = 24;
-const NET_SLOTS = (L: number) => NET_LAYER + NLS * (L + 1);
-const LS = 7;
-const WORK_SLOTS = (L: number) => 8 + LS * (L + 1);
 /** Chunks per call at most: threads take chunks in turn (load balance on a busy machine). */
 const MAX_CHUNKS = 32;
 
 /** Rowdy/Kronecker terms as the kernel takes them: per hidden layer c and ω tiled to [width][G]. */
 interface MixLayout {
-  /** 1: Rowdy (base σ plus the terms), 2: Kronecker (the terms only) */
-  kind: 1 | 2;
+  /** MIX.ROWDY (base σ plus the terms) or MIX.KRONECKER (the terms only) */
+  kind: number;
   G: number;
   /** kernel activation id per term */
   fns: Int32Array;
@@ -266,7 +263,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const d = sizes[0]!;
   const out = sizes[L + 1]!;
   const a = new Bump(ARENA + 512);
-  const net = a.take(NET_SLOTS(L) * 4);
+  const net = a.take(netSlots(L) * 4);
   const counter = a.take(4);
   const termsP = a.take(tables.terms.byteLength);
   const tstartP = a.take(tables.tstart.byteLength);
@@ -293,7 +290,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
     accOff.push(o);
   }
   const ch = chunking(N, B);
-  const chunkTab = a.take(ch.count * 16);
+  const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
   const X = a.take(N * d * 4);
   const Y = a.take(C * N * out * 4);
@@ -301,29 +298,29 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const maxN = Math.max(...sizes);
   const maxHidden = Math.max(...sizes.slice(1, L + 1));
   const works: number[] = [];
-  const wsl = WORK_SLOTS(L);
+  const wsl = workSlots(L);
   const workInts: number[][] = [];
   for (let t = 0; t < T; t++) {
     const w = a.take(wsl * 4);
     const slots = new Array<number>(wsl).fill(0);
-    slots[7] = t;
-    slots[2] = a.take(d * B * 4);
-    slots[3] = a.take(d * B * 4);
-    slots[4] = a.take(C * maxN * B * 4);
-    slots[5] = a.take(C * maxN * B * 4);
+    slots[WORK.THREAD] = t;
+    slots[WORK.XB] = a.take(d * B * 4);
+    slots[WORK.DXB] = a.take(d * B * 4);
+    slots[WORK.DA] = a.take(C * maxN * B * 4);
+    slots[WORK.DB] = a.take(C * maxN * B * 4);
     if (mix) {
-      slots[0] = a.take((M + 3) * maxHidden * B * 4); // ω·U, then a term's tower to order M + 1
-      slots[1] = a.take((M + 1) * maxHidden * B * 4); // tower adjoints
+      slots[WORK.MIX] = a.take((M + 3) * maxHidden * B * 4); // ω·U, then a term's tower to order M + 1
+      slots[WORK.MIXG] = a.take((M + 1) * maxHidden * B * 4); // tower adjoints
     }
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
-      const base = 8 + LS * l;
+      const base = WORK.LAYER + WORK_LAYER_SLOTS * l;
       if (l < L) {
-        slots[base + 1] = a.take((M + 2) * Nn * B * 4);
-        slots[base + 2] = a.take(C * Nn * B * 4);
+        slots[base + WORK_LAYER.T] = a.take((M + 2) * Nn * B * 4);
+        slots[base + WORK_LAYER.H] = a.take(C * Nn * B * 4);
       }
-      if (!tape || l === L) slots[base + 5] = a.take(C * Nn * B * 4);
-      slots[base] = slots[base + 5]!;
+      if (!tape || l === L) slots[base + WORK_LAYER.USCRATCH] = a.take(C * Nn * B * 4);
+      slots[base + WORK_LAYER.U] = slots[base + WORK_LAYER.USCRATCH]!;
     }
     works.push(w);
     workInts.push(slots);
@@ -335,34 +332,35 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const i32 = new Int32Array(buf);
   const f32 = new Float32Array(buf);
   const ns = net >> 2;
-  i32.fill(0, ns, ns + NET_SLOTS(L));
-  i32[ns] = d; i32[ns + 1] = L; i32[ns + 2] = out; i32[ns + 3] = C; i32[ns + 4] = M;
-  i32[ns + 5] = KERNEL_ACTIVATIONS.indexOf(act);
-  i32[ns + 6] = B; i32[ns + 7] = N; i32[ns + 8] = X; i32[ns + 9] = Y; i32[ns + 10] = 0;
-  i32[ns + 11] = termsP; i32[ns + 12] = tstartP; i32[ns + 13] = seedP;
-  i32[ns + 14] = ch.count; i32[ns + 15] = chunkTab; i32[ns + 16] = counter;
-  i32[ns + 17] = tapeP; i32[ns + 18] = record; i32[ns + 19] = accBytes;
+  i32.fill(0, ns, ns + netSlots(L));
+  i32[ns + NET.D] = d; i32[ns + NET.L] = L; i32[ns + NET.OUT] = out; i32[ns + NET.C] = C; i32[ns + NET.M] = M;
+  i32[ns + NET.ACT] = activationId(act);
+  i32[ns + NET.B] = B; i32[ns + NET.N] = N; i32[ns + NET.X] = X; i32[ns + NET.Y] = Y; i32[ns + NET.DX] = 0;
+  i32[ns + NET.TERMS] = termsP; i32[ns + NET.TSTART] = tstartP; i32[ns + NET.SEED] = seedP;
+  i32[ns + NET.CHUNKS] = ch.count; i32[ns + NET.CHUNKTAB] = chunkTab; i32[ns + NET.COUNTER] = counter;
+  i32[ns + NET.TAPE] = tapeP; i32[ns + NET.TAPEBLK] = record; i32[ns + NET.ACCBYTES] = accBytes;
   if (mix) {
-    i32[ns + 20] = mix.kind; i32[ns + 21] = G; i32[ns + 22] = fnsP;
+    i32[ns + NET.MIX] = mix.kind; i32[ns + NET.MIXG] = G; i32[ns + NET.MIXFN] = fnsP;
     i32.set(mix.fns, fnsP >> 2);
   }
   i32[counter >> 2] = 0;
   for (let k = 0; k < ch.count; k++) {
-    const e = (chunkTab >> 2) + 4 * k;
-    i32[e] = k * ch.per * B;
-    i32[e + 1] = Math.min(N, (k + 1) * ch.per * B);
-    i32[e + 2] = chunkAcc[k]!;
-    i32[e + 3] = 0;
+    const e = (chunkTab >> 2) + CHUNK.SLOTS * k;
+    i32[e + CHUNK.P0] = k * ch.per * B;
+    i32[e + CHUNK.P1] = Math.min(N, (k + 1) * ch.per * B);
+    i32[e + CHUNK.ACC] = chunkAcc[k]!;
+    i32[e + CHUNK.THREAD] = 0;
   }
   i32.set(tables.terms, termsP >> 2);
   i32.set(tables.tstart, tstartP >> 2);
   i32.set(tables.seed, seedP >> 2);
   let uOff = 0;
   layerP.forEach((lp, l) => {
-    const s = ns + NET_LAYER + NLS * l;
-    i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
-    i32[s + 6] = accOff[l]!.dW4; i32[s + 7] = accOff[l]!.db4; i32[s + 8] = uOff;
-    i32[s + 9] = lp.coef; i32[s + 10] = accOff[l]!.dmix4;
+    const s = ns + NET.LAYER + LAYER_SLOTS * l;
+    i32[s + LAYER.K] = lp.K; i32[s + LAYER.NN] = lp.Nn; i32[s + LAYER.WSP] = lp.Wsp; i32[s + LAYER.WTSP] = lp.WTsp;
+    i32[s + LAYER.BIAS] = lp.b; i32[s + LAYER.W] = lp.W;
+    i32[s + LAYER.DW4] = accOff[l]!.dW4; i32[s + LAYER.DB4] = accOff[l]!.db4; i32[s + LAYER.UOFF] = uOff;
+    i32[s + LAYER.COEF] = lp.coef; i32[s + LAYER.DMIX4] = accOff[l]!.dmix4;
     if (lp.coef) {
       f32.set(mix!.c[l]!, lp.coef >> 2);
       f32.set(mix!.w[l]!, (lp.coef >> 2) + lp.Nn * G);
@@ -384,14 +382,14 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
 /** stats.chunks[t]: chunks thread t ran in the last call. */
 function countChunks(rt: KernelRuntime, lay: Plan, T: number): void {
   const i32 = new Int32Array(rt.buffer);
-  const K = i32[(lay.net >> 2) + 14]!;
+  const K = i32[(lay.net >> 2) + NET.CHUNKS]!;
   stats.chunks = new Array<number>(T).fill(0);
-  for (let k = 0; k < K; k++) stats.chunks[i32[(lay.chunkTab >> 2) + 4 * k + 3]!]! += 1;
+  for (let k = 0; k < K; k++) stats.chunks[i32[(lay.chunkTab >> 2) + CHUNK.SLOTS * k + CHUNK.THREAD]!]! += 1;
 }
 
 /** Set the net descriptor's dX pointer (backward calls). */
 function setDX(rt: KernelRuntime, lay: Plan): void {
-  new Int32Array(rt.buffer)[(lay.net >> 2) + 10] = lay.dX;
+  new Int32Array(rt.buffer)[(lay.net >> 2) + NET.DX] = lay.dX;
 }
 
 /** Threads worth starting for N points (at most one per chunk). */
@@ -421,32 +419,33 @@ function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Floa
 
 /**
  * Jets of the outputs, one [N, outputs] tensor per plan channel, computed by the fused
- * kernel (same contract as Mlp.forwardJet). Check fusedSupports first.
+ * kernel (same contract as Mlp.forwardJet). Check fusedUnsupported first.
  */
-export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
+export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors, plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
   const rt = kernel();
   if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
-  if (X.shape[1] !== mlp.cfg.inputs) throw new Error(`Mlp: input has ${X.shape[1]} columns, network expects ${mlp.cfg.inputs}`);
-  const L = mlp.cfg.hidden.length;
+  if (plan.nInputs !== net.inputs) throw new Error(`fused op: plan has ${plan.nInputs} inputs, network ${net.inputs}`);
+  if (X.shape[1] !== net.inputs) throw new Error(`Mlp: input has ${X.shape[1]} columns, network expects ${net.inputs}`);
+  const L = net.hidden.length;
   const N = X.shape[0];
   const C = plan.channels.length;
-  const out = mlp.cfg.outputs;
-  const d = mlp.cfg.inputs;
+  const out = net.outputs;
+  const d = net.inputs;
   const M = plan.maxOrder;
   const tables = tablesOf(plan);
   const nW = L + 1;
-  const vars: tf.Tensor[] = [...mlp.weights, ...mlp.biases, ...mlp.slopes];
-  const sizes = [d, ...mlp.cfg.hidden, out];
+  const vars: tf.Tensor[] = [...tensors.weights, ...tensors.biases, ...tensors.slopes];
+  const sizes = [d, ...net.hidden, out];
   const B = blockSize(sizes, C, M);
-  const mode = mlp.cfg.adaptive.mode;
+  const mode = net.adaptive;
   // Rowdy/Kronecker: the terms' c and ω per hidden layer, by tfjs ops from α, F/ω and the
-  // slopes (mixtureCoefficients, as the composite path), are op inputs after the variables:
+  // slopes (Mlp.mixtureCoefficients, as the composite path), are op inputs after the variables:
   // the op returns ∂L/∂c and ∂L/∂ω and tfjs's reverse mode takes them on to α, F/ω, a.
-  const plan0 = mlp.mixturePlan();
-  const coefs = plan0 ? mlp.cfg.hidden.map((_, k) => mlp.mixtureCoefficients(k)) : [];
+  const plan0 = net.mixture;
+  const coefs = tensors.mixture;
   const mixIn: tf.Tensor[] = [...coefs.map((q) => q.c), ...coefs.map((q) => q.w)];
   const G = plan0?.terms ?? 0;
-  const fns = plan0 ? Int32Array.from(plan0.groups.flatMap((g) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn)))) : null;
+  const fns = plan0 ? Int32Array.from(plan0.fns, activationId) : null;
   /** a [G] (per layer) or [width, G] coefficient as [width][G] */
   const tile = (v: Float32Array, width: number): Float32Array => {
     if (v.length === width * G) return v;
@@ -460,11 +459,11 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     const x = inputs[0]!;
     const values = readAll(inputs.slice(1));
     const nV = vars.length;
-    const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW, nV));
+    const f = fold(net, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW, nV));
     const mix: MixLayout | null = plan0 ? {
-      kind: plan0.kind === 'rowdy' ? 1 : 2, G, fns: fns!,
-      c: mlp.cfg.hidden.map((w, k) => tile(values[nV + k]!, w)),
-      w: mlp.cfg.hidden.map((w, k) => tile(values[nV + L + k]!, w)),
+      kind: plan0.kind === 'rowdy' ? MIX.ROWDY : MIX.KRONECKER, G, fns: fns!,
+      c: net.hidden.map((w, k) => tile(values[nV + k]!, w)),
+      w: net.hidden.map((w, k) => tile(values[nV + L + k]!, w)),
     } : null;
     const xData = x.dataSync() as Float32Array;
     const T = N === 0 ? 1 : threadsFor(rt, N, B);
@@ -478,11 +477,11 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
     let Y: Float32Array;
     if (N === 0) Y = new Float32Array(0);
     else {
-      const lay = layoutCall(rt, f, mlp.cfg.activation, mix, tables, N, C, M, T, B, tape);
+      const lay = layoutCall(rt, f, net.activation, mix, tables, N, C, M, T, B, tape);
       rt.tapeOwner = tape ? token : null;
       new Float32Array(rt.buffer).set(xData, lay.X >> 2);
       const t0 = performance.now();
-      rt.run(0, lay.net, lay.works, lay.counter);
+      rt.run(CMD.FORWARD, lay.net, lay.works, lay.counter);
       stats.forwardMs += performance.now() - t0;
       countChunks(rt, lay, T);
       Y = new Float32Array(rt.buffer, lay.Y, C * N * out).slice();
@@ -494,14 +493,14 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
       // The forward pass's tape is still there unless another kernel call came in between.
       const fromTape = tape && rt.tapeOwner === token;
       if (fromTape) stats.fromTape++;
-      const lay = layoutCall(rt, f, mlp.cfg.activation, mix, tables, N, C, M, T, B, fromTape);
+      const lay = layoutCall(rt, f, net.activation, mix, tables, N, C, M, T, B, fromTape);
       rt.tapeOwner = null;
       setDX(rt, lay);
       const f32 = new Float32Array(rt.buffer);
       f32.set(xData, lay.X >> 2);
       f32.set(dyData, lay.Y >> 2);
       const t0 = performance.now();
-      rt.run(fromTape ? 2 : 1, lay.net, lay.works, lay.counter);
+      rt.run(fromTape ? CMD.BACKWARD_TAPE : CMD.BACKWARD, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
       const buf = new Float32Array(rt.buffer);
       const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
@@ -533,7 +532,7 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
         dc.push(shaped(gc, coefs[l]!.c));
         dw.push(shaped(gw, coefs[l]!.w));
       }
-      return [tf.tensor2d(dX, [N, d]), ...unfold(mlp, f, dWf, dbf, mode, vars), ...dc, ...dw];
+      return [tf.tensor2d(dX, [N, d]), ...unfold(net, f, dWf, dbf, mode, vars), ...dc, ...dw];
     };
     return { value, gradFunc };
   });
@@ -543,19 +542,19 @@ export function fusedForwardJet(mlp: Mlp, plan: JetPlan, X: tf.Tensor2D): tf.Ten
 }
 
 /** Values only, through the fused kernel (same contract as Mlp.forward). */
-export function fusedForward(mlp: Mlp, X: tf.Tensor2D): tf.Tensor2D {
-  return fusedForwardJet(mlp, valuePlan(mlp.cfg.inputs), X)[0]!;
+export function fusedForward(net: NetworkDescription, tensors: NetworkTensors, X: tf.Tensor2D): tf.Tensor2D {
+  return fusedForwardJet(net, tensors, valuePlan(net.inputs), X)[0]!;
 }
 
 /** Gradients of the raw variables (weights, biases, slopes, in Mlp order) from the folded ones. */
-function unfold(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
-  const raw = unfoldRaw(mlp, f, dWf, dbf, mode);
+function unfold(net: NetworkDescription, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
+  const raw = unfoldRaw(net, f, dWf, dbf, mode);
   if (raw.length !== vars.length) throw new Error('internal: fused gradient count');
   return raw.map((g, i) => tf.tensor(Float32Array.from(g), vars[i]!.shape));
 }
 
 /** The same as plain arrays (float64, in Mlp variable order): weights, biases, slopes. */
-export function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, float64 = false): Float64Array[] {
+export function unfoldRaw(net: NetworkDescription, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, float64 = false): Float64Array[] {
   const fround = float64 ? (x: number) => x : Math.fround;
   const { sizes } = f;
   const L = sizes.length - 2;
@@ -595,12 +594,12 @@ export function unfoldRaw(mlp: Mlp, f: Folded, dWf: Float64Array[], dbf: Float64
   const sum = (v: Float64Array) => v.reduce((p, q) => p + q, 0);
   if (mode === 'global') {
     let acc = 0;
-    for (let l = 0; l < L; l++) acc += mlp.scales[l]! * sum(ds[l]!);
+    for (let l = 0; l < L; l++) acc += net.scales[l]! * sum(ds[l]!);
     da.push(Float64Array.of(fround(acc)));
   } else if (mode === 'layer') {
-    for (let l = 0; l < L; l++) da.push(Float64Array.of(fround(mlp.scales[l]! * sum(ds[l]!))));
+    for (let l = 0; l < L; l++) da.push(Float64Array.of(fround(net.scales[l]! * sum(ds[l]!))));
   } else if (mode === 'neuron') {
-    for (let l = 0; l < L; l++) da.push(Float64Array.from(ds[l]!, (v) => fround(mlp.scales[l]! * v)));
+    for (let l = 0; l < L; l++) da.push(Float64Array.from(ds[l]!, (v) => fround(net.scales[l]! * v)));
   }
   return [...dWs, ...dbs, ...da];
 }
@@ -648,7 +647,7 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
   const mode = mlp.cfg.adaptive.mode;
   const nS = mode === 'none' ? 0 : mode === 'global' ? 1 : L;
   const slopes = values.slice(2 * nW, 2 * nW + nS);
-  const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), slopes);
+  const f = fold(mlp.describe(), values.slice(0, nW), values.slice(nW, 2 * nW), slopes);
   const mixture = rawMixture(mlp, values, 2 * nW + nS, f);
   const T = N === 0 ? 1 : threadsFor(rt, N, B);
   const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
@@ -680,7 +679,7 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
         dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
         dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
       }
-      const grads = unfoldRaw(mlp, f, dWf, dbf, mode);
+      const grads = unfoldRaw(mlp.describe(), f, dWf, dbf, mode);
       if (mixture) {
         const G = mixture.layout.G;
         const gc: Float64Array[] = [];
@@ -695,11 +694,6 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
       return grads;
     },
   };
-}
-
-/** fusedSupports for Mlp.forward (values only). */
-export function fusedSupportsValues(mlp: Mlp): boolean {
-  return fusedSupports(mlp, valuePlan(mlp.cfg.inputs));
 }
 
 /**
@@ -723,7 +717,7 @@ function rawMixture(mlp: Mlp, values: (Float32Array | Float64Array)[], first: nu
   const c: Float32Array[] = [];
   const w: Float32Array[] = [];
   const ks: number[][] = [];
-  mlp.cfg.hidden.forEach((width, l) => {
+  mlp.cfg.hidden.forEach((width: number, l: number) => {
     const nR = mlp.rowdyScales[l]!;
     const s = f.s[l]!; // n·a per neuron (1 without slopes), float32-rounded
     const k = Array.from({ length: G }, (_, i) => fr(nR * (i + 1)));
@@ -742,14 +736,14 @@ function rawMixture(mlp: Mlp, values: (Float32Array | Float64Array)[], first: nu
     c.push(cl);
     w.push(wl);
   });
-  const fns = Int32Array.from(plan.groups.flatMap((g) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn))));
+  const fns = Int32Array.from(plan.groups.flatMap((g: { fn: BaseActivation; count: number }) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn))));
   const layout: MixLayout = { kind: rowdy ? 1 : 2, G, fns, c, w };
   const chain = (gc: Float64Array[], gw: Float64Array[], grads: Float64Array[]): Float64Array[] => {
     const dA: Float64Array[] = [];
     const dF: Float64Array[] = [];
     const mode = mlp.cfg.adaptive.mode;
     const nW = L + 1;
-    mlp.cfg.hidden.forEach((width, l) => {
+    mlp.cfg.hidden.forEach((width: number, l: number) => {
       const nR = mlp.rowdyScales[l]!;
       const s = f.s[l]!;
       const n = alphas[l]!.length;

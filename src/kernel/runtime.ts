@@ -3,11 +3,13 @@
  * dist/kernel/laaf-kernel.wasm by scripts/build-kernel.mjs), one shared memory, and a
  * pool of worker threads that run the same module on the same memory.
  *
- * A call splits the points into contiguous ranges of whole blocks, one per thread; the
- * main thread runs range 0 itself while the workers run theirs. Hand-off is through a
- * small control block in the shared memory (Atomics.wait/notify: microseconds, no
- * message passing). The split depends only on the point count and the thread count, so
- * results are deterministic for a given LAAF_THREADS / machine.
+ * A call's points are cut into chunks of whole blocks (at most 32, a function of the point
+ * count and the block size only: fused.ts); the main thread and the workers take chunks
+ * in turn from an atomic counter (load balance on a busy machine), each chunk keeping its
+ * gradient partial sums in its own area, which fused.ts adds up in chunk order — so the
+ * results are the same bit for bit for any number of threads. Hand-off is through a small
+ * control block in the shared memory (Atomics.wait/notify: microseconds, no message
+ * passing).
  *
  * Threads: LAAF_THREADS (default: os.availableParallelism(), at most 8); each thread gets
  * at least MIN_POINTS_PER_THREAD points, so small problems run on fewer threads.
@@ -17,7 +19,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { packageRoot } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 
 /** Byte offset where the runtime's own region starts (the module's static data lies below). */
 export const ARENA = 65536;

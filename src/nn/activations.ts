@@ -1,5 +1,5 @@
 /**
- * Base activations and their derivative towers σ, σ', …, σ^(order) (DESIGN.md §3–4).
+ * Base activations and their derivative towers σ, σ', …, σ^(order) (ARCHITECTURE.md, "Numerics").
  *
  * Jets need, for each hidden layer, the derivatives of the activation at the
  * pre-activation; adaptive scaling σ(s·z) is folded in by the caller (mlp.ts),
@@ -25,22 +25,12 @@
  * orders 0..4 are what the tests verify. `towerNumber` is the same in float64 plain JS.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ACTIVATIONS, type BaseActivation } from '../base/activations.js';
 
-export type BaseActivation =
-  | 'tanh'
-  | 'sin'
-  | 'cos'
-  | 'sigmoid'
-  | 'softplus'
-  | 'silu'
-  | 'gelu'
-  | 'elu'
-  | 'relu'
-  | 'leaky_relu';
+export type { BaseActivation } from '../base/activations.js';
 
-export const BASE_ACTIVATIONS: readonly BaseActivation[] = [
-  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
-];
+/** The base activations, in the one vocabulary order (base/activations.ts). */
+export const BASE_ACTIVATIONS: readonly BaseActivation[] = ACTIVATIONS;
 
 /** Negative-side slope of leaky_relu. */
 export const LEAKY_RELU_SLOPE = 0.01;

@@ -1,5 +1,5 @@
 /**
- * The adaptive multilayer perceptron (DESIGN.md §4), evaluated as Taylor jets (§3).
+ * The adaptive multilayer perceptron, evaluated as Taylor jets (ARCHITECTURE.md, "Numerics").
  *
  * Hidden layer k (k = 0..D−2): z = h W_k + b_k, then σ(s_k ⊙ z) with s_k = n_k·a_k:
  *   none:   s = 1 (no slope variables)
@@ -18,7 +18,8 @@
  * column scaling), the bias goes to the value channel only, and the activation is
  * applied by Faà di Bruno with the activation's derivative tower at the value channel.
  * Only first-order-differentiable tfjs ops are used, so `tf.variableGrads` of a loss
- * built from the jets gives gradients for weights, biases and slopes.
+ * built from the jets gives gradients for weights, biases and slopes. This is the
+ * `tfjs-ops` step path; which path computes a run's jets is chosen in src/step/.
  *
  * Rowdy and Kronecker activations (rowdy.ts) replace σ by a sum of terms with their own
  * trainable amplitudes and frequencies (`alphas`, `freqs`, one variable each per hidden
@@ -32,7 +33,6 @@ import type { Rng } from '../domain/rng.js';
 import { jetComposeSparse, type SparseJet } from '../jet/jet.js';
 import type { JetPlan } from '../jet/plan.js';
 import { tower, towerNumber, type BaseActivation } from './activations.js';
-import { fusedForward, fusedForwardJet, fusedSupports, fusedSupportsValues } from '../kernel/fused.js';
 import { matMulT } from './matmul.js';
 import {
   mixtureCoefficients, mixtureNumber, mixturePlan, mixtureTower, resolveRowdyScales,
@@ -59,8 +59,24 @@ export interface MlpConfig {
   rowdy?: RowdyConfig;
   /** Kronecker activation Σ_k α_k φ_k(ω_k u); replaces `activation` (rowdy.ts). */
   kronecker?: KroneckerConfig;
-  /** Use the fused SIMD kernel (src/kernel/) where it supports the model (default true). */
-  fused?: boolean;
+}
+
+/**
+ * The network as plain numbers and names (no tensors): what another implementation of
+ * the same network needs besides its variables (a step path's kernel, ARCHITECTURE.md).
+ */
+export interface NetworkDescription {
+  inputs: number;
+  hidden: number[];
+  outputs: number;
+  activation: BaseActivation;
+  adaptive: AdaptiveMode;
+  /** n per hidden layer */
+  scales: number[];
+  /** inputs are mapped x' = g·x + c (from [lo, hi] to [−1, 1]) before the first layer; null: not mapped */
+  inputScaling: { g: number[]; c: number[] } | null;
+  /** Rowdy/Kronecker hidden activations: kind, terms per neuron and each term's function; null for a plain σ */
+  mixture: { kind: 'rowdy' | 'kronecker'; terms: number; fns: BaseActivation[] } | null;
 }
 
 export interface MlpParams {
@@ -126,17 +142,14 @@ export class Mlp {
   scales: number[];
   /** n_R per hidden layer (Rowdy), else equal to `scales`. */
   readonly rowdyScales: number[];
-  /** plain σ, or a Rowdy / Kronecker sum (the fused kernel handles all three). */
+  /** plain σ, or a Rowdy / Kronecker sum. */
   readonly activationKind: ActivationKind;
   private readonly mixture: MixturePlan | null;
   private readonly map: { g: number[]; c: number[] } | null;
-  /** forwardJet/forward run in the fused kernel when it supports this model (src/kernel/fused.ts); false: tfjs ops only. */
-  fused: boolean;
 
   constructor(cfg: MlpConfig, rng: Rng) {
     validate(cfg);
     this.cfg = cfg;
-    this.fused = cfg.fused ?? true;
     this.scales = resolveScales(cfg);
     this.mixture = mixturePlan(cfg.rowdy, cfg.kronecker);
     this.activationKind = this.mixture?.kind ?? 'plain';
@@ -189,9 +202,24 @@ export class Mlp {
     return a === null ? null : tf.mul(a, this.scales[k]!);
   }
 
-  /** The Rowdy/Kronecker plan of the hidden activations, or null for a plain σ (the fused kernel reads it). */
+  /** The Rowdy/Kronecker plan of the hidden activations, or null for a plain σ. */
   mixturePlan(): MixturePlan | null {
     return this.mixture;
+  }
+
+  /** This network as plain numbers and names (see NetworkDescription). */
+  describe(): NetworkDescription {
+    const mix = this.mixture;
+    return {
+      inputs: this.cfg.inputs,
+      hidden: [...this.cfg.hidden],
+      outputs: this.cfg.outputs,
+      activation: this.cfg.activation,
+      adaptive: this.cfg.adaptive.mode,
+      scales: [...this.scales],
+      inputScaling: this.map ? { g: [...this.map.g], c: [...this.map.c] } : null,
+      mixture: mix ? { kind: mix.kind, terms: mix.terms, fns: mix.groups.flatMap((g) => new Array<BaseActivation>(g.count).fill(g.fn)) } : null,
+    };
   }
 
   /**
@@ -245,7 +273,6 @@ export class Mlp {
    */
   forwardJet(plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[] {
     if (plan.nInputs !== this.cfg.inputs) throw new Error(`Mlp.forwardJet: plan has ${plan.nInputs} inputs, network ${this.cfg.inputs}`);
-    if (this.fused && fusedSupports(this, plan)) return fusedForwardJet(this, plan, X);
     const N = X.shape[0];
     const L = this.cfg.hidden.length;
     const g = this.map?.g;
@@ -282,7 +309,6 @@ export class Mlp {
 
   /** Values only (fast path); equals forwardJet(plan, X)[0] (same operations, bit for bit). */
   forward(X: tf.Tensor2D): tf.Tensor2D {
-    if (this.fused && fusedSupportsValues(this)) return fusedForward(this, X);
     let h: tf.Tensor = this.normalise(X);
     const L = this.cfg.hidden.length;
     for (let k = 0; k <= L; k++) {

@@ -1,5 +1,5 @@
 /**
- * Rowdy and Kronecker activations (DESIGN.md §4; Jagtap, Shin, Kawaguchi, Karniadakis,
+ * Rowdy and Kronecker activations (ARCHITECTURE.md, "Numerics"; Jagtap, Shin, Kawaguchi, Karniadakis,
  * Neurocomputing 468 (2022) 165–180).
  *
  * Hidden layer k computes z = h W + b and, with the adaptive slope s = n·a folded into
@@ -23,7 +23,7 @@
  * (`mode: layer`, variables of shape [K'] ) or one per neuron (`mode: neuron`,
  * shape [width, K']), K' = K − 1 (Rowdy) or K (Kronecker).
  *
- * Derivative tower (what the jets need, §3): a term c·f(ω u) contributes
+ * Derivative tower (what the jets need): a term c·f(ω u) contributes
  * c·ω^m·f^{(m)}(ω u) to the m-th derivative in u, so the layer's tower is the sum of
  * the terms' towers; Faà di Bruno then composes it with the jets of u as for any
  * activation. Terms with the same function and adjacent positions are evaluated

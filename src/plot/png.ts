@@ -2,7 +2,7 @@
  * A tiny PNG encoder and colour maps, for heatmaps: a 2D field becomes one
  * embedded image (a few tens of kB) instead of thousands of SVG rectangles.
  */
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import * as vega from 'vega';
 
 const CRC_TABLE = (() => {
@@ -51,6 +51,24 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Buffe
   ]);
 }
 
+/** The inverse of encodePng, for PNGs it wrote (8-bit RGB, one IDAT stream, filter 0): [width, height, rgb]. */
+export function decodePng(png: Buffer): [number, number, Buffer] {
+  if (png.subarray(0, 8).toString('hex') !== '89504e470d0a1a0a') throw new Error('internal: not a PNG');
+  const w = png.readUInt32BE(16);
+  const h = png.readUInt32BE(20);
+  let at = 8;
+  const idat: Buffer[] = [];
+  while (at < png.length) {
+    const len = png.readUInt32BE(at);
+    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(idat));
+  const rgb = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) raw.copy(rgb, y * w * 3, y * (w * 3 + 1) + 1, (y + 1) * (w * 3 + 1));
+  return [w, h, rgb];
+}
+
 /** 256 RGB entries of a vega colour scheme (the same one vega-lite draws the legend with). */
 export function colorTable(scheme: string): Uint8Array {
   const interp = (vega as unknown as { scheme(name: string): ((t: number) => string) | undefined }).scheme(scheme);
@@ -67,11 +85,12 @@ export function colorTable(scheme: string): Uint8Array {
 /**
  * A field sampled on a tensor grid (xs × ys, value(i, j) at xs[i], ys[j]) painted into
  * a width × height image covering [xs[0], xs.at(-1)] × [ys[0], ys.at(-1)] exactly,
- * bilinearly interpolated, coloured linearly over [lo, hi].
+ * bilinearly interpolated; `unit(v)` places a value on the colour scheme (0: its
+ * first colour, 1: its last; clipped to [0, 1]). Values that are not finite are black.
  */
 export function fieldImage(
   xs: number[], ys: number[], value: (i: number, j: number) => number,
-  width: number, height: number, lo: number, hi: number, scheme: string,
+  width: number, height: number, unit: (v: number) => number, scheme: string,
 ): string {
   const table = colorTable(scheme);
   const rgb = new Uint8Array(width * height * 3);
@@ -82,7 +101,6 @@ export function fieldImage(
     const f = (v - grid[k]!) / (grid[k + 1]! - grid[k]!);
     return [k, Math.min(1, Math.max(0, f))];
   };
-  const span = hi > lo ? hi - lo : 1;
   const xLoc = Array.from({ length: width }, (_, px) => locate(xs, xs[0]! + ((px + 0.5) / width) * (xs.at(-1)! - xs[0]!)));
   for (let py = 0; py < height; py++) {
     const y = ys.at(-1)! - ((py + 0.5) / height) * (ys.at(-1)! - ys[0]!); // top row = largest y
@@ -92,7 +110,9 @@ export function fieldImage(
       const [i, fx] = xLoc[px]!;
       const i1 = Math.min(i + 1, xs.length - 1);
       const v = (1 - fx) * (1 - fy) * value(i, j) + fx * (1 - fy) * value(i1, j) + (1 - fx) * fy * value(i, j1) + fx * fy * value(i1, j1);
-      const c = Number.isFinite(v) ? Math.round(255 * Math.min(1, Math.max(0, (v - lo) / span))) : 0;
+      const u = Number.isFinite(v) ? unit(v) : NaN;
+      if (Number.isNaN(u)) continue; // black
+      const c = Math.round(255 * Math.min(1, Math.max(0, u)));
       rgb.set(table.subarray(c * 3, c * 3 + 3), (py * width + px) * 3);
     }
   }

@@ -7,8 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import YAML from 'yaml';
+import { readHistoryColumns, readSummary, RUN_FILES, type HistoryColumn, type SummaryFile } from '../io/run-dir.js';
 
-export interface Table { header: string[]; rows: number[][] }
+export interface Table {
+  header: string[];
+  rows: number[][];
+  /** columns whose cells are words (history.csv's `phase`), as text, row by row */
+  text?: Record<string, string[]>;
+}
 
 export interface RunFiles {
   dir: string;
@@ -22,26 +28,8 @@ export interface RunFiles {
   spec?: Record<string, unknown>;
 }
 
-/** What laaf reads of summary.json (written by run/solve.ts); other fields are kept as they are. */
-export interface RunSummaryFile {
-  status?: string;
-  message?: string;
-  name?: string;
-  steps?: number;
-  wall_time_s?: number;
-  seed?: number;
-  reference?: string;
-  final?: {
-    loss?: number;
-    terms?: Record<string, number>;
-    slope_recovery?: number;
-    rel_l2?: number;
-    rel_l2_per_output?: Record<string, number>;
-    max_abs_error?: Record<string, number>;
-    parameters?: Record<string, { value: number; true_value?: number; rel_error?: number }>;
-  };
-  [key: string]: unknown;
-}
+/** What laaf reads of summary.json: the run-directory contract's SummaryFile (io/run-dir.ts). */
+export type RunSummaryFile = SummaryFile;
 
 /** A numeric CSV with a header row; cells that are not numbers read as NaN. */
 export function readTable(file: string): Table | undefined {
@@ -49,8 +37,18 @@ export function readTable(file: string): Table | undefined {
   const records = parseCsv(readFileSync(file, 'utf8'), { relax_column_count: true, skip_empty_lines: true }) as string[][];
   if (records.length === 0) return undefined;
   const [header, ...body] = records;
-  const rows = body.filter((r) => r.length === header!.length).map((r) => r.map((c) => (c === '' ? NaN : Number(c))));
-  return { header: header!, rows };
+  const kept = body.filter((r) => r.length === header!.length);
+  const rows = kept.map((r) => r.map((c) => (c === '' ? NaN : Number(c))));
+  const text: Record<string, string[]> = {};
+  header!.forEach((name, k) => {
+    if (kept.some((r) => r[k] !== '' && Number.isNaN(Number(r[k])))) text[name] = kept.map((r) => r[k]!);
+  });
+  return { header: header!, rows, ...(Object.keys(text).length ? { text } : {}) };
+}
+
+/** The kinds of a history table's columns (the run-directory contract, io/run-dir.ts). */
+export function historyKinds(t: Table): HistoryColumn[] {
+  return readHistoryColumns(t.header);
 }
 
 export function column(t: Table, name: string): number[] | undefined {
@@ -58,21 +56,13 @@ export function column(t: Table, name: string): number[] | undefined {
   return k < 0 ? undefined : t.rows.map((r) => r[k]!);
 }
 
-export function readSummary(dir: string): RunSummaryFile | undefined {
-  const f = join(dir, 'summary.json');
-  if (!existsSync(f)) return undefined;
-  try {
-    return JSON.parse(readFileSync(f, 'utf8')) as RunSummaryFile;
-  } catch {
-    return undefined;
-  }
-}
+export { readSummary };
 
 export function readRun(dir: string): RunFiles {
   let spec: Record<string, unknown> | undefined;
-  const specFile = join(dir, 'spec.resolved.yaml');
+  const specFile = join(dir, RUN_FILES.spec);
   if (existsSync(specFile)) spec = YAML.parse(readFileSync(specFile, 'utf8')) as Record<string, unknown>;
-  const solution = readTable(join(dir, 'solution.csv'));
+  const solution = readTable(join(dir, RUN_FILES.solution));
   let inputs: RunFiles['inputs'] = [];
   let outputs: string[] = [];
   if (spec && typeof spec['inputs'] === 'object' && Array.isArray(spec['outputs'])) {
@@ -99,9 +89,9 @@ export function readRun(dir: string): RunFiles {
   }
   return {
     dir,
-    history: readTable(join(dir, 'history.csv')),
+    history: readTable(join(dir, RUN_FILES.history)),
     solution,
-    parameters: readTable(join(dir, 'parameters.csv')),
+    parameters: readTable(join(dir, RUN_FILES.parameters)),
     summary: readSummary(dir),
     inputs,
     outputs,

@@ -1,22 +1,32 @@
 /**
  * The pictures of a sweep, drawn from its runs' files:
  *   plots/convergence.svg  loss and rel-L2 vs step per variant: the mean over seeds
- *                          with a ±1 std band (log scale; where mean − std ≤ 0 the band
- *                          stops at the smallest seed's value)
+ *                          with a ±1 or ±2 sample-std band (`band`; log scale; where
+ *                          mean − k·std ≤ 0 the band stops at the smallest seed's
+ *                          value). A seed whose history ends before the variant's
+ *                          longest one holds its last value from there on, so every
+ *                          point of the mean is over the same seeds.
  *   plots/final.svg        final rel-L2 (and loss) per variant: every seed as a dot,
- *                          the mean as a bar tick with ±1 std whiskers
+ *                          the mean as a bar tick with the same ±k std whiskers
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
 import { column, readSummary, readTable, type Table } from './read.js';
 import { categoryScheme, renderSvg, type VlSpec } from './render.js';
-import { logScale, thin } from './run-plots.js';
+import { thin } from './run-plots.js';
+import { logScale } from './scales.js';
+
+import { bandStds, type BandWidth } from './band.js';
+
+export { BAND_WIDTHS, type BandWidth } from './band.js';
 
 export interface SweepPlotInput {
   name: string;
   /** variants in plan order, with the directories of their runs (one per seed) */
   variants: { label: string; runDirs: string[] }[];
+  /** band and whisker width (default 1std) */
+  band?: BandWidth;
 }
 
 interface VariantData { label: string; histories: Table[]; finals: { seed: number; loss?: number; rel_l2?: number }[] }
@@ -63,21 +73,29 @@ export function sweepPlotSpecs(input: SweepPlotInput): { file: string; spec: VlS
   const counts = data.map((d) => d.finals.length);
   const lo = Math.min(...counts);
   const hi = Math.max(...counts);
-  const seedsNote = `mean over the completed seeds (${lo === hi ? lo : `${lo} to ${hi}`} per variant)`;
+  const k = bandStds(input.band);
+  const pm = k === 1 ? '±1 sample std' : '±2 sample std';
+  const seedsNote = `lines: mean over the completed seeds (${lo === hi ? lo : `${lo} to ${hi}`} per variant)`;
+  const panels = metrics.map((m) => convergencePanel(data, m.col, m.title, labels, k));
+  const carried = panels.some((p) => p.carried);
   return [
     {
       file: 'convergence.svg',
       spec: {
-        title: { text: `${input.name}: convergence by variant`, subtitle: `${seedsNote}; bands ±1 std` },
-        hconcat: metrics.map((m) => convergencePanel(data, m.col, m.title, labels)),
+        title: {
+          text: `${input.name}: convergence by variant`,
+          subtitle: [`${seedsNote}; bands: ${pm} (n − 1), clipped at the smallest seed where mean − ${k === 1 ? '' : '2·'}std ≤ 0`,
+            carried ? 'a seed whose history ends early holds its last value up to the variant\'s last step (same seeds at every step)' : 'every seed has data at every step drawn'],
+        },
+        hconcat: panels.map((p) => p.spec),
         resolve: { scale: { color: 'shared' } },
       },
     },
     {
       file: 'final.svg',
       spec: {
-        title: { text: `${input.name}: final values by variant`, subtitle: 'dots: seeds; bar: mean; whiskers: ±1 std (clipped at the smallest seed where mean − std ≤ 0)' },
-        hconcat: metrics.slice().reverse().map((m) => finalPanel(data, m.col, `final ${m.title}`, labels)),
+        title: { text: `${input.name}: final values by variant`, subtitle: `dots: seeds; bar: mean; whiskers: ${pm} (clipped at the smallest seed where mean − ${k === 1 ? '' : '2·'}std ≤ 0)` },
+        hconcat: metrics.slice().reverse().map((m) => finalPanel(data, m.col, `final ${m.title}`, labels, k)),
       },
     },
   ];
@@ -89,46 +107,80 @@ function meanStd(v: number[]): { mean: number; std: number; min: number; max: nu
   return { mean, std, min: Math.min(...v), max: Math.max(...v) };
 }
 
-function band(s: { mean: number; std: number; min: number }): [number, number] {
-  return [s.mean - s.std > 0 ? s.mean - s.std : s.min, s.mean + s.std];
+/** mean ± k·std; on a log axis a bottom at or below 0 becomes the smallest seed's value. */
+export function band(s: { mean: number; std: number; min: number }, k = 1): [number, number] {
+  return [s.mean - k * s.std > 0 ? s.mean - k * s.std : s.min, s.mean + k * s.std];
 }
 
-function convergencePanel(data: VariantData[], col: string, title: string, labels: string[]): VlSpec {
-  const values: { step: number; mean: number; lo: number; hi: number; n: number; variant: string }[] = [];
-  for (const d of data) {
-    const byStep = new Map<number, number[]>();
-    for (const h of d.histories) {
-      const steps = column(h, 'step');
-      const v = column(h, col);
-      if (!steps || !v) continue;
-      steps.forEach((s, i) => {
-        if (Number.isFinite(v[i]!) && v[i]! > 0) byStep.set(s, [...(byStep.get(s) ?? []), v[i]!]);
-      });
-    }
-    const steps = thin([...byStep.keys()].sort((a, b) => a - b), 300);
-    for (const s of steps) {
-      const st = meanStd(byStep.get(s)!);
-      const [lo, hi] = band(st);
-      values.push({ step: s, mean: st.mean, lo, hi, n: byStep.get(s)!.length, variant: d.label });
-    }
+export interface ConvergencePoint { step: number; mean: number; lo: number; hi: number; n: number; carried: number; variant: string }
+
+/**
+ * Mean and band of one variant's seeds at every step any of them logged. A seed is
+ * counted at each step from its first logged step on; after its last logged step it
+ * holds its last value ("carried"), so the mean is over the same seeds wherever a
+ * seed that stopped early (an L-BFGS phase that converged, a shorter run) has ended,
+ * instead of jumping where one seed's last step falls. Values that are not finite or
+ * not positive (log scale) are left out of a seed's history.
+ */
+export function convergenceSeries(histories: { step: number[]; value: number[] }[], k: number, label: string): ConvergencePoint[] {
+  const seeds = histories.map((h) => {
+    const pts = h.step.map((s, i) => [s, h.value[i]!] as const).filter(([s, v]) => Number.isFinite(s) && Number.isFinite(v) && v > 0).sort((a, b) => a[0] - b[0]);
+    return pts;
+  }).filter((p) => p.length > 0);
+  const steps = [...new Set(seeds.flatMap((p) => p.map(([s]) => s)))].sort((a, b) => a - b);
+  const at = seeds.map(() => -1);
+  const out: ConvergencePoint[] = [];
+  for (const s of steps) {
+    const vals: number[] = [];
+    let carried = 0;
+    seeds.forEach((p, j) => {
+      while (at[j]! + 1 < p.length && p[at[j]! + 1]![0] <= s) at[j]!++;
+      if (at[j]! < 0) return; // not started yet
+      vals.push(p[at[j]!]![1]);
+      if (at[j] === p.length - 1 && p[at[j]!]![0] < s) carried++;
+    });
+    if (vals.length === 0) continue;
+    const st = meanStd(vals);
+    const [lo, hi] = band(st, k);
+    out.push({ step: s, mean: st.mean, lo, hi, n: vals.length, carried, variant: label });
   }
-  const color = { field: 'variant', type: 'nominal', title: 'variant', sort: labels, scale: { domain: labels, scheme: categoryScheme(labels.length) },
-    legend: { symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1 } };
+  return out;
+}
+
+function convergencePanel(data: VariantData[], col: string, title: string, labels: string[], k: number): { spec: VlSpec; carried: boolean } {
+  const values: ConvergencePoint[] = [];
+  for (const d of data) {
+    const hs: { step: number[]; value: number[] }[] = [];
+    for (const h of d.histories) {
+      const step = column(h, 'step');
+      const value = column(h, col);
+      if (step && value) hs.push({ step, value });
+    }
+    values.push(...thin(convergenceSeries(hs, k, d.label), 300));
+  }
+  const carried = values.some((v) => v.carried > 0);
+  const legendTitle = ['variant', `line: mean of seeds`, `band: ±${k} std`, ...(carried ? ['seeds that end early', 'hold their last value'] : [])];
+  const color = { field: 'variant', type: 'nominal', title: legendTitle, sort: labels, scale: { domain: labels, scheme: categoryScheme(labels.length) },
+    legend: { symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1, titleLimit: 240 } };
   const x = { field: 'step', type: 'quantitative', title: 'step' };
-  const ls = logScale(values.flatMap((v) => [v.lo, v.hi]));
+  const ls = logScale(values.flatMap((v) => [v.lo, v.hi]), 260);
   return {
-    title,
-    width: 380,
-    height: 260,
-    data: { values },
-    layer: [
-      { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: `${title} (log scale)`, ...ls }, color } },
-      { mark: { type: 'area', opacity: labels.length <= 4 ? 0.16 : labels.length <= 8 ? 0.1 : 0.06 }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color } },
-    ],
+    carried,
+    spec: {
+      title,
+      width: 380,
+      height: 260,
+      data: { values },
+      layer: [
+        // Bands first, lines on top.
+        { mark: { type: 'area', opacity: labels.length <= 4 ? 0.16 : labels.length <= 8 ? 0.1 : 0.06 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: `${title} (log scale)`, ...ls }, y2: { field: 'hi' }, color } },
+        { mark: { type: 'line', strokeWidth: 1.8 }, encoding: { x, y: { field: 'mean', type: 'quantitative' }, color } },
+      ],
+    },
   };
 }
 
-function finalPanel(data: VariantData[], col: 'loss' | 'rel_l2', title: string, labels: string[]): VlSpec {
+function finalPanel(data: VariantData[], col: 'loss' | 'rel_l2', title: string, labels: string[], k: number): VlSpec {
   const points: { variant: string; value: number; seed: number }[] = [];
   const summary: { variant: string; mean: number; lo: number; hi: number }[] = [];
   for (const d of data) {
@@ -136,12 +188,12 @@ function finalPanel(data: VariantData[], col: 'loss' | 'rel_l2', title: string, 
     for (const v of vals) points.push({ variant: d.label, value: v.value, seed: v.seed });
     if (vals.length > 0) {
       const st = meanStd(vals.map((v) => v.value));
-      const [lo, hi] = band(st);
+      const [lo, hi] = band(st, k);
       summary.push({ variant: d.label, mean: st.mean, lo, hi });
     }
   }
   const y = { field: 'variant', type: 'nominal', title: null, sort: labels, scale: { domain: labels }, axis: { labelLimit: 260 } };
-  const ls = logScale([...points.map((p) => p.value), ...summary.flatMap((s) => [s.lo, s.hi])]);
+  const ls = logScale([...points.map((p) => p.value), ...summary.flatMap((s) => [s.lo, s.hi])], 320, 46);
   return {
     title,
     width: 320,

@@ -1,5 +1,5 @@
 /**
- * Exact solution of the viscous Burgers benchmark (DESIGN.md §5):
+ * Exact solution of the viscous Burgers benchmark (the GAAF paper's Table 1 setup):
  *
  *   u_t + u u_x = ν u_xx,  x ∈ [−1, 1],  u(x, 0) = −sin(πx),  u(±1, t) = 0,
  *

@@ -15,7 +15,7 @@ import { predictDerivatives } from '../train/evaluate.js';
 import { writeVariables } from '../train/flat.js';
 import { csvText, writeFileAtomic } from '../io/files.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
-import { mlpConfig, openRun } from './solve.js';
+import { mlpConfig, openRun, stepOptions } from './solve.js';
 
 /** Highest derivative order the activations' towers provide. */
 const MAX_ORDER = 4;
@@ -71,7 +71,7 @@ export async function predictRun(opts: PredictOptions): Promise<PredictResult> {
   try {
     const vars = model.trainableVariables();
     writeVariables(vars, checkpoint.variables.slice(0, vars.length));
-    const cols = predictDerivatives(model, X, d, problem, derivs);
+    const cols = predictDerivatives(model, X, d, problem, derivs, undefined, stepOptions(loaded.spec));
     const header = [...inputs, ...outputs, ...derivs.map((r) => derivName(r, inputs, outputs))];
     const n = X.length / d;
     const rows: number[][] = [];

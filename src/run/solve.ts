@@ -14,19 +14,20 @@ import { errorSummary } from '../problem/metrics.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
-import { train, type HistoryRow, type PhaseReport, type TrainCheckpoint, type TrainConfig, type TrainStatus } from '../train/trainer.js';
+import { train, type HistoryRow, type TrainCheckpoint, type TrainConfig } from '../train/trainer.js';
 import { PointSets } from '../train/points.js';
 import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
+import { historyCells, historyColumns, isHistoryName, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
 import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
-import { fusedStats, fusedUnsupported } from '../kernel/fused.js';
-import { makePlan } from '../jet/plan.js';
+import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
+import type { StepChoice } from '../step/registry.js';
 import { WholeStep } from '../step/whole.js';
-import { float64Blocker, wholeStepBlocker, type StepPathRecord } from '../step/registry.js';
+import { float64Blocker, wholeStepBlocker, type StepPathRecord } from '../step/whole-path.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -39,10 +40,14 @@ export interface SolveOptions {
   backend?: BackendChoice;
   /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
+  /** run the network on tfjs ops only (a new run records this as model.fused: false; a resumed run just obeys it) */
+  noFused?: boolean;
   reporter?: Reporter;
   /** polled once per step; true stops training after the current step (status 'interrupted') */
   shouldStop?: () => boolean;
 }
+
+export type { RunSummary } from '../io/run-dir.js';
 
 export interface RunStart {
   dir: string;
@@ -65,45 +70,6 @@ export interface Reporter {
   end?(summary: RunSummary): void;
 }
 
-export interface RunSummary {
-  status: TrainStatus;
-  message?: string;
-  name: string;
-  spec_file: string;
-  run_dir: string;
-  /** optimizer steps over all phases (Adam updates + L-BFGS iterations) */
-  steps: number;
-  /** training time, over every session of a resumed run */
-  wall_time_s: number;
-  seed: number;
-  backend: string;
-  versions: Record<string, string>;
-  parameters: { total: number; adaptive: number };
-  points: Record<string, number>;
-  reference?: string;
-  /** how the network's jets were computed in training: the fused SIMD kernel (and on how many threads) or tfjs ops, and why */
-  network?: { fused: boolean; threads?: number; why_not?: string };
-  /** the step path that ran (src/step/registry.ts), its precision, and why the paths before it did not */
-  step_path?: StepPathRecord;
-  /** each phase: steps done, L-BFGS evaluations, and why it stopped */
-  phases?: PhaseReport[];
-  /** step of the checkpoint in checkpoint.json (absent when none was written) */
-  checkpoint_step?: number;
-  /** steps this run was resumed from, in order */
-  resumed_from?: number[];
-  final: {
-    loss: number;
-    terms: Record<string, number>;
-    slope_recovery: number;
-    na: { mean: number; min: number; max: number }[];
-    rel_l2?: number;
-    rel_l2_per_output?: Record<string, number>;
-    max_abs_error?: Record<string, number>;
-    /** inverse problems: final value, and with a known true value its relative error */
-    parameters?: Record<string, { value: number; true_value?: number; rel_error?: number }>;
-  };
-}
-
 /** What a checkpoint records about its run, beside the training state. */
 export interface RunRecord {
   spec_file: string;
@@ -119,6 +85,12 @@ export function checkSpec(specFile: string, set: string[] = [], baseDir?: string
   const loaded = loadSpec(specFile, { set });
   try {
     const problem = buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) });
+    // A loss term is a history.csv column of its own name: it may not take one of laaf's.
+    for (const t of problem.terms) {
+      if (!isHistoryName(t.name)) continue;
+      const section = (['equations', 'conditions', 'data'] as const).find((k) => t.name in loaded.spec[k])!;
+      throw new SpecError(`'${t.name}' is the name of one of laaf's history.csv columns`, [section, t.name], 'rename this term', undefined, true);
+    }
     if (loaded.spec.training.precision === 'float64') {
       const why = float64Blocker(loaded.spec, problem);
       if (why !== null) throw new SpecError(`float64 runs only on the whole-step path, which cannot run this spec: ${why}`, ['training', 'precision'], 'use precision: float32 (the fused-jets and tfjs paths are float32)', undefined, true);
@@ -193,7 +165,7 @@ export interface SavedRun {
 
 /** An earlier run's resolved spec (compiled) and its checkpoint. `doing` words the errors ("resume", "predict from"). */
 export function openRun(dir: string, doing: string): SavedRun {
-  const specFile = join(dir, 'spec.resolved.yaml');
+  const specFile = join(dir, RUN_FILES.spec);
   if (!existsSync(dir)) throw new UserError(`run directory ${dir} does not exist`, 'give the directory of an earlier `laaf solve`');
   if (!existsSync(specFile)) throw new UserError(`${dir} is not a laaf run directory (no spec.resolved.yaml)`, 'give the directory of an earlier `laaf solve`');
   let raw: Record<string, unknown>;
@@ -216,7 +188,7 @@ export function openRun(dir: string, doing: string): SavedRun {
 function prepareResume(opts: SolveOptions): Prepared {
   const dir = opts.resume!;
   const { loaded, problem, record, checkpoint } = openRun(dir, 'resume');
-  const summary = readJson(join(dir, 'summary.json'));
+  const summary = readJson(join(dir, RUN_FILES.summary));
   if (checkpoint.done && summary?.['status'] === 'completed') {
     throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more steps');
   }
@@ -256,9 +228,11 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const slope = typeof spec.model.slope_recovery === 'number'
     ? { weight: spec.model.slope_recovery, form: 'paper' as const }
     : spec.model.slope_recovery;
+  const step = stepOptions(spec, opts.noFused === true);
   const lossSlope = spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope;
-  const loss = new PinnLoss(problem, model, pointSets.map(), lossSlope);
-  const wholeWhyNot = wholeStepBlocker(spec, problem);
+  const loss = new PinnLoss(problem, model, pointSets.map(), lossSlope, step);
+  // the whole-step path (src/step/whole.ts) when it supports the spec; else the loss's own path
+  const wholeWhyNot = wholeStepBlocker(spec, problem, step.kernelsOff);
   const whole = wholeWhyNot === null ? new WholeStep(problem, model, pointSets.map(), lossSlope, spec.training.precision) : undefined;
 
   const grid = evaluationGrid(problem);
@@ -266,11 +240,12 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const reference = problem.reference?.evaluate(grid);
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
-    const e = errorSummary(predict(model, grid, d, problem), reference);
+    const e = errorSummary(predict(model, grid, d, problem, undefined, step), reference);
     return problem.outputs.length > 1 ? [e.relL2, ...e.perOutput] : [e.relL2];
   };
 
-  const header = historyHeader(problem, model, reference !== undefined);
+  const columns = historyColumns(historyShape(spec, problem));
+  const header = columns.map((c) => c.name);
   const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
   const vers = versions(backend);
   if (!checkpoint) {
@@ -280,7 +255,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   let history, paramLog;
   try {
     history = writer.history(header);
-    paramLog = paramNames.length ? writer.csvLog('parameters.csv', ['step', ...paramNames]) : undefined;
+    paramLog = paramNames.length ? writer.csvLog(RUN_FILES.parameters, ['step', ...paramNames]) : undefined;
   } catch (e) {
     if (e instanceof CsvLogError) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     throw e;
@@ -309,7 +284,6 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
   opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
 
-  const fusedCallsBefore = fusedStats().forward;
   let result;
   try {
     result = await train(loss, cfg, {
@@ -318,7 +292,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
       onStep: (s, l) => opts.reporter?.step?.(s, l),
       onLog: (row) => {
-        const cells = historyCells(row, model);
+        const cells = historyCells(columns, row);
         history.append(cells);
         paramLog?.append([row.step, ...row.parameters]);
         opts.reporter?.log?.(row, cells);
@@ -334,18 +308,16 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     throw e;
   }
 
-  const fusedCalls = fusedStats().forward - fusedCallsBefore;
-  const network: NonNullable<RunSummary['network']> = fusedCalls > 0
-    ? { fused: true, threads: fusedStats().threads }
-    : { fused: false, why_not: !model.fused ? 'turned off (--no-fused, model.fused: false)' : (fusedUnsupported(model, makePlan(model.cfg.inputs, [])) ?? 'no training step ran') };
+  const network = networkReport(loss.path);
   const stepPath: StepPathRecord = whole
     ? { ran: 'whole-step', precision: spec.training.precision, why_not: {} }
-    : network.fused
-      ? { ran: 'fused-jets', precision: 'float32', why_not: { 'whole-step': wholeWhyNot! } }
-      : { ran: 'tfjs', precision: 'float32', why_not: { 'whole-step': wholeWhyNot!, 'fused-jets': network.why_not! } };
+    : {
+      ran: network.path, precision: 'float32',
+      why_not: { 'whole-step': wholeWhyNot!, ...Object.fromEntries(network.declined.map((d) => [d.path, d.reason])) },
+    };
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
-  const pred = predict(model, grid, d, problem);
+  const pred = predict(model, grid, d, problem, undefined, step);
   const solHeader = [...problem.inputs, ...problem.outputs];
   if (reference) for (const o of problem.outputs) solHeader.push(`${o}_ref`, `${o}_abs_err`);
   const rows: number[][] = [];
@@ -415,6 +387,24 @@ function parameterSummary(problem: Problem, values: number[]): NonNullable<RunSu
   }));
 }
 
+/** How a run asks for its step path: the spec's model.fused (or --no-fused on resume) may turn the kernels off. */
+export function stepOptions(spec: Spec, noFused = false): StepOptions {
+  return spec.model.fused && !noFused ? {} : { kernelsOff: KERNELS_OFF_BY_SPEC };
+}
+
+/** summary.json's `network`: the step path that computed the jets in training, and why each preferred one did not. */
+function networkReport(choice: StepChoice): NonNullable<RunSummary['network']> {
+  const fused = choice.path.kernel;
+  const whyNot = choice.declined[0]?.reason;
+  return {
+    path: choice.path.name,
+    fused,
+    ...(choice.impl.details?.() ?? {}),
+    ...(!fused && whyNot !== undefined ? { why_not: whyNot } : {}),
+    declined: choice.declined,
+  };
+}
+
 export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
   const m = spec.model;
   return {
@@ -425,43 +415,21 @@ export function mlpConfig(spec: Spec, problem: Problem): MlpConfig {
     adaptive: { mode: m.adaptive.mode, n: m.adaptive.n, ...(m.adaptive.init !== undefined ? { init: m.adaptive.init } : {}) },
     init: m.init,
     ...(m.normalize_inputs ? { inputLo: problem.box.lo, inputHi: problem.box.hi } : {}),
-    fused: m.fused,
     ...(m.rowdy ? { rowdy: m.rowdy } : {}),
     ...(m.kronecker ? { kronecker: m.kronecker } : {}),
   };
 }
 
-function slopeColumns(model: Mlp): string[] {
-  const mode = model.cfg.adaptive.mode;
-  const L = model.cfg.hidden.length;
-  if (mode === 'none') return [];
-  if (mode === 'global') return ['na'];
-  if (mode === 'layer') return Array.from({ length: L }, (_, k) => `na_${k + 1}`);
-  return Array.from({ length: L }, (_, k) => [`na_${k + 1}_mean`, `na_${k + 1}_min`, `na_${k + 1}_max`]).flat();
-}
-
-/** Rowdy: rowdy_k_amp = max n·|α| of layer k's added terms; Kronecker: kron_k_amp and the lead α (kron_k_lead). */
-function rowdyColumns(model: Mlp): string[] {
-  if (model.activationKind === 'plain') return [];
-  const p = model.activationKind === 'rowdy' ? 'rowdy' : 'kron';
-  return model.cfg.hidden.flatMap((_, k) => [`${p}_${k + 1}_amp`, ...(p === 'kron' ? [`${p}_${k + 1}_lead`] : [])]);
-}
-
-export function historyHeader(problem: Problem, model: Mlp, hasReference: boolean): string[] {
-  const h = ['step', 'phase', 'elapsed_s', 'lr', 'loss', ...problem.terms.map((t) => t.name), 'slope_recovery', ...slopeColumns(model), ...rowdyColumns(model)];
-  if (hasReference) {
-    h.push('rel_l2');
-    if (problem.outputs.length > 1) h.push(...problem.outputs.map((o) => `rel_l2_${o}`));
-  }
-  return h;
-}
-
-function historyCells(row: HistoryRow, model: Mlp): (string | number)[] {
-  const mode = model.cfg.adaptive.mode;
-  const slopes = mode === 'none' ? [] : mode === 'global' ? [row.slopes[0]!.mean]
-    : mode === 'layer' ? row.slopes.map((s) => s.mean) : row.slopes.flatMap((s) => [s.mean, s.min, s.max]);
-  const rowdy = row.rowdy.flatMap((r) => (r.lead === undefined ? [r.ampMaxAbs] : [r.ampMaxAbs, r.lead]));
-  return [row.step, row.phase, row.elapsed, row.lr, row.loss, ...row.terms, row.slopeRecovery, ...slopes, ...rowdy, ...row.errors];
+/** What decides the run's history.csv columns (io/run-dir.ts); a sweep's plan asks the same. */
+export function historyShape(spec: Spec, problem: Problem): HistoryShape {
+  const m = spec.model;
+  return {
+    terms: problem.terms.map((t) => t.name),
+    adaptive: m.adaptive.mode,
+    layers: m.hidden.length,
+    activation: m.rowdy ? 'rowdy' : m.kronecker ? 'kronecker' : 'plain',
+    ...(problem.reference ? { errorOutputs: problem.outputs } : {}),
+  };
 }
 
 function defaultRunDir(name: string): string {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BackendInfo } from '../backend/select.js';
+import { packageRoot } from '../base/package-root.js';
 
 const require = createRequire(import.meta.url);
 
@@ -11,20 +11,6 @@ function pkgVersion(name: string): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** The folder holding laaf's package.json (src/run under tsx, dist/src/run when compiled). */
-export function packageRoot(): string {
-  for (const up of ['../..', '../../..']) {
-    const dir = fileURLToPath(new URL(`${up}/`, import.meta.url));
-    try {
-      const pkg = require(join(dir, 'package.json')) as { name?: string };
-      if (pkg.name === 'laaf') return dir;
-    } catch {
-      // try the next level
-    }
-  }
-  throw new Error('internal: cannot find laaf package.json');
 }
 
 /** laaf's own version (from package.json). */

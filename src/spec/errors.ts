@@ -1,6 +1,6 @@
 /**
  * Errors a user can cause. They are reported as `laaf: error: FILE:LINE:COL: what — hint`
- * with exit code 2 (DESIGN.md §7). Rooms downstream of spec/ point at the spec by *path*
+ * with exit code 2 (ARCHITECTURE.md, "Conventions"). Rooms downstream of spec/ point at the spec by *path*
  * (and an offset inside a string value); the CLI turns the path into a file position.
  */
 export type SpecPath = readonly (string | number)[];

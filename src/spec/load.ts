@@ -1,6 +1,6 @@
 /**
  * Loading a spec: YAML with source positions, `--set` overrides, schema validation.
- * Every mistake becomes a message located at FILE:LINE:COL (DESIGN.md §7).
+ * Every mistake becomes a message located at FILE:LINE:COL (ARCHITECTURE.md, "Conventions").
  */
 import { readFileSync } from 'node:fs';
 import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';

@@ -5,11 +5,10 @@
  * Expressions stay strings here: expr/ checks them (see semantics in problem/).
  */
 import { z } from 'zod';
+import { ACTIVATIONS } from '../base/activations.js';
 
-/** Base activations known to laaf (nn/ implements their derivative towers). */
-export const ACTIVATIONS = [
-  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
-] as const;
+/** Base activations known to laaf: the one vocabulary list (base/activations.ts). */
+export { ACTIVATIONS };
 export const ADAPTIVE_MODES = ['none', 'global', 'layer', 'neuron'] as const;
 export const SAMPLING_METHODS = ['uniform', 'lhs', 'sobol', 'halton', 'grid'] as const;
 export const BUILTIN_REFERENCES = ['burgers-cole-hopf'] as const;
@@ -136,7 +135,7 @@ const model = z.strictObject({
   init: z.enum(['xavier', 'normal']).default('xavier'),
   /** map each input affinely onto [-1, 1] before the first layer */
   normalize_inputs: z.boolean().default(true),
-  /** run the network's jets in the fused SIMD kernel where it supports the model (wasm/cpu backends); false: tfjs ops only */
+  /** false: no kernel step path may run (tfjs ops only); true: the step-path registry (src/step/) picks the first path that supports the run */
   fused: z.boolean().default(true),
 }).superRefine((m, ctx) => {
   const L = m.hidden.length;

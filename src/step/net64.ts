@@ -9,12 +9,11 @@ import type { JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
 import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets } from '../kernel/fused.js';
 import { ARENA, RUN64, kernel, kernelLoadError } from '../kernel/runtime.js';
+import { LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
 
-// descriptor slots (assembly/kernel.ts, assembly/net64.ts)
-const NET = { D: 0, L: 1, OUT: 2, C: 3, M: 4, ACT: 5, B: 6, N: 7, X: 8, Y: 9, DX: 10, TERMS: 11, TSTART: 12, SEED: 13, CHUNKS: 14, CHUNKTAB: 15, COUNTER: 16, TAPE: 17, TAPEBLK: 18, ACCBYTES: 19, LAYER: 24 } as const;
-const NLS = 12;
-const LS = 7;
-const WORK = { XB: 2, DXB: 3, DA: 4, DB: 5, THREAD: 7, LAYER: 8 } as const;
+// descriptor slots: the float32 kernel's (src/kernel/layout.ts); assembly/net64.ts declares the same numbers
+const NLS = LAYER_SLOTS;
+const LS = WORK_LAYER_SLOTS;
 
 class Bump {
   constructor(public at: number) {}
@@ -40,7 +39,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
   // blocks of the float32 kernel's size in points: twice the bytes, still cache-sized
   const B = blockSize(sizes, C, M);
   const tables = tablesOf(plan);
-  const f = fold(mlp, values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW), true);
+  const f = fold(mlp.describe(), values.slice(0, nW), values.slice(nW, 2 * nW), values.slice(2 * nW), true);
   const T = N === 0 ? 1 : rt.threadsFor(Math.min(N, chunking(N, B).count * 512));
 
   const a = new Bump(ARENA + 512);
@@ -167,7 +166,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
         dWf.push(partials(buf, accOff[l]!.dW2, sizes[l]! * Nn));
         dbf.push(partials(buf, accOff[l]!.db2, Nn));
       }
-      return unfoldRaw(mlp, f, dWf, dbf, mlp.cfg.adaptive.mode, true);
+      return unfoldRaw(mlp.describe(), f, dWf, dbf, mlp.cfg.adaptive.mode, true);
     },
   };
 }

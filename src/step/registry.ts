@@ -1,55 +1,67 @@
 /**
- * The registry of step paths: which code computes a training step's loss, gradient and
- * update, in order of preference.
- *
- *   whole-step   loss, gradient, Adam and L-BFGS evaluations in the WebAssembly kernel
- *                (src/step/); float32 or float64
- *   fused-jets   the network's jets in the fused kernel (src/kernel/fused.ts), residuals,
- *                loss and optimizers in tfjs ops; float32
- *   tfjs         everything in tfjs ops; float32
- *
- * The first path that supports the spec runs; summary.json records it and why each path
- * before it did not. float64 exists only on the whole-step path: asking for it where that
- * path cannot run is a spec error at training.precision.
+ * Step paths: the ways the network's part of a training step can run, each registered
+ * by name with a `supports` check, tried in a fixed order of preference (paths.ts).
+ * The first path that supports the query runs; the others' reasons are kept, so a run
+ * can say what ran and why each preferred path did not (summary.json `network`).
+ * ARCHITECTURE.md, "Step paths", says how to add one.
  */
-import type { Spec } from '../spec/schema.js';
-import type { Problem } from '../problem/build.js';
-import { makePlan } from '../jet/plan.js';
-import { KERNEL_ACTIVATIONS, KERNEL_MAX_ORDER } from '../kernel/fused.js';
-import { kernel, kernelLoadError } from '../kernel/runtime.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { JetPlan } from '../jet/plan.js';
+import type { Mlp, NetworkDescription } from '../nn/mlp.js';
 
-export type StepPathName = 'whole-step' | 'fused-jets' | 'tfjs';
-export const STEP_PATHS: readonly StepPathName[] = ['whole-step', 'fused-jets', 'tfjs'];
-
-export interface StepPathRecord {
-  /** the path that ran */
-  ran: StepPathName;
-  precision: 'float32' | 'float64';
-  /** for each path before it: why it did not run */
-  why_not: Partial<Record<StepPathName, string>>;
+/** What a path is asked about. */
+export interface StepQuery {
+  /** the network, as plain numbers and names */
+  net: NetworkDescription;
+  /** highest derivative order of the jets the step needs (0: values only) */
+  order: number;
+  /** the tfjs backend in use (tf.getBackend()) */
+  backend: string;
+  /** set when kernel paths are turned off for this run: why (`model.fused: false`, LAAF_FUSED=0) */
+  kernelsOff?: string;
 }
 
-/**
- * Why the whole-step path cannot run this spec (null: it can). Decided from the spec and
- * problem alone (so that `laaf validate` can say it), with the process switch
- * LAAF_WHOLE_STEP=0 and the kernel's availability.
- */
-export function wholeStepBlocker(spec: Spec, problem: Problem): string | null {
-  const m = spec.model;
-  if (!spec.training.whole_step) return 'turned off (training.whole_step: false)';
-  if (!m.fused) return 'turned off (--no-fused, model.fused: false)';
-  if (process.env.LAAF_WHOLE_STEP === '0') return 'turned off (LAAF_WHOLE_STEP=0)';
-  if (!m.kronecker && !KERNEL_ACTIVATIONS.includes(m.activation)) return `activation ${m.activation} is not in the kernel`;
-  for (const fn of m.kronecker ? m.kronecker.functions : []) if (!KERNEL_ACTIVATIONS.includes(fn)) return `Kronecker function ${fn} is not in the kernel`;
-  const plan = makePlan(problem.inputs.length, problem.derivs.map((d) => d.channel));
-  if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
-  if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
-  return null;
+export type Support = { ok: true } | { ok: false; reason: string };
+
+export const supported: Support = { ok: true };
+export function unsupported(reason: string): Support {
+  return { ok: false, reason };
 }
 
-/** Why float64 cannot run this spec (null: it can): only the whole-step path has it. */
-export function float64Blocker(spec: Spec, problem: Problem): string | null {
-  if (spec.model.rowdy) return 'Rowdy activations are not in the float64 network kernel (assembly/net64.ts)';
-  if (spec.model.kronecker) return 'Kronecker activations are not in the float64 network kernel (assembly/net64.ts)';
-  return wholeStepBlocker(spec, problem);
+/** What a chosen path gives the loss and the evaluation: the network's jets, differentiable by tfjs. */
+export interface StepImpl {
+  /** one [N, outputs] tensor per plan channel (same contract as Mlp.forwardJet) */
+  forwardJet(plan: JetPlan, X: tf.Tensor2D): tf.Tensor2D[];
+  /** values only (same contract as Mlp.forward) */
+  forward(X: tf.Tensor2D): tf.Tensor2D;
+  /** facts about the last run for summary.json (e.g. a kernel's threads) */
+  details?(): Record<string, number>;
+}
+
+export interface StepPath {
+  /** recorded in summary.json: `fused-jets`, `tfjs-ops`, ... */
+  readonly name: string;
+  /** true when the path runs one of laaf's own kernels (summary.json `fused`; off with model.fused: false) */
+  readonly kernel: boolean;
+  supports(q: StepQuery): Support;
+  /** the implementation for this network; called only after `supports` said ok */
+  create(model: Mlp): StepImpl;
+}
+
+/** The path that runs, and why each one before it in the order did not. */
+export interface StepChoice {
+  path: StepPath;
+  impl: StepImpl;
+  declined: { path: string; reason: string }[];
+}
+
+/** The first of `paths` (in order) that supports `q`. The last path must support everything. */
+export function chooseStep(paths: readonly StepPath[], q: StepQuery, model: Mlp): StepChoice {
+  const declined: StepChoice['declined'] = [];
+  for (const path of paths) {
+    const s = path.supports(q);
+    if (s.ok) return { path, impl: path.create(model), declined };
+    declined.push({ path: path.name, reason: s.reason });
+  }
+  throw new Error(`internal: no step path supports this network (${declined.map((d) => `${d.path}: ${d.reason}`).join('; ')})`);
 }

@@ -9,7 +9,8 @@
  */
 import { join } from 'node:path';
 import { csvText, writeFileAtomic } from '../io/files.js';
-import { column, readTable, type RunSummaryFile } from '../plot/read.js';
+import { column, readTable } from '../plot/read.js';
+import { RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import { runDirOf, runState, type RunRecord, type RunState } from './execute.js';
 import type { Plan, PlannedRun } from './plan.js';
 
@@ -45,7 +46,7 @@ function stepsTo(history: ReturnType<typeof readTable>, col: string, v: number):
   return i < 0 ? undefined : steps[i];
 }
 
-function metricsOf(summary: RunSummaryFile | undefined): Map<string, number> {
+function metricsOf(summary: SummaryFile | undefined): Map<string, number> {
   const m = new Map<string, number>();
   const f = summary?.final;
   if (!summary || !f) return m;
@@ -68,7 +69,7 @@ function metricsOf(summary: RunSummaryFile | undefined): Map<string, number> {
   return m;
 }
 
-function errorOf(state: RunState, summary: RunSummaryFile | undefined, record: RunRecord | undefined): string {
+function errorOf(state: RunState, summary: SummaryFile | undefined, record: RunRecord | undefined): string {
   if (state === 'completed' || state === 'pending') return '';
   const tail = (record?.stderr_tail ?? '').split('\n').filter((l) => l.trim() !== '' && !l.includes('set LAAF_DEBUG=1')).slice(-3).join(' | ');
   const exit = state === 'failed' && record ? (record.signal ? `killed by ${record.signal}` : `exit ${record.exit_code}`) : '';
@@ -80,7 +81,7 @@ export function buildTables(plan: Plan, sweepDir: string): Tables {
     const { state, summary, record } = runState(sweepDir, run);
     const metrics = metricsOf(state === 'completed' || state === 'diverged' ? summary : undefined);
     if (state === 'completed' || state === 'diverged') {
-      const hist = Object.keys(plan.thresholds).length ? readTable(join(runDirOf(sweepDir, run), 'history.csv')) : undefined;
+      const hist = Object.keys(plan.thresholds).length ? readTable(join(runDirOf(sweepDir, run), RUN_FILES.history)) : undefined;
       for (const [col, list] of Object.entries(plan.thresholds)) {
         for (const v of list) {
           const s = stepsTo(hist, col, v);

@@ -22,6 +22,7 @@ import { basename, dirname, extname, isAbsolute, join, relative } from 'node:pat
 import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Position } from '../spec/load.js';
+import { BAND_WIDTHS, type BandWidth } from '../plot/band.js';
 
 export type Where = Position | { flag: string };
 
@@ -46,6 +47,8 @@ export interface SweepDef {
   thresholds: Record<string, number[]>;
   /** where each threshold was written */
   thresholdWhere?: Record<string, Where>;
+  /** how the sweep's plots are drawn */
+  plots?: { band: BandWidth };
 }
 
 export interface FlagInput {
@@ -57,7 +60,7 @@ export interface FlagInput {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const TOP_KEYS = ['name', 'about', 'spec', 'set', 'grid', 'zip', 'seeds', 'thresholds'];
+const TOP_KEYS = ['name', 'about', 'spec', 'set', 'grid', 'zip', 'seeds', 'thresholds', 'plots'];
 
 /** Does this YAML file look like a sweep file (a mapping with `spec:`) rather than a problem spec? */
 export function isSweepFile(file: string): boolean {
@@ -162,7 +165,19 @@ export function loadSweepFile(file: string): SweepDef {
     seeds: seedsOf(top['seeds'], (msg, hint) => L.fail(['seeds'], msg, hint)),
     thresholds: thresholdsOf(L, top['thresholds']),
     thresholdWhere: Object.fromEntries(Object.keys(thresholdsOf(L, top['thresholds'])).map((k) => [k, L.at(['thresholds', k], true)])),
+    ...(top['plots'] !== undefined ? { plots: plotsOf(L, top['plots']) } : {}),
   };
+}
+
+/** `plots: { band: 1std | 2std }`: the width of the convergence bands and final-value whiskers. */
+function plotsOf(L: Located, v: unknown): { band: BandWidth } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) L.fail(['plots'], 'plots: expected a mapping', 'for example plots: { band: 2std }');
+  for (const k of Object.keys(v as object)) {
+    if (k !== 'band') L.fail(['plots', k], `unknown key '${k}' in plots`, 'known keys: band', true);
+  }
+  const band = (v as Record<string, unknown>)['band'] ?? '1std';
+  if (!BAND_WIDTHS.includes(band as BandWidth)) L.fail(['plots', 'band'], `plots.band: expected ${BAND_WIDTHS.join(' or ')}`, '1std: mean ± 1 sample std (the default); 2std: mean ± 2 sample std, as the papers draw it');
+  return { band: band as BandWidth };
 }
 
 function relativeOrSame(p: string): string {

@@ -7,9 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { packageRoot } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 import { writeFileAtomic } from '../io/files.js';
-import { readSummary, type RunSummaryFile } from '../plot/read.js';
+import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import type { Plan, PlannedRun } from './plan.js';
 
 export type RunState = 'completed' | 'diverged' | 'interrupted' | 'failed' | 'running' | 'pending';
@@ -46,7 +46,7 @@ export function readRecord(sweepDir: string, run: PlannedRun): RunRecord | undef
 }
 
 /** Where a run stands, from its files. completed and diverged runs are final (a rerun would repeat them). */
-export function runState(sweepDir: string, run: PlannedRun): { state: RunState; summary?: RunSummaryFile; record?: RunRecord } {
+export function runState(sweepDir: string, run: PlannedRun): { state: RunState; summary?: SummaryFile; record?: RunRecord } {
   const summary = readSummary(runDirOf(sweepDir, run));
   const record = readRecord(sweepDir, run);
   const st = summary?.status;
@@ -79,7 +79,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   const base = logBase(sweepDir, run);
   mkdirSync(dirname(base), { recursive: true });
   // `laaf solve --resume RUN_DIR` continues from the run's checkpoint (its spec, seed and backend are in the directory).
-  const resumeIt = opts.resume === true && ['checkpoint.json', 'spec.resolved.yaml', 'summary.json'].every((f) => existsSync(join(runDir, f)));
+  const resumeIt = opts.resume === true && [RUN_FILES.checkpoint, RUN_FILES.spec, RUN_FILES.summary].every((f) => existsSync(join(runDir, f)));
   if (!resumeIt && existsSync(runDir)) {
     // An unfinished attempt: start again from scratch. Only ever inside this sweep's runs/.
     const abs = resolve(runDir);
@@ -104,7 +104,6 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   let tail = '';
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {
     ...process.env,
-    LAAF_SWEEP_RUN: run.id,
     ...(opts.threads !== undefined && process.env['LAAF_THREADS'] === undefined ? { LAAF_THREADS: String(opts.threads) } : {}),
   } });
   opts.track?.(child, true);

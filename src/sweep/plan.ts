@@ -5,9 +5,11 @@
  * is written; a bad override is reported where it was written.
  */
 import YAML from 'yaml';
-import { checkSpec } from '../run/solve.js';
+import { checkSpec, historyShape } from '../run/solve.js';
+import { historyColumns as runColumns, measureColumns } from '../io/run-dir.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
+import { mix32 } from '../domain/rng.js';
 
 export interface Variant {
   index: number;
@@ -46,25 +48,17 @@ export interface Plan {
   /** spec paths that vary between variants, in order of appearance */
   paths: string[];
   thresholds: Record<string, number[]>;
-  /** history columns the runs will have (loss, terms, rel_l2, ...) */
+  /** history columns of these runs that thresholds may use (loss, terms, slopes, rel_l2, ...; io/run-dir.ts) */
   historyColumns: string[];
   runs: PlannedRun[];
+  /** the sweep file's plots: section */
+  plots?: SweepDef['plots'];
 }
 
 /** YAML flow text of a value, as `--set` reads it back. */
 export function valueText(v: unknown): string {
   // Strings as YAML (unquoted where YAML allows); lists and mappings compactly as JSON, which YAML reads too.
   return typeof v === 'string' ? YAML.stringify(v, { lineWidth: 0 }).trim() : JSON.stringify(v);
-}
-
-/** murmur3's finaliser. */
-function mix32(x: number): number {
-  x = (x ^ (x >>> 16)) >>> 0;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
 }
 
 /**
@@ -135,14 +129,7 @@ export function expandPlan(def: SweepDef): Plan {
       specName = checked.loaded.spec.name;
       baseSeed = checked.loaded.spec.training.seed;
     }
-    const p = checked.problem;
-    columns.add('loss');
-    columns.add('slope_recovery');
-    for (const t of p.terms) columns.add(t.name);
-    if (p.reference) {
-      columns.add('rel_l2');
-      if (p.outputs.length > 1) for (const o of p.outputs) columns.add(`rel_l2_${o}`);
-    }
+    for (const c of measureColumns(runColumns(historyShape(checked.loaded.spec, checked.problem)))) columns.add(c);
   });
   const historyColumns = [...columns];
   for (const k of Object.keys(def.thresholds)) {
@@ -182,6 +169,7 @@ export function expandPlan(def: SweepDef): Plan {
     thresholds: def.thresholds,
     historyColumns,
     runs,
+    ...(def.plots ? { plots: def.plots } : {}),
   };
 }
 

@@ -15,7 +15,8 @@ import { availableParallelism } from 'node:os';
 import { writeFileAtomic } from '../io/files.js';
 import { loadSpec } from '../spec/load.js';
 import { UserError } from '../spec/errors.js';
-import { laafVersion, packageRoot } from '../run/versions.js';
+import { laafVersion } from '../run/versions.js';
+import { packageRoot } from '../base/package-root.js';
 import { writeSweepPlots } from '../plot/sweep-plots.js';
 import { applyFlags, isSweepFile, loadSweepFile, sweepOfSpec, type FlagInput } from './define.js';
 import { expandPlan, type Plan, type PlannedRun } from './plan.js';
@@ -45,6 +46,7 @@ interface PlanFile {
   thresholds: Record<string, number[]>;
   variants: { label: string; slug: string; overrides: string[] }[];
   runs: { index: number; id: string; variant: string; seed: number; sets: string[] }[];
+  plots?: { band: string };
 }
 
 function planFile(plan: Plan): PlanFile {
@@ -61,6 +63,7 @@ function planFile(plan: Plan): PlanFile {
     thresholds: plan.thresholds,
     variants: plan.variants.map((v) => ({ label: v.label, slug: v.slug, overrides: v.overrides })),
     runs: plan.runs.map((r) => ({ index: r.index, id: r.id, variant: plan.variants[r.variant]!.label, seed: r.seed, sets: r.sets })),
+    ...(plan.plots ? { plots: plan.plots } : {}),
   };
 }
 
@@ -170,6 +173,7 @@ export async function collectSweep(plan: Plan, dir: string, plots: boolean): Pro
     await writeSweepPlots({
       name: plan.name,
       variants: plan.variants.map((v) => ({ label: v.label, runDirs: plan.runs.filter((r) => r.variant === v.index).map((r) => runDirOf(dir, r)) })),
+      ...(plan.plots ? { band: plan.plots.band } : {}),
     }, join(dir, 'plots'));
   }
   return tables;

@@ -11,6 +11,8 @@ import type { Problem } from '../problem/build.js';
 import { tensorOps, type DerivRef, type Env } from '../expr/index.js';
 import { makePlan, type JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
+import { stepFor, type StepOptions } from '../step/paths.js';
+import type { StepChoice } from '../step/registry.js';
 import { TrainableParameters } from './parameters.js';
 import { transformJets } from './transform.js';
 
@@ -36,14 +38,18 @@ export class PinnLoss {
   private readonly targets: tf.Tensor2D[][];
   /** unknown constants of inverse problems */
   readonly parameters: TrainableParameters;
+  /** the step path that computes the network's jets for this loss, and why the preferred ones did not (src/step/) */
+  readonly path: StepChoice;
 
   constructor(
     readonly problem: Problem,
     readonly model: Mlp,
     points: Map<string, Float64Array>,
     readonly slope: SlopeRecoveryOptions,
+    step: StepOptions = {},
   ) {
     this.plan = makePlan(problem.inputs.length, problem.derivs.map((d) => d.channel));
+    this.path = stepFor(model, this.plan.maxOrder, step);
     this.layout(points);
     this.symbols = new Map(Object.entries(problem.constants).map(([k, v]) => [k, tf.scalar(v)]));
     this.targets = problem.terms.map((t, k) =>
@@ -141,7 +147,7 @@ export class PinnLoss {
 
   /** Per term, its squared residuals (one per point, or per point and matched quantity). */
   private squares(): tf.Tensor[] {
-    const jets = transformJets(this.problem, this.plan, this.X, this.model.forwardJet(this.plan, this.X));
+    const jets = transformJets(this.problem, this.plan, this.X, this.path.impl.forwardJet(this.plan, this.X));
     const paramValues = new Map<string, tf.Tensor>();
     const symbol = (s: string): tf.Tensor => {
       const c = this.symbols.get(s);

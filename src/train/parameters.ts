@@ -31,12 +31,6 @@ export class TrainableParameters {
     return this.specs.map((p, k) => fromRaw(p, this.raw[k]!.dataSync()[0]!));
   }
 
-  /** Relative error |value − true| / |true| for parameters with a known true value (NaN otherwise). */
-  relativeErrors(): number[] {
-    const v = this.values();
-    return this.specs.map((p, k) => (p.trueValue === undefined ? NaN : Math.abs(v[k]! - p.trueValue) / Math.max(Math.abs(p.trueValue), 1e-300)));
-  }
-
   dispose(): void {
     for (const r of this.raw) r.dispose();
   }

@@ -25,48 +25,11 @@ import { learningRate, type Schedule } from './schedule.js';
 import { flatSize, flattenTensors, readFlat, readVariables, writeFlat, writeVariables } from './flat.js';
 import type { PointSets, PointState, RefineOptions, ResampleOptions } from './points.js';
 import type { WholeStep } from '../step/whole.js';
-import { FlatAdam } from '../step/flat-adam.js';
+import { FlatAdam } from './flat-adam.js';
+import type { HistoryRow, LbfgsPhaseStop, Phase, PhaseReport, TrainStatus } from '../io/run-dir.js';
 
-export type Phase = 'adam' | 'lbfgs';
-
-export interface HistoryRow {
-  step: number;
-  phase: Phase;
-  elapsed: number;
-  /** Adam: the learning rate of this step's update; L-BFGS: the accepted step length */
-  lr: number;
-  loss: number;
-  terms: number[];
-  slopeRecovery: number;
-  /** n·a per hidden layer (mean/min/max; equal unless neuron mode) */
-  slopes: { mean: number; min: number; max: number }[];
-  /** rel-L2 over all outputs, then per output (empty without a reference) */
-  errors: number[];
-  /** values of the unknown parameters (inverse problems), in problem order */
-  parameters: number[];
-  /** Rowdy/Kronecker: per hidden layer, the largest added-term amplitude (and Kronecker's lead coefficient) */
-  rowdy: { ampMaxAbs: number; lead?: number }[];
-}
-
-export type TrainStatus = 'completed' | 'diverged' | 'interrupted';
-
-export type AdamStop = 'max_steps' | 'interrupted' | 'diverged';
-export type LbfgsPhaseStop = 'max_iterations' | 'max_evaluations' | 'tolerance_grad' | 'tolerance_change' | 'line_search_failed' | 'non_finite' | 'interrupted';
-
-export interface PhaseReport {
-  phase: Phase;
-  /** global step at the phase's start and end */
-  first_step: number;
-  last_step: number;
-  /** Adam updates or L-BFGS iterations done */
-  steps: number;
-  /** L-BFGS: loss-and-gradient evaluations */
-  evaluations?: number;
-  /** L-BFGS: times a failed line search dropped the curvature memory and went on by steepest descent */
-  restarts?: number;
-  /** why the phase ended */
-  stop: AdamStop | LbfgsPhaseStop;
-}
+// A logged row, the phase reports and the status are the run directory's contract (io/run-dir.ts).
+export type { AdamStop, HistoryRow, LbfgsPhaseStop, Phase, PhaseReport, TrainStatus } from '../io/run-dir.js';
 
 export interface TrainConfig {
   adam: { steps: number; lr: number; schedule: Schedule };

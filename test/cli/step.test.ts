@@ -55,7 +55,7 @@ test('20 Adam steps: whole-step and fused-jets losses agree; summary.json says w
   assert.deepEqual(readJson(join(cwd, 'fused', 'summary.json')).step_path,
     { ran: 'fused-jets', precision: 'float32', why_not: { 'whole-step': 'turned off (training.whole_step: false)' } });
   const t = readJson(join(cwd, 'tfjs', 'summary.json')).step_path;
-  assert.equal(t.ran, 'tfjs');
+  assert.equal(t.ran, 'tfjs-ops');
   assert.match(t.why_not['whole-step'], /--no-fused/);
   assert.match(t.why_not['fused-jets'], /--no-fused/);
   const lw = column(join(cwd, 'whole', 'history.csv'), 'loss');

@@ -4,7 +4,7 @@
  * src/train/adam-optimizer.ts. Its state has the same shape as AdamOptimizer's (moments
  * per variable), so a checkpoint means the same thing on both paths.
  */
-import type { AdamState } from '../train/adam-optimizer.js';
+import type { AdamState } from './adam-optimizer.js';
 import { kernel } from '../kernel/runtime.js';
 
 export class FlatAdam {
