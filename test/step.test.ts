@@ -208,3 +208,29 @@ test('whole-step = composite for Rowdy and Kronecker nets (layer and neuron coef
     assert.ok(r.dGrad <= GRAD_TOL, `${sets}: gradient differs by ${r.dGrad}`);
   }
 });
+
+test('Adam on the flat buffer in the kernel (float32) follows the tfjs AdamOptimizer bit for bit', async () => {
+  const { AdamOptimizer } = await import('../src/train/adam-optimizer.js');
+  const { FlatAdam } = await import('../src/train/flat-adam.js');
+  const sizes = [7, 3, 1];
+  const init = sizes.map((n, k) => Float32Array.from({ length: n }, (_, i) => Math.sin(3 * i + k)));
+  const vars = init.map((a) => tf.variable(tf.tensor(a)));
+  const tfAdam = new AdamOptimizer(vars);
+  const flatAdam = new FlatAdam(sizes);
+  const flat = new Float32Array(11);
+  flat.set(init[0]!, 0);
+  flat.set(init[1]!, 7);
+  flat.set(init[2]!, 10);
+  for (let t = 1; t <= 6; t++) {
+    const g = Float32Array.from({ length: 11 }, (_, i) => Math.cos(t * 1.7 + i) * 10 ** ((i % 5) - 3));
+    tfAdam.apply([tf.tensor(g.slice(0, 7)), tf.tensor(g.slice(7, 10)), tf.tensor(g.slice(10))], 1e-3 * t);
+    flatAdam.apply(flat, Float64Array.from(g), 1e-3 * t, 1 << 24);
+  }
+  const want = Float32Array.from(vars.flatMap((v) => [...v.dataSync()]));
+  assert.deepEqual(flat, want);
+  const st = flatAdam.state();
+  const ref = tfAdam.state();
+  assert.equal(st.t, ref.t);
+  st.m.forEach((m, i) => assert.deepEqual(m, ref.m[i]));
+  st.v.forEach((v, i) => assert.deepEqual(v, ref.v[i]));
+});
