@@ -39,7 +39,7 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'YAML syntax', edit: (s) => s.replace('outputs: [u]', 'outputs: [u'), at: 'constants', message: /YAML syntax/ },
+  { name: 'YAML syntax', edit: (s) => s.replace('outputs: [u]', 'outputs: [u'), at: '[u', message: /YAML syntax: this '\[' is never closed/ },
   { name: 'unknown top-level key', edit: (s) => s.replace('equations:', 'equatons:'), at: 'equatons', message: /unknown key 'equatons'.*did you mean 'equations'/ },
   { name: 'unknown nested key', edit: (s) => s.replace('activation: tanh', 'activaton: tanh'), at: 'activaton', message: /unknown key 'activaton' in model/ },
   { name: 'wrong type', edit: (s) => s.replace('hidden: [8, 8]', 'hidden: twenty'), at: 'twenty', message: /model\.hidden: expected array/ },
@@ -95,7 +95,7 @@ test('a missing spec file is a user error', () => {
   const dir = tempDir();
   const r = laaf(['solve', 'nope.yaml'], dir);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /laaf: error: cannot read spec nope\.yaml: ENOENT/);
+  assert.match(r.stderr, /laaf: error: nope\.yaml: the spec file does not exist/);
   assert.deepEqual(readdirSync(dir), []);
 });
 

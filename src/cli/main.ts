@@ -1,13 +1,13 @@
 /** The `laaf` command: wires subcommands to the pipeline; no numerics here. */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import YAML from 'yaml';
 import { solve, checkSpec } from '../run/solve.js';
 import { laafVersion } from '../run/versions.js';
 import { packageRoot } from '../base/package-root.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/select.js';
-import { UserError } from '../spec/errors.js';
+import { UserError, count } from '../spec/errors.js';
 import { consoleReporter } from './progress.js';
 import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
@@ -15,6 +15,7 @@ import { registerSweep } from './sweep.js';
 import { plotAfterSolve, registerPlot } from './plot.js';
 
 function positiveInt(v: string): number {
+  if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 0');
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
   return n;
@@ -22,6 +23,25 @@ function positiveInt(v: string): number {
 
 function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
+}
+
+/** A path that works from the current directory: relative below it, absolute otherwise. */
+function shownPath(abs: string): string {
+  const rel = relative(process.cwd(), abs);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+/**
+ * What to try after a non-finite loss. At step 0 no update has happened: the
+ * equations (or conditions, data) are not finite at the initial network — a learning
+ * rate has nothing to do with it. Later, a step size that is too large is the usual cause.
+ */
+export function divergenceHint(step: number): string {
+  if (step === 0) {
+    return 'the loss is not finite before any training step, so the terms named give non-finite values at the initial network ' +
+      '(e.g. sqrt or log of a negative value, a division by zero): check their expressions over the domain';
+  }
+  return `the loss was finite until then: try a smaller learning rate (training.adam.lr, training.lbfgs.lr), or check the terms named for values that can leave their domain`;
 }
 
 export function buildProgram(): Command {
@@ -53,9 +73,14 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       }
       if (o.resume === undefined && specFile === undefined) throw new UserError('missing SPEC', 'laaf solve SPEC, or laaf solve --resume RUN_DIR');
       let stop = false;
+      let firstSignal = 0;
       const onSignal = () => {
-        if (stop) process.exit(EXIT.interrupted);
+        // A signal within 2 s of the first is the same request arriving twice (a cluster signals both
+        // `laaf sweep --index` and its run; `kill` of a process group), not a second press.
+        if (stop && Date.now() - firstSignal > 2000) process.exit(EXIT.interrupted);
+        if (stop) return;
         stop = true;
+        firstSignal = Date.now();
         process.stderr.write('\nlaaf: stopping after this step (press again to quit at once)\n');
       };
       process.on('SIGINT', onSignal);
@@ -68,7 +93,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
         });
         if (summary.status === 'diverged') {
           const kept = summary.checkpoint_step !== undefined ? `; checkpoint.json keeps step ${summary.checkpoint_step}` : '';
-          process.stderr.write(`laaf: training diverged: ${summary.message ?? 'non-finite loss'} — try a smaller learning rate${kept}\n`);
+          process.stderr.write(`laaf: training diverged: ${summary.message ?? 'non-finite loss'} — ${divergenceHint(summary.steps)}${kept}\n`);
         }
         process.exitCode = summary.status === 'diverged' ? EXIT.diverged : summary.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
         if ((o as { plots?: boolean }).plots !== false) await plotAfterSolve(summary.run_dir, o.quiet === true);
@@ -82,7 +107,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
 
   program
     .command('validate')
-    .description('check specs (YAML, keys, types, expressions) without training; exit 0 when all are valid')
+    .description('check specs (YAML, keys, types, expressions, sizes against the limits) without training and report every mistake; exit 0 when all are valid')
     .argument('<specs...>', 'problem specs')
     .option('-s, --set <key=value>', 'override a spec value as in solve (repeatable)', collect)
     .action((files: string[], o: { set?: string[] }) => {
@@ -90,7 +115,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       for (const f of files) {
         try {
           const { problem } = checkSpec(f, o.set ?? []);
-          process.stdout.write(`ok ${f}: ${problem.inputs.length} inputs, ${problem.outputs.length} outputs, ${problem.terms.length} loss terms\n`);
+          process.stdout.write(`ok ${f}: ${count(problem.inputs.length, 'input')}, ${count(problem.outputs.length, 'output')}, ${count(problem.terms.length, 'loss term')}\n`);
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
           process.stderr.write(`${formatUserError(e)}\n`);
@@ -106,7 +131,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
     .action(() => {
       const dir = join(packageRoot(), 'problems');
       const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-      const width = Math.max(...files.map((f) => f.length));
+      const width = Math.max(...files.map((f) => shownPath(join(dir, f)).length));
       for (const f of files) {
         let about = '';
         try {
@@ -115,7 +140,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
         } catch {
           about = '(unreadable)';
         }
-        process.stdout.write(`${join('problems', f).padEnd(width + 10)}${about}\n`);
+        process.stdout.write(`${shownPath(join(dir, f)).padEnd(width + 10)}${about}\n`);
       }
     });
 
@@ -124,7 +149,18 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
   return program;
 }
 
+/** `laaf ... | head -1`: the reader went away; stop quietly (exit 0), as Unix tools do. */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT.ok);
+      throw e;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -202,6 +202,14 @@ export function gridCounts(box: Box, n: number): number[] {
  * with the LAST input varying fastest.
  */
 export function grid(box: Box, counts: number[]): Float64Array {
+  return gridBlock(box, counts, 0, counts.reduce((p, c) => p * c, 1));
+}
+
+/**
+ * Points `start` .. `start + count - 1` of `grid(box, counts)`, computed without the rest of
+ * the grid (for grids evaluated block by block).
+ */
+export function gridBlock(box: Box, counts: number[], start: number, count: number): Float64Array {
   checkBox(box);
   const d = box.lo.length;
   if (counts.length !== d) throw new Error(`grid needs ${d} counts, got ${counts.length}`);
@@ -217,9 +225,15 @@ export function grid(box: Box, counts: number[]): Float64Array {
     return vals;
   });
   const total = counts.reduce((p, c) => p * c, 1);
-  const out = new Float64Array(total * d);
+  const n = Math.max(0, Math.min(count, total - start));
+  const out = new Float64Array(n * d);
+  // the multi-index of point `start` (last input fastest)
   const idx = new Array<number>(d).fill(0);
-  for (let p = 0; p < total; p++) {
+  for (let j = d - 1, r = start; j >= 0; j--) {
+    idx[j] = r % counts[j]!;
+    r = Math.floor(r / counts[j]!);
+  }
+  for (let p = 0; p < n; p++) {
     for (let j = 0; j < d; j++) out[p * d + j] = axes[j]![idx[j]!]!;
     for (let j = d - 1; j >= 0; j--) {
       idx[j] = idx[j]! + 1;

@@ -7,14 +7,27 @@
  * source order, so the k-th identifier visited is the k-th identifier in the text.
  */
 import { parse } from 'mathjs';
-import { ExprError, derivKey, parseDerivativeName, type DerivRef } from './names.js';
+import { editDistance } from '../spec/errors.js';
+import { ExprError, MAX_DERIVATIVE_ORDER, derivKey, parseDerivativeName, type DerivRef } from './names.js';
 import { numberOps, type CompareOp, type Ops } from './ops.js';
+
+/**
+ * Size limits of one expression (README "Limits"). The parser and the compiled closure tree
+ * recurse once per nesting level, so a bounded size keeps both far from the call-stack limit
+ * (a sum of 3000 terms overflowed it before these limits).
+ */
+export const EXPRESSION_LIMITS = {
+  /** tokens (names, numbers, operators, brackets) in one expression */
+  tokens: 2000,
+  /** brackets ( [ { open at once */
+  nesting: 50,
+} as const;
 
 export interface SymbolTable {
   inputs: string[];
   outputs: string[];
-  /** named constants (their values are supplied by the Env) */
-  constants: string[];
+  /** named constants (their values are supplied by the Env); a Set is used as it is (no copy) */
+  constants: readonly string[] | ReadonlySet<string>;
   /** trainable unknowns (inverse problems); compiled like constants */
   parameters?: string[];
   /** default true; false for constants, face selectors, reference/target expressions */
@@ -191,23 +204,21 @@ function isTransposeContext(tokens: Token[]): boolean {
 
 /** Finds tokens in source order; offsets it returns are relative to the whole original text. */
 class Locator {
-  private readonly tokens: Token[];
-  private cursor = 0; // character position just after the last identifier visited
+  private cursor = 0; // index of the first token after the last identifier visited
 
   constructor(
     readonly text: string,
     readonly base: number,
-  ) {
-    this.tokens = tokenize(text);
-  }
+    private readonly tokens: Token[] = tokenize(text),
+  ) {}
 
   /** The next occurrence of identifier `name`; advances the cursor past it. */
   ident(name: string): number {
     const isIt = (t: Token): boolean => t.kind === 'ident' && t.text === name;
-    const next = this.tokens.find((t) => t.start >= this.cursor && isIt(t));
-    if (next) {
-      this.cursor = next.start + next.text.length;
-      return this.base + next.start;
+    const k = this.indexFrom(this.cursor, isIt);
+    if (k >= 0) {
+      this.cursor = k + 1;
+      return this.base + this.tokens[k]!.start;
     }
     const any = this.tokens.find(isIt);
     return this.base + (any ? any.start : 0);
@@ -215,8 +226,14 @@ class Locator {
 
   /** The next token (from the cursor on, else anywhere) of the given kind/text; does not advance. */
   find(match: (t: Token) => boolean): number {
-    const next = this.tokens.find((t) => t.start >= this.cursor && match(t)) ?? this.tokens.find(match);
+    const k = this.indexFrom(this.cursor, match);
+    const next = k >= 0 ? this.tokens[k] : this.tokens.find(match);
     return this.base + (next ? next.start : 0);
+  }
+
+  private indexFrom(from: number, match: (t: Token) => boolean): number {
+    for (let k = from; k < this.tokens.length; k++) if (match(this.tokens[k]!)) return k;
+    return -1;
   }
 
   op(...texts: string[]): number {
@@ -285,19 +302,22 @@ class Compiler {
   private readonly loc: Locator;
   private readonly inputs: string[];
   private readonly outputs: string[];
-  private readonly named: string[]; // constants and parameters
+  private readonly constants: ReadonlySet<string>;
+  private readonly parameters: ReadonlySet<string>;
   private readonly allowOutputs: boolean;
 
   constructor(
     text: string,
     base: number,
+    tokens: Token[],
     private readonly table: SymbolTable,
     private readonly usage: Usage,
   ) {
-    this.loc = new Locator(text, base);
+    this.loc = new Locator(text, base, tokens);
     this.inputs = table.inputs;
     this.outputs = table.outputs;
-    this.named = [...table.constants, ...(table.parameters ?? [])];
+    this.constants = table.constants instanceof Set ? table.constants : new Set(table.constants);
+    this.parameters = new Set(table.parameters ?? []);
     this.allowOutputs = table.allowOutputs ?? true;
   }
 
@@ -324,7 +344,11 @@ class Compiler {
 
   private compileConstant(node: ConstantRaw): Code {
     const v = node.value;
-    if (typeof v === 'number') return constant(v);
+    if (typeof v === 'number') {
+      if (Number.isFinite(v)) return constant(v);
+      const at = this.loc.find((t) => (t.kind === 'ident' && ['Infinity', 'NaN'].includes(t.text)) || (t.kind === 'number' && !Number.isFinite(Number(t.text))));
+      throw new ExprError(`'${String(v)}' is not a finite number`, at, 'write a finite number');
+    }
     if (typeof v === 'string') {
       const at = this.loc.find((t) => t.kind === 'string');
       throw new ExprError('text strings are not allowed in expressions', at, 'remove the quotes');
@@ -353,7 +377,7 @@ class Compiler {
     const ref = this.derivativeRef(name, at);
     if (ref) return this.useDeriv(ref, name, at);
 
-    if (this.named.includes(name)) {
+    if (this.isNamed(name)) {
       this.usage.symbol(name);
       return { kind: 'run', run: (_ops, env) => env.symbol(name) };
     }
@@ -370,7 +394,7 @@ class Compiler {
       return parseDerivativeName(name, this.inputs, this.outputs);
     } catch (e) {
       // `u_max` may be a constant even though it looks like a derivative of u.
-      if (this.named.includes(name)) return null;
+      if (this.isNamed(name)) return null;
       if (e instanceof ExprError) throw new ExprError(e.message, at + e.offset, e.hint);
       throw e;
     }
@@ -383,6 +407,10 @@ class Compiler {
         at,
         'network outputs and their derivatives are only allowed in equations and conditions',
       );
+    }
+    if (ref.channel.length > MAX_DERIVATIVE_ORDER) {
+      throw new ExprError(`${name} is a derivative of order ${ref.channel.length}; laaf supports order ${MAX_DERIVATIVE_ORDER} at most`, at,
+        'rewrite the problem as a system of lower-order equations (e.g. a new output v = u_xx)');
     }
     const frozen: DerivRef = Object.freeze({ output: ref.output, channel: Object.freeze([...ref.channel]) as number[] });
     this.usage.deriv(frozen);
@@ -577,25 +605,30 @@ class Compiler {
     }
   }
 
+  /** a constant or a parameter */
+  private isNamed(name: string): boolean {
+    return this.constants.has(name) || this.parameters.has(name);
+  }
+
   private isKnownSymbol(name: string): boolean {
     return (
       this.inputs.includes(name) ||
       this.outputs.includes(name) ||
-      this.named.includes(name) ||
+      this.isNamed(name) ||
       BUILTIN_CONSTANTS.has(name)
     );
   }
 
   private unknownSymbolHint(name: string): string {
     const outputs = this.allowOutputs ? this.outputs : [];
-    const known = [...this.inputs, ...outputs, ...this.named, ...BUILTIN_CONSTANTS.keys()];
+    const known = [...this.inputs, ...outputs, ...this.constants, ...this.parameters, ...BUILTIN_CONSTANTS.keys()];
     if (FUNCTIONS.has(name) || name === 'D') return `${name} is a function: write ${name}(...)`;
     const close = closest(name, known);
     if (close.length > 0) return `did you mean ${close.map((c) => `'${c}'`).join(' or ')}?`;
     const groups: string[] = [];
     if (this.inputs.length) groups.push(`inputs ${this.inputs.join(', ')}`);
     if (outputs.length) groups.push(`outputs ${outputs.join(', ')} (and derivatives like ${outputs[0]}_${this.inputs[0] ?? 'x'})`);
-    if (this.table.constants.length) groups.push(`constants ${this.table.constants.join(', ')}`);
+    if (this.constants.size) groups.push(`constants ${[...this.constants].slice(0, 20).join(', ')}${this.constants.size > 20 ? ', ...' : ''}`);
     if (this.table.parameters?.length) groups.push(`parameters ${this.table.parameters.join(', ')}`);
     groups.push('pi, e');
     return `known names: ${groups.join('; ')}`;
@@ -605,24 +638,11 @@ class Compiler {
 /** Known names within Levenshtein distance 2 (case-insensitive, and less than the name's length), closest first. */
 function closest(name: string, candidates: string[]): string[] {
   const scored = [...new Set(candidates)]
-    .map((c) => ({ c, d: levenshtein(name.toLowerCase(), c.toLowerCase()) }))
+    .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
     .filter(({ d }) => d <= 2 && d < name.length);
   if (scored.length === 0) return [];
   const best = Math.min(...scored.map((s) => s.d));
   return scored.filter((s) => s.d === best).slice(0, 3).map((s) => s.c);
-}
-
-export function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -633,6 +653,7 @@ function parseText(text: string, base: number): RawNode {
   try {
     return parse(text) as unknown as RawNode;
   } catch (e) {
+    if (e instanceof RangeError) throw new ExprError('the expression is nested too deeply to parse', base, 'simplify it: fewer nested brackets or unary signs');
     const message = e instanceof Error ? e.message : String(e);
     const char = (e as { char?: unknown }).char;
     const match = /\(char (\d+)\)/.exec(message);
@@ -656,8 +677,32 @@ function compileInto(text: string, base: number, table: SymbolTable, usage: Usag
   const body = text.trim();
   if (body === '') throw new ExprError('empty expression', base, 'write an expression, e.g. u_t + u*u_x');
   const lead = text.length - text.trimStart().length;
+  const tokens = tokenize(body);
+  checkSize(tokens, base + lead);
   const node = parseText(body, base + lead);
-  return new Compiler(body, base + lead, table, usage).compile(node);
+  try {
+    return new Compiler(body, base + lead, tokens, table, usage).compile(node);
+  } catch (e) {
+    // A safety net under EXPRESSION_LIMITS: never let a deep expression become an internal error.
+    if (e instanceof RangeError) throw new ExprError('the expression is nested too deeply to compile', base + lead, 'split it using constants or shorter terms');
+    throw e;
+  }
+}
+
+/** Refuse expressions over EXPRESSION_LIMITS, at the first token beyond the limit. */
+function checkSize(tokens: Token[], base: number): void {
+  const { tokens: maxTokens, nesting } = EXPRESSION_LIMITS;
+  if (tokens.length > maxTokens) {
+    throw new ExprError(`the expression has ${tokens.length} tokens; at most ${maxTokens} are allowed`, base + tokens[maxTokens]!.start,
+      'split it: give parts their own constants, equations or outputs');
+  }
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind !== 'op') continue;
+    if (t.text === '(' || t.text === '[' || t.text === '{') {
+      if (++depth > nesting) throw new ExprError(`brackets nested more than ${nesting} deep`, base + t.start, 'simplify the expression');
+    } else if (t.text === ')' || t.text === ']' || t.text === '}') depth = Math.max(0, depth - 1);
+  }
 }
 
 function finish(source: string, code: Code, usage: Usage): Compiled {
@@ -744,20 +789,29 @@ export function compileEquation(text: string, table: SymbolTable): Compiled & { 
   return { ...finish(text, residual, usage), lhsText: split.lhs, rhsText: split.rhs };
 }
 
-/** Evaluate a constant expression (numbers, pi, e, functions, and the given named values) in float64. */
-export function evalConstant(text: string, values: Record<string, number>): number {
-  const compiled = compileExpr(text, { inputs: [], outputs: [], constants: Object.keys(values), allowOutputs: false });
+/** Compile a constant expression: numbers, pi, e, functions and the named constants (no inputs, no outputs). */
+export function compileConstant(text: string, names: SymbolTable['constants']): Compiled {
+  return compileExpr(text, { inputs: [], outputs: [], constants: names, allowOutputs: false });
+}
+
+/** The value of a compiled expression that reads no inputs or outputs, given its named values, in float64. */
+export function constantOf(compiled: Compiled, values: Readonly<Record<string, number>>): number {
   return compiled.evaluate(numberOps, {
     input: () => {
-      throw new Error('evalConstant: no inputs');
+      throw new Error('constantOf: no inputs');
     },
     deriv: () => {
-      throw new Error('evalConstant: no outputs');
+      throw new Error('constantOf: no outputs');
     },
     symbol: (name) => {
       const v = Object.hasOwn(values, name) ? values[name] : undefined;
-      if (v === undefined) throw new Error(`evalConstant: no value for '${name}'`);
+      if (v === undefined) throw new Error(`constantOf: no value for '${name}'`);
       return v;
     },
   });
+}
+
+/** Evaluate a constant expression (numbers, pi, e, functions, and the given named values) in float64. */
+export function evalConstant(text: string, values: Record<string, number>): number {
+  return constantOf(compileConstant(text, Object.keys(values)), values);
 }

@@ -1,9 +1,12 @@
-export { ExprError, derivKey, derivName, parseDerivativeName, type DerivRef } from './names.js';
+export { ExprError, MAX_DERIVATIVE_ORDER, derivKey, derivName, parseDerivativeName, type DerivRef } from './names.js';
 export { numberOps, tensorOps, type Ops, type CompareOp } from './ops.js';
 export {
   ALLOWED_FUNCTIONS,
   compileEquation,
+  compileConstant,
   compileExpr,
+  constantOf,
+  EXPRESSION_LIMITS,
   evalConstant,
   splitEquation,
   type Compiled,

@@ -17,6 +17,12 @@ export class ExprError extends Error {
   }
 }
 
+/**
+ * The highest derivative order (total, e.g. u_xxt is 3) an expression may ask for: the fused
+ * kernel evaluates jets up to order 4 and the activation towers are verified to order 4.
+ */
+export const MAX_DERIVATIVE_ORDER = 4;
+
 export interface DerivRef {
   /** index into the output names */
   output: number;

@@ -266,6 +266,9 @@ export interface RunSummary {
 /** summary.json while the run trains: what it is, no results yet. */
 export type RunningSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'seed' | 'backend' | 'versions' | 'parameters' | 'points' | 'reference' | 'resumed_from'> & { status: 'running' };
 
+/** summary.json of a run that could not write its results (a full disk): why, and the checkpoint to resume from. */
+export type FailedSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'checkpoint_step'> & { status: 'failed'; message: string };
+
 /**
  * What a reader may find in summary.json: a RunSummary, a RunningSummary, or one written
  * by another laaf version — so every field is optional, and unknown fields are kept.

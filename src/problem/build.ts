@@ -6,16 +6,18 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { Spec, ConditionSpec, DataSpec } from '../spec/schema.js';
-import { SpecError, type SpecPath } from '../spec/errors.js';
+import { SpecError, SpecErrorCollector, type SpecPath } from '../spec/errors.js';
+import { channelCount, checkResources, defaultGridCount } from '../spec/limits.js';
 import {
-  ExprError, compileEquation, compileExpr, numberOps, splitEquation,
+  ExprError, compileConstant, compileEquation, compileExpr, constantOf, numberOps, splitEquation,
   type Compiled, type DerivRef, type SymbolTable,
 } from '../expr/index.js';
 import { allFaces, faceValue, type Box, type Face } from '../domain/box.js';
 import { grid as makeGrid, sampleBox, sampleFaces } from '../domain/sampling.js';
 import { Rng } from '../domain/rng.js';
 import { readPointTable } from './csv-data.js';
-import { makeReference, type Reference } from './reference.js';
+import { finiteReference, makeReference, type Reference } from './reference.js';
+import { atKey } from './csv-data.js';
 import { located } from './located.js';
 
 
@@ -86,10 +88,14 @@ export function buildProblem(spec: Spec, opts: BuildOptions = {}): Problem {
   if (inputs.length === 0) throw new SpecError('at least one input is needed', ['inputs'], 'for example inputs: { x: [-1, 1] }');
   checkNames(spec, inputs, outputs);
 
-  const constants = resolveConstants(spec.constants, inputs, outputs);
-  const parameters = resolveParameters(spec);
-  const box = resolveBox(spec, inputs, constants);
-  const table: SymbolTable = { inputs, outputs, constants: Object.keys(constants), parameters: parameters.map((p) => p.name) };
+  // Independent mistakes are collected and reported together; a step that needs an
+  // earlier one's result is skipped when that failed.
+  const errors = new SpecErrorCollector();
+  errors.attempt(() => checkNames(spec, inputs, outputs));
+  const constants = resolveConstants(spec.constants, inputs, outputs, errors);
+  const parameters = errors.attempt(() => resolveParameters(spec)) ?? [];
+  const box = errors.attempt(() => resolveBox(spec, inputs, constants));
+  const table: SymbolTable = { inputs, outputs, constants: new Set(Object.keys(spec.constants)), parameters: Object.keys(spec.parameters) };
   const involves = (c: Compiled, what: string, path: SpecPath) => {
     if (c.derivs.length === 0) throw new SpecError(`${what} does not involve any output (${outputs.join(', ')})`, path);
     return c;
@@ -97,18 +103,30 @@ export function buildProblem(spec: Spec, opts: BuildOptions = {}): Problem {
 
   const terms: Term[] = [];
   for (const [name, eq] of Object.entries(spec.equations)) {
-    const text = typeof eq === 'string' ? eq : eq.require;
-    const path: SpecPath = typeof eq === 'string' ? ['equations', name] : ['equations', name, 'require'];
-    const residual = involves(located(path, () => compileEquation(text, table)), `equation '${name}'`, path);
-    terms.push({ name, kind: 'equation', weight: typeof eq === 'string' ? 1 : eq.weight, residual, points: spec.sampling.interior });
+    errors.attempt(() => {
+      const text = typeof eq === 'string' ? eq : eq.require;
+      const path: SpecPath = typeof eq === 'string' ? ['equations', name] : ['equations', name, 'require'];
+      const residual = involves(located(path, () => compileEquation(text, table)), `equation '${name}'`, path);
+      terms.push({ name, kind: 'equation', weight: typeof eq === 'string' ? 1 : eq.weight, residual, points: spec.sampling.interior });
+    });
   }
+  const transforms = errors.attempt(() => resolveTransforms(spec, inputs, outputs, table.constants));
+  if (!box) errors.throwIfAny(); // faces, points and references need the box
   for (const [name, cond] of Object.entries(spec.conditions)) {
-    terms.push(conditionTerm(name, cond, spec, box, table, constants, involves));
+    errors.attempt(() => terms.push(conditionTerm(name, cond, spec, box!, table, constants, involves)));
   }
-  const reference = spec.reference ? makeReference(spec.reference, { inputs, outputs, constants, box, baseDir }) : undefined;
-  for (const [name, d] of Object.entries(spec.data)) {
-    terms.push(dataTerm(name, d, spec, { inputs, outputs, constants, box, baseDir, reference }));
+  const reference = spec.reference ? errors.attempt(() => makeReference(spec.reference!, { inputs, outputs, constants, box: box!, baseDir })) : undefined;
+  errors.attempt(() => checkGridKeys(spec, inputs));
+  // Sizes are checked before anything in proportion to them is allocated (generated data below).
+  const channels = channelCount(terms.flatMap((t) => compiledOf(t).flatMap((c) => c.derivs.map((r) => r.channel))));
+  const tooBig = checkResources(spec, { inputs: inputs.length, outputs: outputs.length, channels });
+  errors.errors.push(...tooBig);
+  if (tooBig.length === 0) {
+    for (const [name, d] of Object.entries(spec.data)) {
+      errors.attempt(() => terms.push(dataTerm(name, d, spec, { inputs, outputs, constants, box: box!, baseDir, reference })));
+    }
   }
+  errors.throwIfAny();
   if (terms.length === 0) throw new SpecError('nothing to train: give equations:, conditions: or data:', [], undefined);
   const names = new Set<string>();
   for (const t of terms) {
@@ -126,9 +144,8 @@ export function buildProblem(spec: Spec, opts: BuildOptions = {}): Problem {
     ...terms.flatMap((t) => compiledOf(t).flatMap((c) => c.derivs)),
     ...terms.flatMap((t) => (t.kind === 'data' ? t.outputs.map((o) => ({ output: o, channel: [] })) : [])),
   ]);
-  const gridCounts = resolveGrid(spec, inputs);
-  const transforms = resolveTransforms(spec, inputs, outputs, constants);
-  return { name: spec.name, inputs, outputs, box, constants, parameters, terms, derivs, reference, transforms, gridCounts, samplingMethod: spec.sampling.method };
+  const gridCounts = inputs.map((i) => spec.output.grid?.[i] ?? defaultGridCount(inputs.length));
+  return { name: spec.name, inputs, outputs, box: box!, constants, parameters, terms, derivs, reference, transforms: transforms!, gridCounts, samplingMethod: spec.sampling.method };
 }
 
 /** The compiled expressions of a term (none for data terms). */
@@ -193,8 +210,9 @@ function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, 
     throw new SpecError(kinds.length === 0 ? `condition '${name}' needs one of on:, periodic:, at:` : `condition '${name}' has both ${kinds.join(' and ')}:`,
       kinds.length === 0 ? path : [...path, kinds[1]!], "on: faces (t = 0, boundary), periodic: an input, at: points", undefined, kinds.length > 1);
   }
-  const points = cond.points ?? spec.sampling.boundary;
   const inputs = table.inputs;
+  // In 1D a face is one point: by default one point per face, not sampling.boundary copies of it.
+  const pointsOn = (faces: number) => cond.points ?? (inputs.length === 1 ? faces : spec.sampling.boundary);
   if (cond.periodic !== undefined) {
     const dim = inputs.indexOf(cond.periodic.trim());
     if (dim < 0) throw new SpecError(`'${cond.periodic}' is not an input`, [...path, 'periodic'], `inputs are ${inputs.join(', ')}`);
@@ -204,7 +222,7 @@ function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, 
       const p: SpecPath = cond.match ? [...path, 'match', k] : [...path, 'periodic'];
       return involves(located(p, () => compileExpr(text, table)), `match '${text}'`, p);
     });
-    return { name, kind: 'periodic', weight: cond.weight, dim, match, points };
+    return { name, kind: 'periodic', weight: cond.weight, dim, match, points: pointsOn(1) };
   }
   if (cond.match !== undefined) throw new SpecError('match: belongs to periodic conditions', [...path, 'match'], undefined, undefined, true);
   if (cond.require === undefined) throw new SpecError(`condition '${name}' needs require:`, path, "for example require: u = 0");
@@ -223,7 +241,7 @@ function conditionTerm(name: string, cond: ConditionSpec, spec: Spec, box: Box, 
     return { name, kind: 'point', weight: cond.weight, residual, X };
   }
   const faces = resolveFaces(cond.on!, [...path, 'on'], box, inputs, constants);
-  return { name, kind: 'condition', weight: cond.weight, residual, faces, points };
+  return { name, kind: 'condition', weight: cond.weight, residual, faces, points: pointsOn(faces.length) };
 }
 
 interface DataContext {
@@ -253,7 +271,7 @@ function dataTerm(name: string, d: DataSpec, spec: Spec, ctx: DataContext): Data
   let targets: Float64Array[];
   if (d.file !== undefined) {
     if (d.points !== undefined || d.sampling !== undefined) throw new SpecError('points: and sampling: are for generated data, not a file', [...path, d.points !== undefined ? 'points' : 'sampling'], undefined, undefined, true);
-    const table = readPointTable(resolvePath(ctx.baseDir, d.file), d.file, ctx.inputs, observed.map((o) => o), d.columns ?? {});
+    const table = atKey([...path, 'file'], () => readPointTable(resolvePath(ctx.baseDir, d.file!), d.file!, ctx.inputs, observed.map((o) => o), d.columns ?? {}));
     X = table.X;
     targets = table.values;
   } else {
@@ -262,7 +280,7 @@ function dataTerm(name: string, d: DataSpec, spec: Spec, ctx: DataContext): Data
     X = sampleBox(ctx.box, d.points, d.sampling ?? spec.sampling.method, rng.derive('points'));
     if (d.from_reference) {
       if (!ctx.reference) throw new SpecError('from_reference needs a reference: in the spec', [...path, 'from_reference']);
-      const all = ctx.reference.evaluate(X);
+      const all = finiteReference(ctx.reference, X, ctx.inputs);
       targets = outputs.map((o) => all[o]!);
     } else {
       targets = targetValues(d.target!, observed, X, [...path, 'target'], ctx);
@@ -298,12 +316,12 @@ function addNoise(values: Float64Array, level: number, rng: Rng): Float64Array {
   return values.map((v) => v + level * std * rng.normal());
 }
 
-function resolveTransforms(spec: Spec, inputs: string[], outputs: string[], constants: Record<string, number>): (Compiled | null)[] {
+function resolveTransforms(spec: Spec, inputs: string[], outputs: string[], constants: SymbolTable['constants']): (Compiled | null)[] {
   const raw = rawOutputNames(outputs);
   for (const k of Object.keys(spec.transform)) {
     if (!outputs.includes(k)) throw new SpecError(`'${k}' is not an output`, ['transform', k], `outputs are ${outputs.join(', ')}`, undefined, true);
   }
-  const table: SymbolTable = { inputs, outputs: raw, constants: Object.keys(constants) };
+  const table: SymbolTable = { inputs, outputs: raw, constants };
   return outputs.map((o) => {
     const text = spec.transform[o];
     if (text === undefined) return null;
@@ -354,43 +372,77 @@ function checkNames(spec: Spec, inputs: string[], outputs: string[]): void {
   }
 }
 
-function resolveConstants(defs: Spec['constants'], inputs: string[], outputs: string[]): Record<string, number> {
-  const names = Object.keys(defs);
+/**
+ * Constant values in dependency order (Kahn's algorithm: linear in the number of constants
+ * and references); whatever cannot be ordered is a cycle. A constant with a mistake is
+ * reported to `errors` and left out (with those that need it).
+ */
+function resolveConstants(defs: Spec['constants'], inputs: string[], outputs: string[], errors: SpecErrorCollector): Record<string, number> {
+  const names = new Set(Object.keys(defs));
+  const values = new Map<string, number>();
   const compiled = new Map<string, Compiled>();
-  const values: Record<string, number> = {};
-  for (const name of names) {
-    const v = defs[name]!;
-    if (typeof v === 'number') values[name] = v;
-    else {
-      const c = located(['constants', name], () =>
-        compileExpr(v, { inputs, outputs, constants: names.filter((n) => n !== name), allowOutputs: false }));
+  const failed = new Set<string>();
+  for (const [name, v] of Object.entries(defs)) {
+    if (typeof v === 'number') {
+      values.set(name, v);
+      continue;
+    }
+    errors.attempt(() => {
+      // Compiled with the inputs known, to say "cannot depend on the inputs" rather than "unknown symbol".
+      const c = located(['constants', name], () => compileExpr(v, { inputs, outputs, constants: names, allowOutputs: false }));
       if (c.inputsUsed.length > 0) throw new SpecError(`constant '${name}' cannot depend on the inputs`, ['constants', name]);
       compiled.set(name, c);
+      return true;
+    }) ?? failed.add(name);
+  }
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  const ready: string[] = [];
+  for (const [name, c] of compiled) {
+    const deps = c.symbolsUsed.filter((s) => !values.has(s));
+    waiting.set(name, deps.length);
+    for (const s of deps) {
+      const list = dependents.get(s);
+      if (list) list.push(name);
+      else dependents.set(s, [name]);
+    }
+    if (deps.length === 0) ready.push(name);
+  }
+  for (let name = ready.pop(); name !== undefined; name = ready.pop()) {
+    const v = constantOf(compiled.get(name)!, Object.fromEntries(compiled.get(name)!.symbolsUsed.map((s) => [s, values.get(s)!])));
+    if (!Number.isFinite(v)) {
+      errors.errors.push(new SpecError(`constant '${name}' evaluates to ${v}`, ['constants', name]));
+      failed.add(name);
+      continue;
+    }
+    values.set(name, v);
+    for (const d of dependents.get(name) ?? []) {
+      const left = waiting.get(d)! - 1;
+      waiting.set(d, left);
+      if (left === 0) ready.push(d);
     }
   }
-  // Evaluate in dependency order; whatever is left after no progress is a cycle.
-  let pending = [...compiled.keys()];
-  while (pending.length > 0) {
-    const ready = pending.filter((n) => compiled.get(n)!.symbolsUsed.every((s) => s in values));
-    if (ready.length === 0) {
-      throw new SpecError(`constants ${pending.join(', ')} are defined in terms of each other`, ['constants', pending[0]!], 'break the cycle');
+  // Left over: cycles, and constants that need a failed one (already reported).
+  for (const queue = [...failed]; queue.length > 0;) {
+    for (const d of dependents.get(queue.pop()!) ?? []) {
+      if (!failed.has(d)) {
+        failed.add(d);
+        queue.push(d);
+      }
     }
-    for (const n of ready) {
-      const v = compiled.get(n)!.evaluate(numberOps, {
-        input: () => NaN, deriv: () => NaN, symbol: (s) => values[s]!,
-      });
-      if (!Number.isFinite(v)) throw new SpecError(`constant '${n}' evaluates to ${v}`, ['constants', n]);
-      values[n] = v;
-    }
-    pending = pending.filter((n) => !ready.includes(n));
   }
-  return values;
+  const cycle = [...compiled.keys()].filter((n) => !values.has(n) && !failed.has(n));
+  if (cycle.length > 0) {
+    const shown = cycle.length > 8 ? `${cycle.slice(0, 8).join(', ')}, ...` : cycle.join(', ');
+    errors.errors.push(new SpecError(`constants ${shown} are defined in terms of each other`, ['constants', cycle[0]!], 'break the cycle'));
+  }
+  return Object.fromEntries(Object.keys(defs).filter((n) => values.has(n)).map((n) => [n, values.get(n)!]));
 }
 
+/** A number, or the value of a constant expression (`2*pi`, `L/2`) in the spec's constants. */
 function constantValue(text: string | number, path: SpecPath, constants: Record<string, number>): number {
   if (typeof text === 'number') return text;
-  const c = located(path, () => compileExpr(text, { inputs: [], outputs: [], constants: Object.keys(constants), allowOutputs: false }));
-  const v = c.evaluate(numberOps, { input: () => NaN, deriv: () => NaN, symbol: (s) => constants[s]! });
+  const v = located(path, () => constantOf(compileConstant(text, Object.keys(constants)), constants));
   if (!Number.isFinite(v)) throw new SpecError(`'${text}' evaluates to ${v}`, path);
   return v;
 }
@@ -462,11 +514,8 @@ function uniqueDerivs(all: DerivRef[]): DerivRef[] {
   return out;
 }
 
-function resolveGrid(spec: Spec, inputs: string[]): number[] {
-  const g = spec.output.grid ?? {};
-  for (const k of Object.keys(g)) {
+function checkGridKeys(spec: Spec, inputs: string[]): void {
+  for (const k of Object.keys(spec.output.grid ?? {})) {
     if (!inputs.includes(k)) throw new SpecError(`output.grid: '${k}' is not an input`, ['output', 'grid', k], `inputs are ${inputs.join(', ')}`, undefined, true);
   }
-  const fallback = inputs.length === 1 ? 201 : inputs.length === 2 ? 101 : inputs.length === 3 ? 21 : 7;
-  return inputs.map((i) => g[i] ?? fallback);
 }

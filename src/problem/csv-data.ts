@@ -3,9 +3,9 @@
  * a header row names the columns; spec names map to column names through `columns`
  * where they differ. Every mistake names FILE:LINE:COL.
  */
-import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { UserError } from '../spec/errors.js';
+import { SpecError, UserError, type SpecPath } from '../spec/errors.js';
+import { FileReadError, LIMITS, readTextFile } from '../spec/limits.js';
 
 export interface PointTable {
   /** row-major [n, inputs.length] */
@@ -15,17 +15,23 @@ export interface PointTable {
   rows: number;
 }
 
+/** Run `f`; a file that cannot be read becomes a SpecError at the spec key that names it. */
+export function atKey<T>(path: SpecPath, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FileReadError) throw new SpecError(e.message, path, e.hint);
+    throw e;
+  }
+}
+
 /**
  * Read `inputs` and `valueNames` columns from a CSV file. `columns` maps a spec name to
  * its CSV header where they differ. `shownAs` is the path printed in messages.
  */
 export function readPointTable(path: string, shownAs: string, inputs: string[], valueNames: string[], columns: Record<string, string> = {}): PointTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read ${shownAs}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'paths are relative to the spec file');
-  }
+  // A FileReadError (missing, a directory, a device, too large) goes to the caller, who knows the key or flag that named the file.
+  const text = readTextFile(path, LIMITS.dataFileBytes, `file ${shownAs}`);
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, { info: true, skip_empty_lines: true, trim: true, comment: '#' }) as unknown as typeof records;

@@ -3,19 +3,46 @@
  * generator (the Burgers Cole–Hopf solution, computed by laaf itself).
  */
 import type { Spec } from '../spec/schema.js';
-import { SpecError } from '../spec/errors.js';
-import { compileExpr, numberOps, type Compiled } from '../expr/index.js';
+import { SpecError, type SpecPath } from '../spec/errors.js';
+import { compileConstant, compileExpr, constantOf, numberOps, type Compiled } from '../expr/index.js';
 import type { Box } from '../domain/box.js';
 import { burgersColeHopfMany } from './burgers-reference.js';
 import { located } from './located.js';
 import { isAbsolute, join } from 'node:path';
-import { readPointTable } from './csv-data.js';
+import { atKey, readPointTable } from './csv-data.js';
 
 export interface Reference {
   /** one line for the console and summary.json */
   describe: string;
   /** reference values at points (row-major [n, d]): one array of length n per output */
   evaluate(points: Float64Array): Float64Array[];
+  /** the spec key that defines output k's reference (for messages) */
+  keyOf(output: number): SpecPath;
+}
+
+/**
+ * Reference values at points, checked: a SpecError at the reference's key names the first
+ * point where an output's value is not finite (`exact: log(-1)`, `1e999`, `0/0`).
+ */
+export function finiteReference(ref: Reference, points: Float64Array, inputs: string[]): Float64Array[] {
+  const values = ref.evaluate(points);
+  const d = inputs.length;
+  values.forEach((v, k) => {
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < v.length; i++) {
+      if (!Number.isFinite(v[i]!)) {
+        bad++;
+        if (first < 0) first = i;
+      }
+    }
+    if (bad > 0) {
+      const at = inputs.map((n, j) => `${n} = ${points[first * d + j]}`).join(', ');
+      throw new SpecError(`the reference is ${v[first]} at ${at} (not finite at ${bad} of ${v.length} points)`, ref.keyOf(k),
+        'a reference must be finite wherever the solution is evaluated');
+    }
+  });
+  return values;
 }
 
 interface Context { inputs: string[]; outputs: string[]; constants: Record<string, number>; box: Box; baseDir: string }
@@ -40,12 +67,12 @@ function burgersReference(ref: { builtin: string; nu?: number | string }, ctx: C
   } else if (typeof ref.nu === 'number') nu = ref.nu;
   else {
     const text = ref.nu;
-    const c = located(['reference', 'nu'], () => compileExpr(text, { inputs: [], outputs: [], constants: Object.keys(ctx.constants), allowOutputs: false }));
-    nu = c.evaluate(numberOps, { input: () => NaN, deriv: () => NaN, symbol: (s) => ctx.constants[s]! });
+    nu = located(['reference', 'nu'], () => constantOf(compileConstant(text, Object.keys(ctx.constants)), ctx.constants));
   }
   if (!(nu > 0)) throw new SpecError(`burgers-cole-hopf needs nu > 0, got ${nu}`, ['reference']);
   return {
     describe: `Burgers Cole-Hopf, u(x,0) = -sin(pi x), nu = ${nu}`,
+    keyOf: () => ['reference'],
     evaluate(points) {
       const n = points.length / 2;
       const xt = new Float64Array(2 * n);
@@ -78,6 +105,7 @@ function exactReference(exact: string | Record<string, string>, ctx: Context): R
   const d = ctx.inputs.length;
   return {
     describe: `exact: ${byOutput.map((c, k) => `${ctx.outputs[k]} = ${c.source}`).join('; ')}`,
+    keyOf: (k) => (typeof exact === 'string' ? ['reference', 'exact'] : ['reference', 'exact', ctx.outputs[k]!]),
     evaluate(points) {
       const n = points.length / d;
       return byOutput.map((c) => {
@@ -97,11 +125,12 @@ function exactReference(exact: string | Record<string, string>, ctx: Context): R
  */
 function fileReference(file: string, columns: Record<string, string>, ctx: Context): Reference {
   const path = isAbsolute(file) ? file : join(ctx.baseDir, file);
-  const table = readPointTable(path, file, ctx.inputs, ctx.outputs, columns);
+  const table = atKey(['reference', 'file'], () => readPointTable(path, file, ctx.inputs, ctx.outputs, columns));
   const grid = asTensorGrid(table.X, ctx.inputs.length);
   if (!grid) throw new SpecError(`${file}: reference points must form a full tensor grid (every combination of the distinct input values, once)`, ['reference', 'file']);
   return {
     describe: `file ${file} (${table.rows} points, multilinear interpolation)`,
+    keyOf: () => ['reference', 'file'],
     evaluate(points) {
       return table.values.map((v) => interpolate(grid, v, points));
     },

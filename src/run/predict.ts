@@ -6,19 +6,22 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../spec/errors.js';
-import { ExprError, derivName, parseDerivativeName, type DerivRef } from '../expr/index.js';
-import { grid as makeGrid } from '../domain/sampling.js';
+import { ExprError, MAX_DERIVATIVE_ORDER, derivName, parseDerivativeName, type DerivRef } from '../expr/index.js';
+import { gridBlock } from '../domain/sampling.js';
+import { FileReadError } from '../spec/limits.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp } from '../nn/mlp.js';
 import { readPointTable } from '../problem/csv-data.js';
 import { predictDerivatives } from '../train/evaluate.js';
 import { writeVariables } from '../train/flat.js';
-import { csvText, writeFileAtomic } from '../io/files.js';
+import { AtomicFileWriter, formatNumber } from '../io/files.js';
 import { selectBackend, type BackendChoice } from '../backend/select.js';
 import { mlpConfig, openRun, stepOptions } from './solve.js';
 
-/** Highest derivative order the activations' towers provide. */
-const MAX_ORDER = 4;
+/** Points evaluated and written per block: memory stays bounded for any grid size. */
+const BLOCK = 65536;
+/** Points of a `--grid` at most (written block by block; about 60 bytes of CSV each). */
+export const MAX_PREDICT_POINTS = 50_000_000;
 
 export interface PredictOptions {
   runDir: string;
@@ -51,15 +54,28 @@ export async function predictRun(opts: PredictOptions): Promise<PredictResult> {
       throw e;
     }
     if (!ref) throw new UserError(`--derivatives: '${name}' is not an output or a derivative of one`, `outputs: ${outputs.join(', ')}; inputs: ${inputs.join(', ')} (e.g. ${outputs[0]}_${inputs[0]})`);
-    if (ref.channel.length > MAX_ORDER) throw new UserError(`--derivatives: '${name}' is of order ${ref.channel.length}; at most ${MAX_ORDER} is supported`);
+    if (ref.channel.length > MAX_DERIVATIVE_ORDER) throw new UserError(`--derivatives: '${name}' is of order ${ref.channel.length}; at most ${MAX_DERIVATIVE_ORDER} is supported`);
     return ref;
   });
 
-  let X: Float64Array;
+  // The points, as blocks: a file's points are in memory already (its size is bounded);
+  // grid points are generated block by block.
+  let total: number;
+  let block: (start: number, count: number) => Float64Array;
   if (opts.points !== undefined) {
-    X = readPointTable(opts.points, opts.points, inputs, []).X;
+    let X: Float64Array;
+    try {
+      X = readPointTable(opts.points, opts.points, inputs, []).X;
+    } catch (e) {
+      if (e instanceof FileReadError) throw new UserError(`--points: ${e.message}`, e.hint);
+      throw e;
+    }
+    total = X.length / d;
+    block = (start, count) => X.subarray(start * d, (start + count) * d);
   } else {
-    X = makeGrid(problem.box, parseGrid(opts.grid!, inputs));
+    const counts = parseGrid(opts.grid!, inputs);
+    total = counts.reduce((p, c) => p * c, 1);
+    block = (start, count) => gridBlock(problem.box, counts, start, count);
   }
 
   const outDir = dirname(resolve(opts.out));
@@ -68,17 +84,36 @@ export async function predictRun(opts: PredictOptions): Promise<PredictResult> {
 
   await selectBackend(opts.backend ?? (record.backend as BackendChoice));
   const model = new Mlp(mlpConfig(loaded.spec, problem), new Rng(loaded.spec.training.seed).derive('model'));
+  let file: AtomicFileWriter | undefined;
   try {
     const vars = model.trainableVariables();
-    writeVariables(vars, checkpoint.variables.slice(0, vars.length));
-    const cols = predictDerivatives(model, X, d, problem, derivs, undefined, stepOptions(loaded.spec));
+    const saved = checkpoint.variables.slice(0, vars.length);
+    const misfit = vars.findIndex((v, k) => saved[k]?.length !== v.size);
+    if (misfit >= 0) {
+      throw new UserError(`cannot predict from ${opts.runDir}: spec.resolved.yaml no longer matches checkpoint.json (variable ${misfit} has ${saved[misfit]?.length ?? 0} values in the checkpoint, ${vars[misfit]!.size} in the model)`,
+        'spec.resolved.yaml was edited after training; restore it, or train again');
+    }
+    writeVariables(vars, saved);
     const header = [...inputs, ...outputs, ...derivs.map((r) => derivName(r, inputs, outputs))];
-    const n = X.length / d;
-    const rows: number[][] = [];
-    for (let i = 0; i < n; i++) rows.push([...X.subarray(i * d, (i + 1) * d), ...cols.map((c) => c[i]!)]);
-    writeFileAtomic(opts.out, csvText(header, rows));
-    return { out: opts.out, rows: n, columns: header, step: checkpoint.step };
+    file = new AtomicFileWriter(opts.out);
+    file.write(`${header.join(',')}\n`);
+    for (let start = 0; start < total; start += BLOCK) {
+      const X = block(start, Math.min(BLOCK, total - start));
+      const cols = predictDerivatives(model, X, d, problem, derivs, undefined, stepOptions(loaded.spec));
+      const lines: string[] = [];
+      for (let i = 0; i < X.length / d; i++) {
+        const cells: string[] = [];
+        for (let j = 0; j < d; j++) cells.push(formatNumber(X[i * d + j]!));
+        for (const c of cols) cells.push(formatNumber(c[i]!));
+        lines.push(cells.join(','));
+      }
+      file.write(`${lines.join('\n')}\n`);
+    }
+    file.commit();
+    file = undefined;
+    return { out: opts.out, rows: total, columns: header, step: checkpoint.step };
   } finally {
+    file?.abort();
     model.dispose();
   }
 }
@@ -99,6 +134,6 @@ export function parseGrid(text: string, inputs: string[]): number[] {
   const missing = inputs.filter((x) => !counts.has(x));
   if (missing.length) throw new UserError(`--grid: no count for ${missing.join(', ')}`, `give every input: ${inputs.map((x) => `${x}=51`).join(',')}`);
   const total = inputs.reduce((p, x) => p * counts.get(x)!, 1);
-  if (total > 50_000_000) throw new UserError(`--grid: ${total} points is too many`, 'use fewer points per input');
+  if (total > MAX_PREDICT_POINTS) throw new UserError(`--grid: ${total} points is too many; at most ${MAX_PREDICT_POINTS}`, 'use fewer points per input');
   return inputs.map((x) => counts.get(x)!);
 }

@@ -7,10 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadSpec, toUserError, type LoadedSpec } from '../spec/load.js';
-import { SpecError, UserError } from '../spec/errors.js';
+import { SpecError, UserError, count } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { buildProblem, evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
+import { finiteReference } from '../problem/reference.js';
 import { Rng } from '../domain/rng.js';
 import { Mlp, type MlpConfig } from '../nn/mlp.js';
 import { PinnLoss } from '../train/loss.js';
@@ -20,7 +21,9 @@ import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
 import { RunWriter } from '../io/run-writer.js';
 import { historyCells, historyColumns, isHistoryName, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
-import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
+import { CsvLogError, DiskFullError, OutDirError, RunDirExistsError, assertRunDirFree, checkOutDir, removeTempFiles } from '../io/files.js';
+import { DirLock, LockedError, LOCK_FILE } from '../io/lock.js';
+import { readdirSync } from 'node:fs';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
@@ -58,6 +61,8 @@ export interface RunStart {
   steps: number;
   /** the step a resumed run continues from (0 for a new run) */
   startStep: number;
+  /** planned Adam steps (steps 1..adamSteps are Adam's, later ones L-BFGS iterations) */
+  adamSteps: number;
   parameters: { total: number; adaptive: number };
   points: number;
   historyHeader: string[];
@@ -68,6 +73,10 @@ export interface Reporter {
   step?(step: number, loss: number): void;
   log?(row: HistoryRow, cells: (string | number)[]): void;
   end?(summary: RunSummary): void;
+  /** something the user should know that is not an error (a stale lock taken over, leftovers removed) */
+  notice?(message: string): void;
+  /** the run ends with an error after start() (the error is thrown after this) */
+  abort?(): void;
 }
 
 /** What a checkpoint records about its run, beside the training state. */
@@ -83,19 +92,29 @@ export interface RunRecord {
 /** Load and check a spec (and its expressions) without training. Throws UserError. */
 export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
   const loaded = loadSpec(specFile, { set });
+  return {
+    loaded,
+    problem: specErrorsOf(loaded, () => {
+      const problem = buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) });
+      // A loss term is a history.csv column of its own name: it may not take one of laaf's.
+      for (const t of problem.terms) {
+        if (!isHistoryName(t.name)) continue;
+        const section = (['equations', 'conditions', 'data'] as const).find((k) => t.name in loaded.spec[k])!;
+        throw new SpecError(`'${t.name}' is the name of one of laaf's history.csv columns`, [section, t.name], 'rename this term', undefined, true);
+      }
+      if (loaded.spec.training.precision === 'float64') {
+        const why = float64Blocker(loaded.spec, problem);
+        if (why !== null) throw new SpecError(`float64 runs only on the whole-step path, which cannot run this spec: ${why}`, ['training', 'precision'], 'use precision: float32 (the fused-jets and tfjs paths are float32)', undefined, true);
+      }
+      return problem;
+    }),
+  };
+}
+
+/** Run `f`; SpecErrors become UserErrors located in the loaded spec. */
+function specErrorsOf<T>(loaded: LoadedSpec, f: () => T): T {
   try {
-    const problem = buildProblem(loaded.spec, { baseDir: baseDir ?? dirname(specFile) });
-    // A loss term is a history.csv column of its own name: it may not take one of laaf's.
-    for (const t of problem.terms) {
-      if (!isHistoryName(t.name)) continue;
-      const section = (['equations', 'conditions', 'data'] as const).find((k) => t.name in loaded.spec[k])!;
-      throw new SpecError(`'${t.name}' is the name of one of laaf's history.csv columns`, [section, t.name], 'rename this term', undefined, true);
-    }
-    if (loaded.spec.training.precision === 'float64') {
-      const why = float64Blocker(loaded.spec, problem);
-      if (why !== null) throw new SpecError(`float64 runs only on the whole-step path, which cannot run this spec: ${why}`, ['training', 'precision'], 'use precision: float32 (the fused-jets and tfjs paths are float32)', undefined, true);
-    }
-    return { loaded, problem };
+    return f();
   } catch (e) {
     if (e instanceof SpecError) throw toUserError(e, loaded);
     throw e;
@@ -148,7 +167,10 @@ function prepareNew(opts: SolveOptions): Prepared {
   const { loaded, problem } = checkSpec(opts.specFile!, opts.set);
   const dir = opts.out ?? defaultRunDir(loaded.spec.name);
   // Checked again when the directory is created; this reports it before any work starts.
-  runDirError(() => assertRunDirFree(dir));
+  runDirError(() => {
+    checkOutDir(dir);
+    assertRunDirFree(dir);
+  });
   const backendChoice = opts.backend ?? 'wasm';
   return {
     loaded, problem, dir, backendChoice,
@@ -209,6 +231,38 @@ function prepareResume(opts: SolveOptions): Prepared {
 export async function solve(opts: SolveOptions): Promise<RunSummary> {
   if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
+  const { loaded, dir, record, checkpoint } = prep;
+  // One writer per run directory: a resumed run takes the lock before anything else, a new one once its directory exists.
+  const state: RunProgress = { ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) };
+  let lock = checkpoint ? runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m))) : undefined;
+  try {
+    if (checkpoint) {
+      const left = removeTempFiles(dir);
+      if (left.length) opts.reporter?.notice?.(`removed ${count(left.length, 'unfinished temporary file')} from ${dir} (left by a kill during a write)`);
+    }
+    return await solveLocked(opts, prep, state, () => {
+      lock = runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m)));
+      // Another process may have filled the directory between the check and the lock.
+      if (readdirSync(dir).some((f) => f !== LOCK_FILE)) {
+        lock.release();
+        runDirError(() => {
+          throw new RunDirExistsError(dir);
+        });
+      }
+    });
+  } catch (e) {
+    opts.reporter?.abort?.();
+    if (e instanceof DiskFullError && state.writer) throw diskFullError(e, state.writer, { name: loaded.spec.name, spec_file: record.spec_file, run_dir: dir }, state.checkpointStep);
+    throw e;
+  } finally {
+    lock?.release();
+  }
+}
+
+/** How far a run got, for the report of a failure part way (a full disk). */
+interface RunProgress { writer?: RunWriter; checkpointStep?: number }
+
+async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgress, lockNew: () => void): Promise<RunSummary> {
   const { loaded, problem, dir, record, checkpoint } = prep;
   const spec = loaded.spec;
   const backend = await selectBackend(prep.backendChoice);
@@ -237,7 +291,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
-  const reference = problem.reference?.evaluate(grid);
+  const reference = problem.reference ? specErrorsOf(loaded, () => finiteReference(problem.reference!, grid, problem.inputs)) : undefined;
   const evaluateErrors = (): number[] => {
     if (!reference) return [];
     const e = errorSummary(predict(model, grid, d, problem, undefined, step), reference);
@@ -247,6 +301,8 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   const columns = historyColumns(historyShape(spec, problem));
   const header = columns.map((c) => c.name);
   const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
+  if (!checkpoint) lockNew();
+  state.writer = writer;
   const vers = versions(backend);
   if (!checkpoint) {
     writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
@@ -278,11 +334,10 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     points: pointCounts,
     reference: problem.reference?.describe,
   };
-  let checkpointStep = checkpoint?.step;
   const resumed = record.resumed_from.length ? { resumed_from: record.resumed_from } : {};
   writer.writeSummary({ status: 'running', ...base, ...resumed });
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
-  opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, parameters, points: loss.pointCount, historyHeader: header });
+  opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, adamSteps: cfg.adam.steps, parameters, points: loss.pointCount, historyHeader: header });
 
   let result;
   try {
@@ -299,12 +354,12 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
       },
       onCheckpoint: (c) => {
         writer.writeCheckpoint({ run: record, train: c });
-        checkpointStep = c.step;
+        state.checkpointStep = c.step;
       },
     }, checkpoint, whole);
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
-    if (checkpoint && e instanceof Error && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     throw e;
   }
 
@@ -340,7 +395,7 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,
-    ...(checkpointStep !== undefined ? { checkpoint_step: checkpointStep } : {}),
+    ...(state.checkpointStep !== undefined ? { checkpoint_step: state.checkpointStep } : {}),
     ...resumed,
     final: {
       loss: last.loss,
@@ -362,6 +417,29 @@ export async function solve(opts: SolveOptions): Promise<RunSummary> {
   return summary;
 }
 
+/**
+ * A full disk while the run writes: every file in the run directory is still a
+ * complete earlier version (atomic replacement, whole CSV rows). Record the failure in
+ * summary.json if that still fits, and say where to continue from.
+ */
+function diskFullError(e: DiskFullError, writer: RunWriter, base: Pick<RunSummary, 'name' | 'spec_file' | 'run_dir'>, checkpointStep: number | undefined): UserError {
+  const kept = checkpointStep !== undefined
+    ? `the last checkpoint at step ${checkpointStep} is intact`
+    : 'no checkpoint had been written yet';
+  let summaryNote = '';
+  try {
+    writer.writeSummary({ status: 'failed', message: e.message, ...base, ...(checkpointStep !== undefined ? { checkpoint_step: checkpointStep } : {}) });
+  } catch {
+    summaryNote = existsSync(join(writer.dir, RUN_FILES.summary))
+      ? '; summary.json could not be updated either and still says "running"'
+      : '; summary.json could not be written either';
+  }
+  const hint = checkpointStep !== undefined
+    ? `free some space, then continue with: laaf solve --resume ${writer.dir}`
+    : 'free some space (or choose another --out) and start the run again';
+  return new UserError(`${e.message}; ${kept}${summaryNote}`, hint);
+}
+
 function readJson(file: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -375,6 +453,13 @@ function runDirError<T>(f: () => T): T {
     return f();
   } catch (e) {
     if (e instanceof RunDirExistsError) throw new UserError(e.message, 'choose another --out, or remove that directory');
+    if (e instanceof OutDirError) throw new UserError(e.message, 'choose another --out');
+    if (e instanceof LockedError) {
+      throw new UserError(e.message, e.owner
+        ? 'wait for it to finish, or stop it (Ctrl-C / kill PID: it saves a checkpoint) and then resume'
+        : `if no laaf is running there, remove ${e.lockFile}`);
+    }
+    if (e instanceof DiskFullError) throw new UserError(e.message, 'free some space, or choose another --out');
     throw e;
   }
 }

@@ -20,6 +20,39 @@ export class SpecError extends Error {
   }
 }
 
+/** Several independent mistakes in one spec; reported together (it is also the first of them). */
+export class SpecErrors extends SpecError {
+  constructor(readonly errors: SpecError[]) {
+    const first = errors[0]!;
+    super(first.message, first.path, first.hint, first.offset, first.atKey);
+    this.name = 'SpecErrors';
+  }
+}
+
+/**
+ * Collects independent SpecErrors: `attempt(f)` runs one independent check and keeps its
+ * SpecError instead of stopping; `throwIfAny()` throws them together.
+ */
+export class SpecErrorCollector {
+  readonly errors: SpecError[] = [];
+
+  attempt<T>(f: () => T): T | undefined {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof SpecErrors) this.errors.push(...e.errors);
+      else if (e instanceof SpecError) this.errors.push(e);
+      else throw e;
+      return undefined;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.errors.length === 1) throw this.errors[0]!;
+    if (this.errors.length > 1) throw new SpecErrors(this.errors);
+  }
+}
+
 /** A user mistake with a known position already (YAML syntax, data files) or none (flags). */
 export class UserError extends Error {
   constructor(
@@ -29,6 +62,15 @@ export class UserError extends Error {
   ) {
     super(message);
     this.name = 'UserError';
+  }
+}
+
+/** Several user mistakes, each with its position, in file order; the CLI prints one line each. */
+export class UserErrors extends UserError {
+  constructor(readonly errors: UserError[]) {
+    const first = errors[0]!;
+    super(first.message, first.hint, first.where);
+    this.name = 'UserErrors';
   }
 }
 
@@ -59,4 +101,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   return best === undefined ? undefined : `did you mean '${best}'?`;
+}
+
+/** "1 input", "3 inputs": a count with its noun, for messages. */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -3,12 +3,14 @@
  * Every mistake becomes a message located at FILE:LINE:COL (ARCHITECTURE.md, "Conventions").
  */
 import { readFileSync } from 'node:fs';
-import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import YAML, { isMap, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { specSchema, type Spec } from './schema.js';
-import { SpecError, UserError, didYouMean, type SpecPath } from './errors.js';
+import { SpecError, SpecErrors, UserError, UserErrors, didYouMean, type SpecPath } from './errors.js';
+import { FileReadError, LIMITS, defaultGridCount, readTextFile } from './limits.js';
+import { YamlSource, type Position } from './source.js';
 
-export interface Position { file: string; line: number; col: number }
+export type { Position } from './source.js';
 
 export interface LoadedSpec {
   file: string;
@@ -21,66 +23,75 @@ export interface LoadedSpec {
 
 export interface LoadOptions { set?: string[] }
 
-/** Read, parse and validate a spec file. Throws UserError (with position) on any mistake. */
+/** Read, parse and validate a spec file (a regular file of at most LIMITS.specFileBytes). Throws UserError (with position) on any mistake. */
 export function loadSpec(file: string, opts: LoadOptions = {}): LoadedSpec {
   let source: string;
   try {
-    source = readFileSync(file, 'utf8');
+    source = readTextFile(file, LIMITS.specFileBytes, 'the spec file');
   } catch (e) {
-    throw new UserError(`cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
+    if (e instanceof FileReadError) throw new UserError(e.message, e.hint ?? 'check the path', { file });
+    throw e;
   }
   return parseSpec(source, file, opts);
 }
 
 export function parseSpec(source: string, file: string, opts: LoadOptions = {}): LoadedSpec {
-  const lineCounter = new LineCounter();
-  const doc = YAML.parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const posOf = (offset: number): Position => {
-    const p = lineCounter.linePos(offset);
-    return { file, line: p.line, col: p.col };
-  };
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const p = posOf(e.pos[0]);
-    throw new UserError(`YAML syntax: ${firstLine(e.message)}`, 'check indentation, colons and quotes', p);
-  }
+  const yaml = new YamlSource(file, source);
+  const doc = yaml.doc;
+  const syntax = yaml.syntaxError();
+  if (syntax) throw syntax;
   if (!isMap(doc.contents)) {
-    throw new UserError('a spec is a YAML mapping (name:, inputs:, outputs:, equations:, ...)', undefined, posOf(0));
+    throw new UserError('a spec is a YAML mapping (name:, inputs:, outputs:, equations:, ...)', undefined, yaml.pos(0));
   }
 
   const overrides = applyOverrides(doc, opts.set ?? []);
   const overrideFor = (path: SpecPath): string | undefined => {
-    for (const o of overrides) if (o.path.every((k, i) => String(path[i]) === String(k))) return `--set ${o.text}`;
+    // The last --set of a key is the one that holds.
+    for (const o of [...overrides].reverse()) if (o.path.every((k, i) => String(path[i]) === String(k))) return `--set ${o.text}`;
     return undefined;
   };
+  const locate = (path: SpecPath, offset?: number, atKey = false): Position =>
+    yaml.at(path, { atKey, ...(offset !== undefined ? { offset } : {}) });
 
-  const locate = (path: SpecPath, offset?: number, atKey = false): Position => {
-    const { node, keyNode } = findNode(doc, path);
-    if (atKey && keyNode?.range) return posOf(keyNode.range[0]);
-    if (!node?.range) return keyNode?.range ? posOf(keyNode.range[0]) : posOf(0);
-    if (offset !== undefined && isScalar(node) && typeof node.value === 'string') {
-      return posOf(offsetInScalar(source, node, offset));
-    }
-    return posOf(node.range[0]);
-  };
-
-  const result = specSchema.safeParse(doc.toJS());
+  const result = specSchema.safeParse(yaml.toJS());
   if (!result.success) {
-    const err = issueToError(result.error.issues, doc);
-    throw toUserError(err, { locate, overrideFor });
+    const errors = issuesToErrors(result.error.issues, doc);
+    throw toUserError(errors.length === 1 ? errors[0]! : new SpecErrors(errors), { locate, overrideFor });
   }
-  return { file, spec: result.data, locate, overrideFor };
+  return { file, spec: withDefaults(result.data), locate, overrideFor };
 }
 
-/** Turn a SpecError into a positioned UserError using a loaded spec's source map. */
+/** Defaults that depend on other keys: output.grid gets a count for every input (README "Spec"). */
+function withDefaults(spec: Spec): Spec {
+  const inputs = Object.keys(spec.inputs);
+  const given = spec.output.grid ?? {};
+  const grid = Object.fromEntries(inputs.map((i) => [i, given[i] ?? defaultGridCount(inputs.length)]));
+  for (const [k, v] of Object.entries(given)) if (!(k in grid)) grid[k] = v; // an unknown input: reported by the problem
+  return { ...spec, output: { ...spec.output, grid } };
+}
+
+/** Turn a SpecError (or several) into a positioned UserError using a loaded spec's source map; several come out in file order. */
 export function toUserError(e: SpecError, loaded: Pick<LoadedSpec, 'locate' | 'overrideFor'>): UserError {
-  const via = loaded.overrideFor(e.path);
-  if (via) return new UserError(`${via}: ${e.message}`, e.hint);
-  return new UserError(e.message, e.hint, loaded.locate(e.path, e.offset, e.atKey));
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
+  const one = (s: SpecError): UserError => {
+    const via = loaded.overrideFor(s.path);
+    if (via) return new UserError(`${via}: ${s.message}`, s.hint);
+    return new UserError(s.message, s.hint, loaded.locate(s.path, s.offset, s.atKey));
+  };
+  if (!(e instanceof SpecErrors)) return one(e);
+  const all = e.errors.map(one);
+  const key = (u: UserError) => [u.where ? 1 : 0, u.where?.line ?? 0, u.where?.col ?? 0];
+  all.sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
+  });
+  const seen = new Set<string>();
+  const unique = all.filter((u) => {
+    const k = `${u.where?.line}:${u.where?.col}:${u.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return unique.length === 1 ? unique[0]! : new UserErrors(unique);
 }
 
 // ---------------------------------------------------------------------------- overrides
@@ -94,6 +105,16 @@ function applyOverrides(doc: Document, sets: string[]): Override[] {
     if (eq <= 0) throw new UserError(`--set ${text}: expected KEY=VALUE`, 'for example --set training.adam.steps=100');
     const key = text.slice(0, eq).trim();
     const path: (string | number)[] = key.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+    if (path.some((k) => k === '')) throw new UserError(`--set ${text}: '${key}' is not a dotted key`, 'for example --set model.hidden=[20,20]');
+    // Every step of the path must be a mapping or a list (or missing, to be created).
+    for (let i = 1; i < path.length; i++) {
+      const above = doc.getIn(path.slice(0, i), true);
+      if (above !== undefined && above !== null && !YAML.isCollection(above)) {
+        const v = isScalar(above) ? above.value : above;
+        throw new UserError(`--set ${text}: ${path.slice(0, i).join('.')} is ${JSON.stringify(v)}, not a mapping, so it has no key '${String(path[i])}'`,
+          `set ${path.slice(0, i).join('.')} itself, e.g. --set ${path.slice(0, i).join('.')}=...`);
+      }
+    }
     let value: unknown;
     try {
       value = YAML.parse(text.slice(eq + 1));
@@ -101,49 +122,14 @@ function applyOverrides(doc: Document, sets: string[]): Override[] {
       value = text.slice(eq + 1);
     }
     if (value === null) value = text.slice(eq + 1); // `--set x=` keeps an empty string
-    doc.setIn(path, doc.createNode(value));
+    try {
+      doc.setIn(path, doc.createNode(value));
+    } catch (e) {
+      throw new UserError(`--set ${text}: ${(e as Error).message}`, 'check the dotted key');
+    }
     out.push({ path, text });
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------- positions
-
-function findNode(doc: Document, path: SpecPath): { node?: YamlNode; keyNode?: YamlNode } {
-  let node: unknown = doc.contents;
-  let keyNode: YamlNode | undefined;
-  for (const k of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(k));
-      if (!pair) return { node: node as YamlNode, keyNode };
-      keyNode = pair.key as YamlNode;
-      node = pair.value ?? undefined;
-      if (node === undefined) return { node: keyNode, keyNode };
-    } else if (isSeq(node) && typeof k === 'number' && node.items[k] !== undefined) {
-      keyNode = undefined;
-      node = node.items[k];
-    } else {
-      return { node: node as YamlNode, keyNode };
-    }
-  }
-  return { node: node as YamlNode, keyNode };
-}
-
-/** Source offset of character `offset` of a string scalar's value. */
-function offsetInScalar(source: string, node: YamlNode & { type?: string; value?: unknown }, offset: number): number {
-  const [start, end] = node.range!;
-  const type = (node as { type?: string }).type;
-  if (type === 'PLAIN') return start + offset;
-  if (type === 'QUOTE_DOUBLE' || type === 'QUOTE_SINGLE') return start + 1 + offset;
-  // Block scalars: find the value's line inside the node's source and the column within it.
-  const value = String(node.value);
-  const before = value.slice(0, offset);
-  const lineIdx = before.split('\n').length - 1;
-  const colInLine = offset - (before.lastIndexOf('\n') + 1);
-  const lineText = value.split('\n')[lineIdx] ?? '';
-  const raw = source.slice(start, end);
-  const at = lineText.length > 0 ? raw.indexOf(lineText) : -1;
-  return at >= 0 ? start + at + colInLine : start;
 }
 
 // ---------------------------------------------------------------------------- schema issues
@@ -151,6 +137,22 @@ function offsetInScalar(source: string, node: YamlNode & { type?: string; value?
 const KNOWN_KEYS: Record<string, string[]> = {
   '': Object.keys(specSchema.shape),
 };
+
+/**
+ * One SpecError per independent schema issue (unknown keys one each). Where one value has
+ * several issues (a union's alternatives), the deepest is the most specific and is kept.
+ */
+function issuesToErrors(issues: z.core.$ZodIssue[], doc: Document): SpecError[] {
+  const byValue = new Map<string, z.core.$ZodIssue>();
+  for (const issue of issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => ({ ...issue, keys: [k] })) : [issue];
+    for (const i of keys) {
+      const k = `${i.path.map(String).join('.')}|${i.code === 'unrecognized_keys' ? i.keys[0] : ''}`;
+      if (!byValue.has(k)) byValue.set(k, i);
+    }
+  }
+  return [...byValue.values()].map((i) => issueToError([i], doc));
+}
 
 function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
   // Prefer the deepest issue: it is the most specific.

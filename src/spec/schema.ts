@@ -237,7 +237,8 @@ const output = z.strictObject({
 });
 
 export const specSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .'),
+  /** at most 100 characters: the default run directory is runs/<name>-<timestamp>, within the 255-byte file-name limit */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, - _ .').max(100, 'at most 100 characters (it names the run directory)'),
   about: z.string().optional(),
   inputs: z.record(z.string().regex(identifier, 'input names are letters then letters/digits (no _)'), z.tuple([numberOrExpr, numberOrExpr])),
   outputs: z.array(z.string().regex(identifier, 'output names are letters then letters/digits (no _)')).min(1),

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { csvText, writeFileAtomic } from '../io/files.js';
 import { column, readTable } from '../plot/read.js';
 import { RUN_FILES, type SummaryFile } from '../io/run-dir.js';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { runDirOf, runState, type RunRecord, type RunState } from './execute.js';
 import type { Plan, PlannedRun } from './plan.js';
 
@@ -69,17 +71,25 @@ function metricsOf(summary: SummaryFile | undefined): Map<string, number> {
   return m;
 }
 
-function errorOf(state: RunState, summary: SummaryFile | undefined, record: RunRecord | undefined): string {
+function errorOf(sweepDir: string, state: RunState, summary: SummaryFile | undefined, record: RunRecord | undefined, slurmLog: string | undefined): string {
   if (state === 'completed' || state === 'pending') return '';
-  const tail = (record?.stderr_tail ?? '').split('\n').filter((l) => l.trim() !== '' && !l.includes('set LAAF_DEBUG=1')).slice(-3).join(' | ');
+  if (state === 'not started') {
+    const last = slurmLog ? readTail(slurmLog) : '';
+    return `never started: see ${slurmLog ? relative(sweepDir, slurmLog) : 'the Slurm log'}${last ? `: ${last}` : ''}`.slice(0, 600);
+  }
+  // stderr repeats the summary's message (laaf: training diverged: MESSAGE — hint): keep it once.
+  const message = summary?.message;
+  const tail = (record?.stderr_tail ?? '').split('\n')
+    .filter((l) => l.trim() !== '' && !l.includes('set LAAF_DEBUG=1') && !(message && l.includes(message))).slice(-3).join(' | ');
   const exit = state === 'failed' && record ? (record.signal ? `killed by ${record.signal}` : `exit ${record.exit_code}`) : '';
   return [exit, summary?.message, tail].filter((s) => s && s.length > 0).join(': ').slice(0, 600);
 }
 
 export function buildTables(plan: Plan, sweepDir: string): Tables {
   const rows: RunRow[] = plan.runs.map((run) => {
-    const { state, summary, record } = runState(sweepDir, run);
-    const metrics = metricsOf(state === 'completed' || state === 'diverged' ? summary : undefined);
+    const { state, summary, record, slurmLog } = runState(sweepDir, run);
+    // An interrupted run's summary holds its numbers at the step where it stopped: shown, not averaged.
+    const metrics = metricsOf(state === 'completed' || state === 'diverged' || state === 'interrupted' ? summary : undefined);
     if (state === 'completed' || state === 'diverged') {
       const hist = Object.keys(plan.thresholds).length ? readTable(join(runDirOf(sweepDir, run), RUN_FILES.history)) : undefined;
       for (const [col, list] of Object.entries(plan.thresholds)) {
@@ -89,7 +99,7 @@ export function buildTables(plan: Plan, sweepDir: string): Tables {
         }
       }
     }
-    return { run, state, metrics, error: errorOf(state, summary, record) };
+    return { run, state, metrics, error: errorOf(sweepDir, state, summary, record, slurmLog) };
   });
 
   // Metric columns: a fixed order first, then whatever else the runs report, in order of appearance.
@@ -118,7 +128,7 @@ export function buildTables(plan: Plan, sweepDir: string): Tables {
     const done = mine.filter((r) => r.state === 'completed');
     const count = (s: RunState[]) => mine.filter((r) => s.includes(r.state)).length;
     const out: (string | number)[] = [v.label, ...plan.paths.map((p) => v.values[p] ?? ''), mine.length, done.length,
-      count(['diverged']), count(['failed']), count(['pending', 'running', 'interrupted'])];
+      count(['diverged']), count(['failed']), count(['pending', 'not started', 'running', 'interrupted'])];
     for (const m of statMetrics) {
       const vals = done.map((r) => r.metrics.get(m)).filter((x): x is number => x !== undefined && Number.isFinite(x));
       if (m.startsWith('steps_to_')) out.push(vals.length);
@@ -136,6 +146,15 @@ export function stats(v: number[]): { n: number; mean: number; std: number | und
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
   const std = v.length > 1 ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1)) : undefined;
   return { n: v.length, mean, std, min: Math.min(...v), max: Math.max(...v) };
+}
+
+/** The last non-empty line of a (small) log file. */
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').at(-1)?.trim() ?? '';
+  } catch {
+    return '';
+  }
 }
 
 export function writeTables(sweepDir: string, t: Tables): void {

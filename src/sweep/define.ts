@@ -17,11 +17,11 @@
  *   seeds: 5                           # or a list of seeds: [1, 2, 3]
  *   thresholds: { rel_l2: [0.5, 0.1] } # steps to reach these values (any history column)
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
-import YAML, { isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import YAML, { isMap, isScalar } from 'yaml';
 import { UserError, didYouMean } from '../spec/errors.js';
-import type { Position } from '../spec/load.js';
+import { FileReadError, LIMITS, readTextFile } from '../spec/limits.js';
+import { YamlSource, type Position } from '../spec/source.js';
 import { BAND_WIDTHS, type BandWidth } from '../plot/band.js';
 
 export type Where = Position | { flag: string };
@@ -64,68 +64,34 @@ const TOP_KEYS = ['name', 'about', 'spec', 'set', 'grid', 'zip', 'seeds', 'thres
 
 /** Does this YAML file look like a sweep file (a mapping with `spec:`) rather than a problem spec? */
 export function isSweepFile(file: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
-  }
-  const doc = YAML.parseDocument(text, { prettyErrors: false });
+  const doc = YAML.parseDocument(readYaml(file, 'the file'), { prettyErrors: false });
   return isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'spec');
+}
+
+/** A sweep or spec file's text: a regular file of at most LIMITS.specFileBytes. */
+function readYaml(file: string, what: string): string {
+  try {
+    return readTextFile(file, LIMITS.specFileBytes, what);
+  } catch (e) {
+    if (e instanceof FileReadError) throw new UserError(e.message, e.hint ?? 'check the path', { file });
+    throw e;
+  }
 }
 
 // ---------------------------------------------------------------------------- sweep files
 
-class Located {
-  readonly lines = new LineCounter();
-  readonly doc: Document;
-
-  constructor(readonly file: string, readonly source: string) {
-    this.doc = YAML.parseDocument(source, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
-  }
-
-  pos(offset: number): Position {
-    const p = this.lines.linePos(offset);
-    return { file: this.file, line: p.line, col: p.col };
-  }
-
-  /** The position of the node at `path` (its key with atKey), or of the deepest node that exists. */
-  at(path: (string | number)[], atKey = false): Position {
-    let node: unknown = this.doc.contents;
-    let keyNode: YamlNode | undefined;
-    for (const k of path) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(k));
-        if (!pair) break;
-        keyNode = pair.key as YamlNode;
-        node = pair.value ?? keyNode;
-      } else if (isSeq(node) && typeof k === 'number' && node.items[k] !== undefined) {
-        keyNode = undefined;
-        node = node.items[k];
-      } else break;
-    }
-    const target = atKey && keyNode ? keyNode : (node as YamlNode | undefined);
-    return this.pos(target?.range?.[0] ?? keyNode?.range?.[0] ?? 0);
-  }
-
+/** The sweep file with source positions (spec/source.ts) and a way to fail at a path. */
+class Located extends YamlSource {
   fail(path: (string | number)[], message: string, hint?: string, atKey = false): never {
-    throw new UserError(message, hint, this.at(path, atKey));
+    throw new UserError(message, hint, this.at(path, { atKey }));
   }
 }
 
 export function loadSweepFile(file: string): SweepDef {
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read sweep file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
-  }
-  const L: Located = new Located(file, source);
-  if (L.doc.errors.length > 0) {
-    const e = L.doc.errors[0]!;
-    throw new UserError(`YAML syntax: ${e.message.split('\n')[0]!.trim()}`, 'check indentation, colons and quotes', L.pos(e.pos[0]));
-  }
-  const top = L.doc.toJS() as Record<string, unknown>;
+  const L: Located = new Located(file, readYaml(file, 'the sweep file'));
+  const syntax = L.syntaxError();
+  if (syntax) throw syntax;
+  const top = L.toJS() as Record<string, unknown>;
   if (top === null || typeof top !== 'object' || Array.isArray(top)) L.fail([], 'a sweep file is a YAML mapping (spec:, grid:, seeds:, ...)');
   for (const k of Object.keys(top)) {
     if (!TOP_KEYS.includes(k)) L.fail([k], `unknown key '${k}' in the sweep file`, didYouMean(k, TOP_KEYS) ?? `known keys: ${TOP_KEYS.join(', ')}`, true);
@@ -164,7 +130,7 @@ export function loadSweepFile(file: string): SweepDef {
     blocks: crossBlocks(blocks, crossed),
     seeds: seedsOf(top['seeds'], (msg, hint) => L.fail(['seeds'], msg, hint)),
     thresholds: thresholdsOf(L, top['thresholds']),
-    thresholdWhere: Object.fromEntries(Object.keys(thresholdsOf(L, top['thresholds'])).map((k) => [k, L.at(['thresholds', k], true)])),
+    thresholdWhere: Object.fromEntries(Object.keys(thresholdsOf(L, top['thresholds'])).map((k) => [k, L.at(['thresholds', k], { atKey: true })])),
     ...(top['plots'] !== undefined ? { plots: plotsOf(L, top['plots']) } : {}),
   };
 }
@@ -202,7 +168,7 @@ function overridesOf(L: Located, v: unknown, path: (string | number)[], _lists: 
   if (v === null || typeof v !== 'object' || Array.isArray(v)) L.fail(path, `${path.join('.')}: expected a mapping of spec paths to values`, 'for example set: { training.adam.steps: 500 }');
   return Object.entries(v as Record<string, unknown>).map(([k, value]) => {
     checkPath(L, k, [...path, k]);
-    return { path: k, value, where: L.at([...path, k]), keyWhere: L.at([...path, k], true) };
+    return { path: k, value, where: L.at([...path, k]), keyWhere: L.at([...path, k], { atKey: true }) };
   });
 }
 
@@ -225,7 +191,7 @@ function blockOf(L: Located, b: unknown, path: (string | number)[]): Axis[] {
     if (k === 'label') L.fail([...path, k], 'label belongs in a zip group', 'zip: { label: [a, b], KEY: [v1, v2] }', true);
     checkPath(L, k, [...path, k]);
     const values = listAt(L, v, [...path, k]);
-    const keyWhere = L.at([...path, k], true);
+    const keyWhere = L.at([...path, k], { atKey: true });
     axes.push({ entries: values.map((value, i) => ({ overrides: [{ path: k, value, where: L.at([...path, k, i]), keyWhere }] })) });
   }
   if (axes.length === 0) L.fail(path, 'an empty grid block', 'give at least one KEY: [values]');
@@ -254,7 +220,7 @@ function zipOf(L: Located, z: unknown, path: (string | number)[]): Axis {
   if (labels && labels.some((l) => typeof l !== 'string' && typeof l !== 'number')) L.fail([...path, 'label'], 'label: expected a list of names');
   return {
     entries: Array.from({ length: n }, (_, i) => ({
-      overrides: lists.filter(([k]) => k !== 'label').map(([k, list]) => ({ path: k, value: list[i], where: L.at([...path, k, i]), keyWhere: L.at([...path, k], true) })),
+      overrides: lists.filter(([k]) => k !== 'label').map(([k, list]) => ({ path: k, value: list[i], where: L.at([...path, k, i]), keyWhere: L.at([...path, k], { atKey: true }) })),
       ...(labels ? { label: String(labels[i]) } : {}),
     })),
   };

@@ -5,14 +5,16 @@
  * recorded (with the tail of its stderr) and the other runs go on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { packageRoot } from '../base/package-root.js';
-import { writeFileAtomic } from '../io/files.js';
+import { writeAll, writeFileAtomic } from '../io/files.js';
+import { LockedError, LOCK_FILE, liveOwner } from '../io/lock.js';
 import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import type { Plan, PlannedRun } from './plan.js';
 
-export type RunState = 'completed' | 'diverged' | 'interrupted' | 'failed' | 'running' | 'pending';
+/** `not started`: a cluster task ran (its Slurm log exists) but the run never began (e.g. node missing: exit 127). */
+export type RunState = 'completed' | 'diverged' | 'interrupted' | 'failed' | 'running' | 'not started' | 'pending';
 
 export interface RunRecord {
   index: number;
@@ -45,8 +47,16 @@ export function readRecord(sweepDir: string, run: PlannedRun): RunRecord | undef
   }
 }
 
+/** The newest Slurm log of array task `index` (logs/slurm-<job>_<index>.out, as sweep.sbatch names them), if any. */
+export function slurmLogOf(sweepDir: string, index: number): string | undefined {
+  const logs = join(sweepDir, 'logs');
+  if (!existsSync(logs)) return undefined;
+  const mine = readdirSync(logs).filter((f) => f.startsWith('slurm-') && f.endsWith(`_${index}.out`)).map((f) => join(logs, f));
+  return mine.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).at(-1);
+}
+
 /** Where a run stands, from its files. completed and diverged runs are final (a rerun would repeat them). */
-export function runState(sweepDir: string, run: PlannedRun): { state: RunState; summary?: SummaryFile; record?: RunRecord } {
+export function runState(sweepDir: string, run: PlannedRun): { state: RunState; summary?: SummaryFile; record?: RunRecord; slurmLog?: string } {
   const summary = readSummary(runDirOf(sweepDir, run));
   const record = readRecord(sweepDir, run);
   const st = summary?.status;
@@ -55,6 +65,9 @@ export function runState(sweepDir: string, run: PlannedRun): { state: RunState; 
   if (st === 'interrupted') return { state: failed && record.exit_code !== 130 ? 'failed' : 'interrupted', summary, ...(record ? { record } : {}) };
   if (failed) return { state: 'failed', ...(summary ? { summary } : {}), record };
   if (summary) return { state: 'running', summary, ...(record ? { record } : {}) };
+  // A cluster task that left its Slurm log but neither a run nor a record never got as far as laaf.
+  const slurmLog = record ? undefined : slurmLogOf(sweepDir, run.index);
+  if (slurmLog) return { state: 'not started', slurmLog };
   return { state: 'pending', ...(record ? { record } : {}) };
 }
 
@@ -79,6 +92,9 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   const base = logBase(sweepDir, run);
   mkdirSync(dirname(base), { recursive: true });
   // `laaf solve --resume RUN_DIR` continues from the run's checkpoint (its spec, seed and backend are in the directory).
+  // Another laaf (a second sweep, an array task started twice) is working on this run: leave it alone.
+  const owner = existsSync(join(runDir, LOCK_FILE)) ? liveOwner(runDir) : undefined;
+  if (owner) throw new LockedError(runDir, owner, join(runDir, LOCK_FILE));
   const resumeIt = opts.resume === true && [RUN_FILES.checkpoint, RUN_FILES.spec, RUN_FILES.summary].every((f) => existsSync(join(runDir, f)));
   if (!resumeIt && existsSync(runDir)) {
     // An unfinished attempt: start again from scratch. Only ever inside this sweep's runs/.
@@ -99,17 +115,28 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   if (!opts.plots) args.push('--no-plots');
 
   const log = openSync(`${base}.log`, 'a');
+  // The log is a copy of the run's output: when it cannot be written (a full disk), the run goes on
+  // and its record says so, instead of the sweep failing on an uncaught error.
+  let logError = '';
+  const toLog = (b: string | Buffer) => {
+    if (logError) return;
+    try {
+      writeAll(log, typeof b === 'string' ? Buffer.from(b, 'utf8') : b);
+    } catch (e) {
+      logError = `writing ${base}.log failed: ${(e as Error).message}`;
+    }
+  };
   const started = new Date();
-  writeSync(log, `# ${started.toISOString()} laaf ${args.slice(1).map(shellQuote).join(' ')}\n`);
+  toLog(`# ${started.toISOString()} laaf ${args.slice(1).map(shellQuote).join(' ')}\n`);
   let tail = '';
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: {
     ...process.env,
     ...(opts.threads !== undefined && process.env['LAAF_THREADS'] === undefined ? { LAAF_THREADS: String(opts.threads) } : {}),
   } });
   opts.track?.(child, true);
-  child.stdout!.on('data', (b: Buffer) => writeSync(log, b));
+  child.stdout!.on('data', (b: Buffer) => toLog(b));
   child.stderr!.on('data', (b: Buffer) => {
-    writeSync(log, b);
+    toLog(b);
     tail = (tail + b.toString('utf8')).slice(-TAIL);
   });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => {
@@ -121,7 +148,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
   });
   opts.track?.(child, false);
   const finished = new Date();
-  writeSync(log, `# ${finished.toISOString()} exit ${code ?? signal}\n`);
+  toLog(`# ${finished.toISOString()} exit ${code ?? signal}\n`);
   closeSync(log);
   const record: RunRecord = {
     index: run.index,
@@ -132,7 +159,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
     started: started.toISOString(),
     finished: finished.toISOString(),
     wall_s: (finished.getTime() - started.getTime()) / 1000,
-    stderr_tail: tail.trim(),
+    stderr_tail: (logError ? `${tail}\n${logError}` : tail).trim(),
   };
   writeFileAtomic(`${base}.json`, `${JSON.stringify(record, null, 2)}\n`);
   return record;

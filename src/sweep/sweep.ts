@@ -9,12 +9,13 @@
  *   <dir>/sweep.sbatch       with --slurm
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { writeFileAtomic } from '../io/files.js';
+import { OutDirError, TMP_FILE, checkOutDir, makeDirs, removeTempFiles, writeFileAtomic } from '../io/files.js';
+import { DirLock, LOCK_FILE, LockedError, liveOwner } from '../io/lock.js';
 import { loadSpec } from '../spec/load.js';
-import { UserError } from '../spec/errors.js';
+import { UserError, count } from '../spec/errors.js';
 import { laafVersion } from '../run/versions.js';
 import { packageRoot } from '../base/package-root.js';
 import { writeSweepPlots } from '../plot/sweep-plots.js';
@@ -73,8 +74,14 @@ function planFile(plan: Plan): PlanFile {
  */
 export function checkSweepDir(plan: Plan, dir: string): void {
   const f = join(dir, 'plan.json');
+  try {
+    checkOutDir(dir);
+  } catch (e) {
+    if (e instanceof OutDirError) throw new UserError(`sweep directory: ${e.message}`, 'choose another --out');
+    throw e;
+  }
   if (!existsSync(f)) {
-    if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (existsSync(dir) && readdirSync(dir).some((n) => n !== LOCK_FILE && !TMP_FILE.test(n))) {
       throw new UserError(`${dir} exists and is not a laaf sweep directory (no plan.json)`, 'choose another --out');
     }
     return;
@@ -95,12 +102,36 @@ export function checkSweepDir(plan: Plan, dir: string): void {
   }
 }
 
-/** Create the sweep directory (after every check) and write plan.json. */
-export function openSweepDir(plan: Plan, dir: string): void {
+/**
+ * Create the sweep directory (after every check) and write plan.json. With `lock`
+ * (the local pool) the directory is locked for this process, which is returned; without
+ * (an array task, --slurm) it is refused only while a local pool holds it.
+ */
+export function openSweepDir(plan: Plan, dir: string, lock = false): DirLock | undefined {
   checkSweepDir(plan, dir);
-  mkdirSync(join(dir, 'runs'), { recursive: true });
-  mkdirSync(join(dir, 'logs'), { recursive: true });
+  try {
+    makeDirs(dir);
+  } catch (e) {
+    if (e instanceof OutDirError) throw new UserError(`sweep directory: ${e.message}`, 'choose another --out');
+    throw e;
+  }
+  let held: DirLock | undefined;
+  try {
+    if (lock) {
+      held = DirLock.acquire(dir, (m) => process.stderr.write(`laaf: ${m}\n`));
+      removeTempFiles(dir);
+    } else {
+      const owner = liveOwner(dir);
+      if (owner) throw new LockedError(dir, owner, join(dir, LOCK_FILE));
+    }
+  } catch (e) {
+    if (e instanceof LockedError) throw new UserError(e.message, 'wait for that sweep to finish (or stop it with Ctrl-C), then start this again: finished runs are kept');
+    throw e;
+  }
+  makeDirs(join(dir, 'runs'));
+  makeDirs(join(dir, 'logs'));
   writeFileAtomic(join(dir, 'plan.json'), `${JSON.stringify(planFile(plan), null, 2)}\n`);
+  return held;
 }
 
 export interface SweepRunOptions extends ExecOptions {
@@ -109,27 +140,63 @@ export interface SweepRunOptions extends ExecOptions {
   stopped?: () => boolean;
   /** one line per event (default: stdout) */
   print?: (line: string) => void;
+  /** called when a run starts or ends (a terminal shows a bar from it) */
+  progress?: (p: SweepProgress) => void;
 }
+
+/** Runs of this session: done (any outcome), running, failed (failed or diverged); ETA in seconds (undefined until a run has ended). */
+export interface SweepProgress { total: number; done: number; running: number; failed: number; etaS?: number }
 
 export interface SweepOutcome { tables: Tables; ran: number; failed: number; stopped: boolean }
 
 /** Run every run that is not done yet, `jobs` at a time, then write the tables and pictures. */
 export async function runSweep(plan: Plan, dir: string, opts: SweepRunOptions): Promise<SweepOutcome> {
-  openSweepDir(plan, dir);
+  const lock = openSweepDir(plan, dir, true);
+  try {
+    return await runPool(plan, dir, opts);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runPool(plan: Plan, dir: string, opts: SweepRunOptions): Promise<SweepOutcome> {
   const print = opts.quiet ? () => {} : (opts.print ?? ((l: string) => process.stdout.write(`${l}\n`)));
   const todo = plan.runs.filter((r) => !isDone(runState(dir, r).state));
   const already = plan.runs.length - todo.length;
-  print(`laaf sweep ${plan.name}: ${plan.variants.length} variants x ${plan.seeds.length} seeds = ${plan.runs.length} runs` +
+  print(`laaf sweep ${plan.name}: ${count(plan.variants.length, 'variant')} x ${count(plan.seeds.length, 'seed')} = ${count(plan.runs.length, 'run')}` +
     `${already ? ` (${already} done before)` : ''}, ${Math.min(opts.jobs, Math.max(1, todo.length))} at a time, in ${dir}`);
   let finished = 0;
   let failed = 0;
+  let bad = 0;
+  let running = 0;
+  const t0 = Date.now();
+  const progress = () => opts.progress?.({
+    total: todo.length, done: finished, running, failed: bad,
+    ...(finished > 0 ? { etaS: ((Date.now() - t0) / 1000 / finished) * (todo.length - finished) } : {}),
+  });
+  progress();
   // Runs side by side share the cores: each one's kernel gets its share of threads.
   const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(opts.jobs, todo.length))));
   await pool(todo, opts.jobs, async (run) => {
-    const rec = await executeRun(plan, dir, run, { ...opts, threads });
+    running++;
+    progress();
+    let rec: RunRecord;
+    try {
+      rec = await executeRun(plan, dir, run, { ...opts, threads });
+    } catch (e) {
+      if (!(e instanceof LockedError)) throw e;
+      running--;
+      finished++;
+      print(`skipped ${run.id}: ${e.message}`);
+      progress();
+      return;
+    }
+    running--;
     finished++;
     const { state, summary } = runState(dir, run);
     if (state === 'failed') failed++;
+    if (state === 'failed' || state === 'diverged') bad++;
+    progress();
     print(`[${already + finished}/${plan.runs.length}] ${run.id} (seed ${run.seed}): ${describe(state, summary?.final?.rel_l2, summary?.final?.loss, rec)}`);
   }, () => opts.stopped?.() === true);
   const stopped = opts.stopped?.() === true;
@@ -158,7 +225,13 @@ export async function runOne(plan: Plan, dir: string, index: number, opts: ExecO
     if (!opts.quiet) process.stdout.write(`${run.id}: already ${state}\n`);
     return 0;
   }
-  const rec = await executeRun(plan, dir, run, opts);
+  let rec: RunRecord;
+  try {
+    rec = await executeRun(plan, dir, run, opts);
+  } catch (e) {
+    if (e instanceof LockedError) throw new UserError(e.message, 'that run is being made by another laaf; wait for it');
+    throw e;
+  }
   const after = runState(dir, run);
   if (!opts.quiet) process.stdout.write(`${run.id} (seed ${run.seed}): ${describe(after.state, after.summary?.final?.rel_l2, after.summary?.final?.loss, rec)}\n`);
   if (after.state === 'failed' && rec.stderr_tail) process.stderr.write(`${rec.stderr_tail}\n`);
@@ -194,13 +267,14 @@ export function printSummary(plan: Plan, t: Tables, print: (l: string) => void):
   }
   const failed = t.rows.filter((r) => r.state === 'failed');
   for (const r of failed) print(`failed: ${r.run.id}: ${r.error}`);
+  for (const r of t.rows.filter((x) => x.state === 'not started')) print(`not started: ${r.run.id}: ${r.error}`);
   const open = t.rows.filter((r) => !isDone(r.state) && r.state !== 'failed').length;
-  if (open > 0) print(`${open} runs not finished`);
+  if (open > 0) print(`${count(open, 'run')} not finished`);
 }
 
 /** The plan as text: one line per run. */
 export function planText(plan: Plan, dir: string): string {
-  const lines = [`# ${plan.name}: ${plan.runs.length} runs = ${plan.variants.length} variants x ${plan.seeds.length} seeds; base spec ${plan.specFile}; directory ${dir}`];
+  const lines = [`# ${plan.name}: ${count(plan.runs.length, 'run')} = ${count(plan.variants.length, 'variant')} x ${count(plan.seeds.length, 'seed')}; base spec ${plan.specFile}; directory ${dir}`];
   if (plan.set.length) lines.push(`# every run: --set ${plan.set.join(' --set ')}`);
   lines.push(['index', 'run', 'seed', 'status', 'variant'].join('\t'));
   for (const r of plan.runs) {
@@ -217,10 +291,12 @@ export function writeSlurm(plan: Plan, dir: string, sweepArgs: string[]): string
   const bin = join(packageRoot(), 'bin', 'laaf.js');
   const cmd = [bin, 'sweep', ...sweepArgs, '--out', absDir].map(shellQuote).join(' ');
   const text = `#!/bin/bash
-# laaf sweep ${plan.name}: ${plan.runs.length} runs as a Slurm job array (task i = plan run i; see --plan).
+# laaf sweep ${plan.name}: ${count(plan.runs.length, 'run')} as a Slurm job array (task i = plan run i; see --plan).
 # Submit:   sbatch ${shellQuote(join(absDir, 'sweep.sbatch'))}
 # Then:     ${shellQuote(node)} ${cmd} --collect
 # Finished runs are skipped, so resubmitting the array (or some indices, --array=3,7) resumes the sweep.
+# LAAF_NODE: the node binary on the compute nodes, if not the one that wrote this script.
+# Each run's kernel uses the task's CPUs (--cpus-per-task) as threads, unless LAAF_THREADS is set.
 #SBATCH --job-name=laaf-${plan.name}
 #SBATCH --array=0-${plan.runs.length - 1}
 #SBATCH --ntasks=1
@@ -233,6 +309,11 @@ export function writeSlurm(plan: Plan, dir: string, sweepArgs: string[]): string
 set -euo pipefail
 cd ${shellQuote(process.cwd())}
 NODE=\${LAAF_NODE:-${shellQuote(node)}}
+if ! command -v "$NODE" >/dev/null; then
+  echo "laaf: node not found at $NODE on $(hostname): set LAAF_NODE to the node binary of the compute nodes" >&2
+  exit 127
+fi
+export LAAF_THREADS=\${LAAF_THREADS:-\${SLURM_CPUS_PER_TASK:-1}}
 exec "$NODE" ${cmd} --index "$SLURM_ARRAY_TASK_ID"
 `;
   const f = join(dir, 'sweep.sbatch');
