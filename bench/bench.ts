@@ -22,6 +22,7 @@ import { cpus, availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wholeStepSection } from './whole-step.js';
+import { webgpuSection } from './webgpu.js';
 
 interface Case {
   path: string; // display name
@@ -226,6 +227,7 @@ async function main(argv: string[]): Promise<void> {
     }
     say();
   }
+  for (const l of webgpuSection()) say(l);
   if (writeTo) {
     const head = [
       '# Benchmarks',
@@ -246,3 +248,4 @@ async function main(argv: string[]): Promise<void> {
 }
 
 await main(process.argv.slice(2));
+if (!process.argv.includes('--child')) await (await import('./deep.js')).runFromBench(process.argv.slice(2)); // data-set networks (bench/deep.ts)

@@ -13,6 +13,8 @@ import { registerPredict } from './predict.js';
 import { EXIT, formatUserError, reportError } from './report.js';
 import { registerSweep } from './sweep.js';
 import { plotAfterSolve, registerPlot } from './plot.js';
+import { registerTrain } from './train.js';
+import { checkTrainSpec, isTrainSpecFile } from '../run/train.js';
 
 function positiveInt(v: string): number {
   if (!/^\s*\d+\s*$/.test(v)) throw new InvalidArgumentError('expected a whole number >= 0');
@@ -59,7 +61,7 @@ export function buildProgram(): Command {
     .option('-o, --out <dir>', 'run directory (default runs/<name>-<timestamp>); must not exist or be empty')
     .option('-s, --set <key=value>', 'override a spec value by dotted path, e.g. --set training.adam.steps=500 (repeatable)', collect)
     .option('-r, --resume <run_dir>', 'continue the run in RUN_DIR from its checkpoint.json (history.csv is appended to)')
-    .addOption(new Option('-b, --backend <name>', 'tfjs backend (default: wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
+    .addOption(new Option('-b, --backend <name>', 'tfjs backend: wasm, cpu, webgpu (GPU through Vulkan), tensorflow, or auto (a hardware GPU if there is one, else wasm) (default: the spec\'s training.backend, else wasm; a resumed run uses its own)').choices(BACKEND_CHOICES as string[]))
     .option('--max-steps <n>', 'cap the optimizer steps over all phases (smoke runs)', positiveInt)
     .option('-q, --quiet', 'print nothing but errors')
     .option('--no-plots', 'write no SVG plots (plots/loss.svg, slopes.svg, solution.svg, ...)')
@@ -103,6 +105,7 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       }
     });
 
+  registerTrain(program);
   registerPredict(program);
 
   program
@@ -114,6 +117,11 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
       let bad = 0;
       for (const f of files) {
         try {
+          if (isTrainSpecFile(f)) {
+            const { data } = checkTrainSpec(f, o.set ?? []);
+            process.stdout.write(`ok ${f}: ${data.train.n} training and ${data.test?.n ?? 0} test samples of shape ${data.sampleShape.join('×')}, ${data.outputs} ${data.task === 'classification' ? 'classes' : 'targets'}\n`);
+            continue;
+          }
           const { problem } = checkSpec(f, o.set ?? []);
           process.stdout.write(`ok ${f}: ${count(problem.inputs.length, 'input')}, ${count(problem.outputs.length, 'output')}, ${count(problem.terms.length, 'loss term')}\n`);
         } catch (e) {

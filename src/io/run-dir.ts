@@ -90,6 +90,14 @@ export const COLUMN_KINDS = {
   amplitude: { panel: 'amplitudes', measure: true },
   lead: { panel: 'amplitudes', measure: true },
   error: { panel: 'error', measure: true },
+  /** laaf train: the epoch a row belongs to */
+  epoch: { panel: null, measure: false },
+  /** laaf train: mean of loss + W_a·S over the batches since the previous row */
+  objective: { panel: 'loss', measure: true },
+  /** laaf train: test-set loss, at each epoch's end (empty on the other rows) */
+  test_loss: { panel: 'loss', measure: true },
+  /** laaf train: test-set accuracy, at each epoch's end (drawn by plots/epochs.svg) */
+  accuracy: { panel: null, measure: false }, // rises: a threshold (first step at or below) would read it the wrong way
   /** a column this laaf does not know (a newer or older run directory): kept, not drawn */
   other: { panel: null, measure: false },
 } as const satisfies Record<string, { panel: string | null; measure: boolean }>;
@@ -122,7 +130,10 @@ export interface HistoryShape {
 }
 
 /** The fixed names of history.csv, and the rules that name the per-layer and per-output columns. */
-const FIXED: Record<string, ColumnKind> = { step: 'step', phase: 'phase', elapsed_s: 'elapsed', lr: 'lr', loss: 'loss', slope_recovery: 'slope_recovery', rel_l2: 'error' };
+const FIXED: Record<string, ColumnKind> = {
+  step: 'step', phase: 'phase', elapsed_s: 'elapsed', lr: 'lr', loss: 'loss', slope_recovery: 'slope_recovery', rel_l2: 'error',
+  epoch: 'epoch', objective: 'objective', test_loss: 'test_loss', test_accuracy: 'accuracy',
+};
 const NAMED: { re: RegExp; column: (m: RegExpExecArray) => Omit<HistoryColumn, 'name'> }[] = [
   { re: /^na$/, column: () => ({ kind: 'slope' }) },
   { re: /^na_(\d+)$/, column: (m) => ({ kind: 'slope', layer: Number(m[1]) }) },
@@ -160,6 +171,29 @@ export function historyColumns(shape: HistoryShape): HistoryColumn[] {
   return cols;
 }
 
+/**
+ * history.csv of a `laaf train` run (src/run/train.ts): step, epoch, elapsed_s, lr, loss
+ * (mean training data loss since the previous row), slope_recovery, objective, the slopes
+ * as for PDE runs (one "layer" per act layer), and with a test set test_loss and, for
+ * classification, test_accuracy (filled at each epoch's last step). No terms: nothing
+ * sits between loss and slope_recovery, so readHistoryColumns reads it back as written.
+ */
+export function trainHistoryColumns(shape: { adaptive: HistoryShape['adaptive']; acts: number; test: boolean; accuracy: boolean }): HistoryColumn[] {
+  const slopes = historyColumns({ terms: [], adaptive: shape.adaptive, layers: shape.acts, activation: 'plain' }).filter((c) => c.kind === 'slope');
+  return [
+    { name: 'step', kind: 'step' },
+    { name: 'epoch', kind: 'epoch' },
+    { name: 'elapsed_s', kind: 'elapsed' },
+    { name: 'lr', kind: 'lr' },
+    { name: 'loss', kind: 'loss' },
+    { name: 'slope_recovery', kind: 'slope_recovery' },
+    { name: 'objective', kind: 'objective' },
+    ...slopes,
+    ...(shape.test ? [{ name: 'test_loss', kind: 'test_loss' } as HistoryColumn] : []),
+    ...(shape.test && shape.accuracy ? [{ name: 'test_accuracy', kind: 'accuracy' } as HistoryColumn] : []),
+  ];
+}
+
 /** One history.csv row: each column's value from a logged training row. */
 export function historyCells(columns: HistoryColumn[], row: HistoryRow): (string | number)[] {
   return columns.map((c): string | number => {
@@ -178,7 +212,8 @@ export function historyCells(columns: HistoryColumn[], row: HistoryRow): (string
       case 'amplitude': return row.rowdy[c.layer! - 1]!.ampMaxAbs;
       case 'lead': return row.rowdy[c.layer! - 1]!.lead!;
       case 'error': return row.errors[c.output === undefined ? 0 : 1 + c.index!]!;
-      case 'other': throw new Error(`internal: history column ${c.name} has no value`);
+      case 'epoch': case 'objective': case 'test_loss': case 'accuracy':
+      case 'other': throw new Error(`internal: history column ${c.name} has no value in a PDE row`);
     }
   });
 }
@@ -232,6 +267,8 @@ export interface RunSummary {
   wall_time_s: number;
   seed: number;
   backend: string;
+  /** webgpu: the adapter the run trained on (src/backend/webgpu.ts AdapterInfo) */
+  adapter?: { vendor: string; architecture: string; device: string; description: string };
   versions: Record<string, string>;
   parameters: { total: number; adaptive: number };
   points: Record<string, number>;
@@ -244,6 +281,8 @@ export interface RunSummary {
   network?: { path: string; fused: boolean; threads?: number; why_not?: string; declined: { path: string; reason: string }[] };
   /** the training step's path (src/step/whole-path.ts): whole-step, or the network's path with the loss in tfjs */
   step_path?: StepPathRecord;
+  /** webgpu: per optimizer step of this session (logging and checkpoints included), the kernel calls sent to the GPU thread, the compute dispatches they made, and the reads back to the CPU and their bytes */
+  gpu?: { steps: number; kernel_calls_per_step: number; dispatches_per_step: number; reads_per_step: number; bytes_read_per_step: number };
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
   phases?: PhaseReport[];
   /** step of the checkpoint in checkpoint.json (absent when none was written) */
@@ -264,7 +303,38 @@ export interface RunSummary {
 }
 
 /** summary.json while the run trains: what it is, no results yet. */
-export type RunningSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'seed' | 'backend' | 'versions' | 'parameters' | 'points' | 'reference' | 'resumed_from'> & { status: 'running' };
+export type RunningSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'seed' | 'backend' | 'adapter' | 'versions' | 'parameters' | 'points' | 'reference' | 'resumed_from'> & { status: 'running' };
+
+/** summary.json of a `laaf train` run (`kind: 'train'`), written by src/run/train.ts. */
+export interface TrainSummary {
+  status: TrainStatus;
+  message?: string;
+  kind: 'train';
+  name: string;
+  spec_file: string;
+  run_dir: string;
+  steps: number;
+  /** epochs completed */
+  epochs: number;
+  wall_time_s: number;
+  seed: number;
+  backend: string;
+  versions: Record<string, string>;
+  parameters: { total: number; adaptive: number };
+  data: { task: string; train: number; test: number; sample_shape: number[]; outputs: number; scaling: string; sources: Record<string, string> };
+  checkpoint_step?: number;
+  resumed_from?: number[];
+  final?: {
+    /** mean training data loss over the batches of the last row */
+    loss: number;
+    /** objective, test_loss, test_accuracy — under `terms` so that sweeps tabulate them */
+    terms: Record<string, number>;
+    slope_recovery: number;
+    na: { mean: number; min: number; max: number }[];
+  };
+}
+
+export type TrainRunningSummary = Omit<TrainSummary, 'status' | 'steps' | 'epochs' | 'wall_time_s' | 'final' | 'checkpoint_step'> & { status: 'running' };
 
 /** summary.json of a run that could not write its results (a full disk): why, and the checkpoint to resume from. */
 export type FailedSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'checkpoint_step'> & { status: 'failed'; message: string };

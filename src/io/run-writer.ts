@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { CsvLog, createRunDir, csvText, writeFileAtomic } from './files.js';
 import { writeCheckpoint } from './checkpoint.js';
-import { RUN_FILES, type FailedSummary, type RunningSummary, type RunSummary } from './run-dir.js';
+import { RUN_FILES, type FailedSummary, type RunningSummary, type RunSummary, type TrainRunningSummary, type TrainSummary } from './run-dir.js';
 
 export class RunWriter {
   private historyLog?: CsvLog;
@@ -42,7 +42,7 @@ export class RunWriter {
     writeFileAtomic(join(this.dir, RUN_FILES.solution), csvText(header, rows));
   }
 
-  writeSummary(summary: RunSummary | RunningSummary | FailedSummary): void {
+  writeSummary(summary: RunSummary | RunningSummary | FailedSummary | TrainSummary | TrainRunningSummary): void {
     writeFileAtomic(join(this.dir, RUN_FILES.summary), `${JSON.stringify(summary, null, 2)}\n`);
   }
 }

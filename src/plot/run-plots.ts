@@ -18,6 +18,7 @@ import { fieldImage } from './png.js';
 import { fmtNum, gridValueText, linearColours, logColours, logScale, roundNumbersIn, subtitleLines, type ColourMap } from './scales.js';
 
 export { fmtNum, logScale };
+import { epochPlot } from './train-plots.js';
 
 export const TIME_NAMES = ['t', 'time'];
 
@@ -50,6 +51,8 @@ export function runPlotSpecs(run: RunFiles): NamedPlot[] {
     if (slopes) out.push({ file: 'slopes.svg', spec: slopes });
     const amplitudes = amplitudePlot(run.history, name, handover);
     if (amplitudes) out.push({ file: 'amplitudes.svg', spec: amplitudes });
+    const epochs = run.history.header.includes('epoch') ? epochPlot(run.history, name) : undefined; // laaf train runs
+    if (epochs) out.push({ file: 'epochs.svg', spec: epochs });
   }
   if (run.solution && run.solution.rows.length > 0 && run.inputs.length > 0 && run.outputs.length > 0) {
     out.push({ file: 'solution.svg', spec: solutionPlot(run, name) });

@@ -15,7 +15,7 @@ import { readPointTable } from '../problem/csv-data.js';
 import { predictDerivatives } from '../train/evaluate.js';
 import { writeVariables } from '../train/flat.js';
 import { AtomicFileWriter, formatNumber } from '../io/files.js';
-import { selectBackend, type BackendChoice } from '../backend/select.js';
+import { closeBackend, selectBackend, type BackendChoice } from '../backend/select.js';
 import { mlpConfig, openRun, stepOptions } from './solve.js';
 
 /** Points evaluated and written per block: memory stays bounded for any grid size. */
@@ -115,6 +115,7 @@ export async function predictRun(opts: PredictOptions): Promise<PredictResult> {
   } finally {
     file?.abort();
     model.dispose();
+    await closeBackend();
   }
 }
 

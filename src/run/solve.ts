@@ -25,7 +25,7 @@ import { CsvLogError, DiskFullError, OutDirError, RunDirExistsError, assertRunDi
 import { DirLock, LockedError, LOCK_FILE } from '../io/lock.js';
 import { readdirSync } from 'node:fs';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
-import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
+import { backendCounters, closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
 import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
 import type { StepChoice } from '../step/registry.js';
@@ -39,7 +39,7 @@ export interface SolveOptions {
   resume?: string;
   set?: string[];
   out?: string;
-  /** default: wasm for a new run, the run's own backend when resuming */
+  /** default: the spec's training.backend, else wasm, for a new run; the run's own backend when resuming */
   backend?: BackendChoice;
   /** cap on optimizer steps over all phases (smoke runs); a resumed run keeps its cap unless given again */
   maxSteps?: number;
@@ -171,7 +171,7 @@ function prepareNew(opts: SolveOptions): Prepared {
     checkOutDir(dir);
     assertRunDirFree(dir);
   });
-  const backendChoice = opts.backend ?? 'wasm';
+  const backendChoice = opts.backend ?? loaded.spec.training.backend ?? 'wasm';
   return {
     loaded, problem, dir, backendChoice,
     record: { spec_file: opts.specFile!, base_dir: resolve(dirname(opts.specFile!)), backend: backendChoice, ...(opts.maxSteps !== undefined ? { max_steps: opts.maxSteps } : {}), resumed_from: [] },
@@ -229,6 +229,14 @@ function prepareResume(opts: SolveOptions): Prepared {
 }
 
 export async function solve(opts: SolveOptions): Promise<RunSummary> {
+  try {
+    return await solveOnBackend(opts);
+  } finally {
+    await closeBackend();
+  }
+}
+
+async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
   const { loaded, dir, record, checkpoint } = prep;
@@ -286,7 +294,8 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   const lossSlope = spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope;
   const loss = new PinnLoss(problem, model, pointSets.map(), lossSlope, step);
   // the whole-step path (src/step/whole.ts) when it supports the spec; else the loss's own path
-  const wholeWhyNot = wholeStepBlocker(spec, problem, step.kernelsOff);
+  // (the webgpu backend was asked for by name: its GPU step path runs the network there)
+  const wholeWhyNot = backend.name === 'webgpu' ? 'backend webgpu: the network runs on the GPU path' : wholeStepBlocker(spec, problem, step.kernelsOff);
   const whole = wholeWhyNot === null ? new WholeStep(problem, model, pointSets.map(), lossSlope, spec.training.precision) : undefined;
 
   const grid = evaluationGrid(problem);
@@ -329,6 +338,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     run_dir: dir,
     seed: spec.training.seed,
     backend: backend.name,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     versions: vers,
     parameters,
     points: pointCounts,
@@ -339,6 +349,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   const planned = cfg.adam.steps + (cfg.lbfgs?.maxIterations ?? 0);
   opts.reporter?.start?.({ dir, problem, spec, backend, steps: planned, startStep: checkpoint?.step ?? 0, adamSteps: cfg.adam.steps, parameters, points: loss.pointCount, historyHeader: header });
 
+  const gpuBefore = await backendCounters();
   let result;
   try {
     result = await train(loss, cfg, {
@@ -360,6 +371,11 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
     if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    if (e instanceof Error && e.name === 'DeviceLostError') {
+      throw new UserError(`${e.message} while training ${dir}`, state.checkpointStep !== undefined
+        ? `checkpoint.json keeps step ${state.checkpointStep}; continue with laaf solve --resume ${dir}`
+        : 'no checkpoint was written yet (training.checkpoint_every); start the run again');
+    }
     throw e;
   }
 
@@ -370,6 +386,15 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
       ran: network.path, precision: 'float32',
       why_not: { 'whole-step': wholeWhyNot!, ...Object.fromEntries(network.declined.map((d) => [d.path, d.reason])) },
     };
+  const gpuAfter = await backendCounters();
+  const sessionSteps = result.steps - (checkpoint?.step ?? 0);
+  const gpu: RunSummary['gpu'] = gpuBefore && gpuAfter && sessionSteps > 0 ? {
+    steps: sessionSteps,
+    kernel_calls_per_step: (gpuAfter.kernels - gpuBefore.kernels) / sessionSteps,
+    dispatches_per_step: (gpuAfter.dispatches - gpuBefore.dispatches) / sessionSteps,
+    reads_per_step: (gpuAfter.reads - gpuBefore.reads) / sessionSteps,
+    bytes_read_per_step: (gpuAfter.bytesRead - gpuBefore.bytesRead) / sessionSteps,
+  } : undefined;
 
   // The solution on the evaluation grid, with the reference and pointwise error when known.
   const pred = predict(model, grid, d, problem, undefined, step);
@@ -392,6 +417,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     ...base,
     network,
     step_path: stepPath,
+    ...(gpu ? { gpu } : {}),
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,

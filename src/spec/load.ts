@@ -12,9 +12,9 @@ import { YamlSource, type Position } from './source.js';
 
 export type { Position } from './source.js';
 
-export interface LoadedSpec {
+export interface LoadedSpec<S = Spec> {
   file: string;
-  spec: Spec;
+  spec: S;
   /** file position of a spec path (and of a character inside a string value there) */
   locate(path: SpecPath, offset?: number, atKey?: boolean): Position;
   /** text to put before the message when the value came from `--set` (else undefined) */
@@ -25,6 +25,15 @@ export interface LoadOptions { set?: string[] }
 
 /** Read, parse and validate a spec file (a regular file of at most LIMITS.specFileBytes). Throws UserError (with position) on any mistake. */
 export function loadSpec(file: string, opts: LoadOptions = {}): LoadedSpec {
+  const loaded = loadSpecWith(file, specSchema, opts) as LoadedSpec;
+  return { ...loaded, spec: withDefaults(loaded.spec) };
+}
+
+/** A spec schema: a zod object (PDE specs: specSchema; `laaf train` specs: spec/train-schema.ts). */
+type SpecSchema = z.ZodObject;
+
+/** `loadSpec` against another schema (the spec of `laaf train`), without the PDE defaults. */
+export function loadSpecWith<T extends SpecSchema>(file: string, schema: T, opts: LoadOptions = {}): LoadedSpec<z.infer<T>> {
   let source: string;
   try {
     source = readTextFile(file, LIMITS.specFileBytes, 'the spec file');
@@ -32,10 +41,15 @@ export function loadSpec(file: string, opts: LoadOptions = {}): LoadedSpec {
     if (e instanceof FileReadError) throw new UserError(e.message, e.hint ?? 'check the path', { file });
     throw e;
   }
-  return parseSpec(source, file, opts);
+  return parseSpecWith(source, file, schema, opts);
 }
 
 export function parseSpec(source: string, file: string, opts: LoadOptions = {}): LoadedSpec {
+  const loaded = parseSpecWith(source, file, specSchema, opts) as LoadedSpec;
+  return { ...loaded, spec: withDefaults(loaded.spec) };
+}
+
+export function parseSpecWith<T extends SpecSchema>(source: string, file: string, schema: T, opts: LoadOptions = {}): LoadedSpec<z.infer<T>> {
   const yaml = new YamlSource(file, source);
   const doc = yaml.doc;
   const syntax = yaml.syntaxError();
@@ -53,12 +67,12 @@ export function parseSpec(source: string, file: string, opts: LoadOptions = {}):
   const locate = (path: SpecPath, offset?: number, atKey = false): Position =>
     yaml.at(path, { atKey, ...(offset !== undefined ? { offset } : {}) });
 
-  const result = specSchema.safeParse(yaml.toJS());
+  const result = schema.safeParse(yaml.toJS());
   if (!result.success) {
-    const errors = issuesToErrors(result.error.issues, doc);
+    const errors = issuesToErrors(result.error.issues, doc, schema);
     throw toUserError(errors.length === 1 ? errors[0]! : new SpecErrors(errors), { locate, overrideFor });
   }
-  return { file, spec: withDefaults(result.data), locate, overrideFor };
+  return { file, spec: result.data, locate, overrideFor };
 }
 
 /** Defaults that depend on other keys: output.grid gets a count for every input (README "Spec"). */
@@ -134,15 +148,11 @@ function applyOverrides(doc: Document, sets: string[]): Override[] {
 
 // ---------------------------------------------------------------------------- schema issues
 
-const KNOWN_KEYS: Record<string, string[]> = {
-  '': Object.keys(specSchema.shape),
-};
-
 /**
  * One SpecError per independent schema issue (unknown keys one each). Where one value has
  * several issues (a union's alternatives), the deepest is the most specific and is kept.
  */
-function issuesToErrors(issues: z.core.$ZodIssue[], doc: Document): SpecError[] {
+function issuesToErrors(issues: z.core.$ZodIssue[], doc: Document, schema: SpecSchema): SpecError[] {
   const byValue = new Map<string, z.core.$ZodIssue>();
   for (const issue of issues) {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => ({ ...issue, keys: [k] })) : [issue];
@@ -151,10 +161,10 @@ function issuesToErrors(issues: z.core.$ZodIssue[], doc: Document): SpecError[] 
       if (!byValue.has(k)) byValue.set(k, i);
     }
   }
-  return [...byValue.values()].map((i) => issueToError([i], doc));
+  return [...byValue.values()].map((i) => issueToError([i], doc, schema));
 }
 
-function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
+function issueToError(issues: z.core.$ZodIssue[], doc: Document, schema: SpecSchema): SpecError {
   // Prefer the deepest issue: it is the most specific.
   const issue = [...issues].sort((a, b) => b.path.length - a.path.length)[0]!;
   const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as (string | number)[];
@@ -162,7 +172,7 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
   switch (issue.code) {
     case 'unrecognized_keys': {
       const key = issue.keys[0]!;
-      const siblings = knownKeysAt(path, doc);
+      const siblings = knownKeysAt(path, doc, schema);
       return new SpecError(`unknown key '${key}' in ${where}`, [...path, key],
         didYouMean(key, siblings) ?? (siblings.length ? `known keys: ${siblings.join(', ')}` : undefined), undefined, true);
     }
@@ -178,7 +188,7 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
     case 'invalid_union': {
       const nested = issue.errors.flat();
       if (nested.length > 0) {
-        const inner = issueToError(nested.map((i) => ({ ...i, path: [...path, ...i.path] })) as z.core.$ZodIssue[], doc);
+        const inner = issueToError(nested.map((i) => ({ ...i, path: [...path, ...i.path] })) as z.core.$ZodIssue[], doc, schema);
         return inner;
       }
       return new SpecError(`${where}: ${issue.message}`, path);
@@ -196,10 +206,10 @@ function issueToError(issues: z.core.$ZodIssue[], doc: Document): SpecError {
   }
 }
 
-function knownKeysAt(path: (string | number)[], doc: Document): string[] {
-  if (path.length === 0) return KNOWN_KEYS['']!;
+function knownKeysAt(path: (string | number)[], doc: Document, schema: SpecSchema): string[] {
+  if (path.length === 0) return Object.keys(schema.shape);
   // Walk the zod schema along the path to list the keys it accepts.
-  let s: unknown = specSchema;
+  let s: unknown = schema;
   for (const k of path) {
     s = unwrap(s);
     const shape = (s as { shape?: Record<string, unknown> }).shape;

@@ -190,7 +190,13 @@ const schedule = z.union([
 
 const nonNegative = finite.refine((v) => v >= 0, 'must be >= 0');
 
+/** tfjs backends (src/backend/select.ts): `auto` = a hardware GPU when there is one, else wasm */
+export const BACKEND_NAMES = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
 const training = z.strictObject({
+  /** default wasm; --backend on the command line wins */
+  backend: z.enum(BACKEND_NAMES).optional(),
   seed: z.number().int('must be a whole number').default(1234),
   adam: z
     .strictObject({

@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { packageRoot } from '../base/package-root.js';
+import { isTrainSpecFile } from '../run/train.js';
 import { writeAll, writeFileAtomic } from '../io/files.js';
 import { LockedError, LOCK_FILE, liveOwner } from '../io/lock.js';
 import { readSummary, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
@@ -103,7 +104,7 @@ export async function executeRun(plan: Plan, sweepDir: string, run: PlannedRun, 
     rmSync(abs, { recursive: true, force: true });
   }
   mkdirSync(dirname(runDir), { recursive: true });
-  const args = [join(packageRoot(), 'bin', 'laaf.js'), 'solve'];
+  const args = [join(packageRoot(), 'bin', 'laaf.js'), isTrainSpecFile(plan.specFile) ? 'train' : 'solve']; // data-set specs run with laaf train
   if (resumeIt) {
     args.push('--resume', resolve(runDir));
   } else {

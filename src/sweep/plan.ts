@@ -6,7 +6,8 @@
  */
 import YAML from 'yaml';
 import { checkSpec, historyShape } from '../run/solve.js';
-import { historyColumns as runColumns, measureColumns } from '../io/run-dir.js';
+import { checkTrainSpec, isTrainSpecFile } from '../run/train.js';
+import { historyColumns as runColumns, measureColumns, trainHistoryColumns } from '../io/run-dir.js';
 import { UserError, didYouMean } from '../spec/errors.js';
 import type { Override, SweepDef } from './define.js';
 import { mix32 } from '../domain/rng.js';
@@ -121,15 +122,15 @@ export function expandPlan(def: SweepDef): Plan {
     const overrides = [...def.set, ...raw[i]!.overrides];
     let checked;
     try {
-      checked = checkSpec(def.specFile, [...setTexts, ...v.overrides]);
+      checked = checkAnySpec(def.specFile, [...setTexts, ...v.overrides]);
     } catch (e) {
       throw attribute(e, def.specFile, overrides);
     }
     if (i === 0) {
-      specName = checked.loaded.spec.name;
-      baseSeed = checked.loaded.spec.training.seed;
+      specName = checked.name;
+      baseSeed = checked.seed;
     }
-    for (const c of measureColumns(runColumns(historyShape(checked.loaded.spec, checked.problem)))) columns.add(c);
+    for (const c of checked.columns) columns.add(c);
   });
   const historyColumns = [...columns];
   for (const k of Object.keys(def.thresholds)) {
@@ -203,6 +204,18 @@ function located(o: Override, message: string, hint?: string): UserError {
  * unknown key, a clash between values) the first override whose addition makes the
  * spec fail is the culprit. Errors of the base spec itself stay where they are.
  */
+/** A PDE spec (`laaf solve`) or a data-set spec (`laaf train`), checked: its name, seed and history columns. */
+function checkAnySpec(specFile: string, sets: string[]): { name: string; seed: number; columns: string[] } {
+  if (isTrainSpecFile(specFile)) {
+    const { loaded, data, acts } = checkTrainSpec(specFile, sets);
+    const shape = { adaptive: loaded.spec.model.adaptive.mode, acts, test: data.test !== undefined, accuracy: data.task === 'classification' };
+    return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns: measureColumns(trainHistoryColumns(shape)) };
+  }
+  const { loaded, problem } = checkSpec(specFile, sets);
+  const columns = measureColumns(runColumns(historyShape(loaded.spec, problem)));
+  return { name: loaded.spec.name, seed: loaded.spec.training.seed, columns };
+}
+
 function attribute(e: unknown, specFile: string, overrides: Override[]): unknown {
   if (!(e instanceof UserError)) return e;
   for (const o of overrides) {
@@ -211,7 +224,7 @@ function attribute(e: unknown, specFile: string, overrides: Override[]): unknown
   }
   for (let k = 0; k <= overrides.length; k++) {
     try {
-      checkSpec(specFile, overrides.slice(0, k).map(overrideText));
+      checkAnySpec(specFile, overrides.slice(0, k).map(overrideText));
     } catch {
       if (k === 0) return e;
       const o = overrides[k - 1]!;

@@ -14,7 +14,9 @@ import { join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { OutDirError, TMP_FILE, checkOutDir, makeDirs, removeTempFiles, writeFileAtomic } from '../io/files.js';
 import { DirLock, LOCK_FILE, LockedError, liveOwner } from '../io/lock.js';
-import { loadSpec } from '../spec/load.js';
+import { loadSpec, loadSpecWith } from '../spec/load.js';
+import { trainSpecSchema } from '../spec/train-schema.js';
+import { isTrainSpecFile } from '../run/train.js';
 import { UserError, count } from '../spec/errors.js';
 import { laafVersion } from '../run/versions.js';
 import { packageRoot } from '../base/package-root.js';
@@ -26,7 +28,7 @@ import { buildTables, writeTables, type Tables } from './collect.js';
 
 /** A sweep file, or a problem spec with flags, → the checked plan. Throws UserError; writes nothing. */
 export function planSweep(file: string, flags: FlagInput): Plan {
-  const def = isSweepFile(file) ? loadSweepFile(file) : sweepOfSpec(file, loadSpec(file, { set: flags.set ?? [] }).spec.name);
+  const def = isSweepFile(file) ? loadSweepFile(file) : sweepOfSpec(file, (isTrainSpecFile(file) ? loadSpecWith(file, trainSpecSchema, { set: flags.set ?? [] }) : loadSpec(file, { set: flags.set ?? [] })).spec.name);
   return expandPlan(applyFlags(def, flags));
 }
 

@@ -1,0 +1,618 @@
+/// <reference types="@webgpu/types" />
+/**
+ * The network's jets in WGSL: the same maths as the fused SIMD kernel
+ * (assembly/kernel.ts, src/kernel/fused.ts) as ONE compute dispatch for the whole
+ * forward pass. Each invocation is one point; it carries every channel of the plan
+ * through every layer in private memory:
+ *
+ *   Z_ℓ,c = W_ℓᵀ H_ℓ−1,c (+ b_ℓ on the value channel c = 0)
+ *   H_ℓ,0 = σ(Z_ℓ,0),  H_ℓ,c = Σ_terms coef · σ^(m)(Z_ℓ,0) · Π_f Z_ℓ,f   (Faà di Bruno)
+ *
+ * with the slopes s = n·a and the input normalisation folded into the weights on the
+ * host, as fused.ts folds them (W'_k = W_k·diag(s_k), b'_k = b_k·s_k; layer 0 also
+ * W'' = diag(g)·W', b'' = c·W' + b'), so the input layer seeds channel (i) with W''[i, :].
+ *
+ * The shader is generated per network and plan: the Faà di Bruno terms are unrolled
+ * (they are fixed by the plan), the layer loops are not. Written against a GPUDevice
+ * directly (Dawn, npm `webgpu`), not as a tfjs kernel: one pipeline with its own
+ * buffers is what "few dispatches per step" needs, and tfjs-backend-webgpu's program
+ * model (one output tensor per program, uniforms per call) would split it again.
+ *
+ * Covered: every base activation, every adaptive mode (folded), derivatives to order 4.
+ * Backward: backwardJets, two dispatches (per point, then per parameter), tested for the
+ * smooth activations. Not yet: Rowdy/Kronecker mixtures, and the step in training (the
+ * training path on --backend webgpu still runs tfjs kernels).
+ */
+import type { JetPlan } from '../jet/plan.js';
+import type { BaseActivation } from '../nn/activations.js';
+import { LEAKY_RELU_SLOPE } from '../nn/activations.js';
+
+export const WGSL_ACTIVATIONS: readonly BaseActivation[] = [
+  'tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu', 'elu', 'relu', 'leaky_relu',
+];
+export const WGSL_MAX_ORDER = 4;
+const WORKGROUP = 64;
+
+/** A plain MLP with its slopes and input map folded into the weights (float32). */
+export interface FoldedNet {
+  inputs: number;
+  /** sizes[0] = inputs, then the hidden widths, then the outputs */
+  sizes: number[];
+  activation: BaseActivation;
+  /** per layer: weights [K×N] row-major, folded */
+  W: Float32Array[];
+  /** per layer: biases [N], folded */
+  b: Float32Array[];
+}
+
+/** Fold slopes s_k (length 1 or width, per hidden layer; undefined = none) and the input map x' = g·x + c into W, b. */
+export function foldNet(
+  sizes: number[], activation: BaseActivation, W: Float64Array[] | Float32Array[], b: Float64Array[] | Float32Array[],
+  slopes: (number[] | undefined)[], map: { g: number[]; c: number[] } | null,
+): FoldedNet {
+  const L = sizes.length - 2;
+  const Wf: Float32Array[] = [];
+  const bf: Float32Array[] = [];
+  for (let k = 0; k <= L; k++) {
+    const K = sizes[k]!;
+    const N = sizes[k + 1]!;
+    const s = k < L ? slopes[k] : undefined;
+    const sj = (j: number) => (s === undefined ? 1 : s.length === 1 ? s[0]! : s[j]!);
+    const w = new Float64Array(K * N);
+    const bb = new Float64Array(N);
+    for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) w[i * N + j] = W[k]![i * N + j]! * sj(j);
+    for (let j = 0; j < N; j++) bb[j] = b[k]![j]! * sj(j);
+    if (k === 0 && map) {
+      for (let j = 0; j < N; j++) for (let i = 0; i < K; i++) bb[j] += map.c[i]! * w[i * N + j]!;
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) w[i * N + j] *= map.g[i]!;
+    }
+    Wf.push(Float32Array.from(w));
+    bf.push(Float32Array.from(bb));
+  }
+  return { inputs: sizes[0]!, sizes, activation, W: Wf, b: bf };
+}
+
+/** Why the WGSL jets do not cover this network and plan, or null when they do. */
+export function wgslUnsupported(activation: string, hidden: number, plan: JetPlan, mixture: boolean): string | null {
+  if (mixture) return 'Rowdy/Kronecker activations (not yet in WGSL)';
+  if (!WGSL_ACTIVATIONS.includes(activation as BaseActivation)) return `activation ${activation}`;
+  if (hidden === 0) return 'no hidden layer';
+  if (plan.maxOrder > WGSL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${WGSL_MAX_ORDER}`;
+  return null;
+}
+
+const f = (x: number) => {
+  const s = Math.fround(x).toPrecision(9);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+};
+
+/**
+ * WGSL: fn tower(u) -> array<f32, 6>, σ and its derivatives to order 5 (the same closed
+ * forms as src/nn/activations.ts to order 4; order 5 is what the backward pass of an
+ * order-4 jet needs: tanh^(5) = p (16 − 120t² + 120t⁴), sigmoid^(5) = q (1 − 30q + 120q²),
+ * gelu^(5) = φ (u⁵ − 11u³ + 18u)).
+ */
+function towerWgsl(act: BaseActivation): string {
+  const sig = `
+  let s = 1.0 / (1.0 + exp(-u));
+  let c = 1.0 / (1.0 + exp(u));
+  let q = s * c;
+  let sg = array<f32, 6>(s, q, q * (c - s), q * (1.0 - 6.0 * q), q * (c - s) * (1.0 - 12.0 * q), q * (1.0 - 30.0 * q + 120.0 * q * q));`;
+  switch (act) {
+    case 'tanh':
+      return `fn tower(u: f32) -> array<f32, 6> {
+  let t = tanh(clamp(u, -15.0, 15.0));
+  let t2 = t * t;
+  let p = 1.0 - t2;
+  let tp = t * p;
+  return array<f32, 6>(t, p, -2.0 * tp, p * (6.0 * t2 - 2.0), tp * (16.0 - 24.0 * t2), p * (16.0 - 120.0 * t2 + 120.0 * t2 * t2));
+}`;
+    case 'sin':
+    case 'cos': {
+      const s = 'sin(u)';
+      const c = 'cos(u)';
+      const cyc = [s, c, `-${s}`, `-${c}`];
+      const sh = act === 'sin' ? 0 : 1;
+      return `fn tower(u: f32) -> array<f32, 6> {
+  return array<f32, 6>(${[0, 1, 2, 3, 4, 5].map((k) => cyc[(k + sh) % 4]).join(', ')});
+}`;
+    }
+    case 'sigmoid':
+      return `fn tower(u: f32) -> array<f32, 6> {${sig}
+  return sg;
+}`;
+    case 'softplus':
+      return `fn tower(u: f32) -> array<f32, 6> {${sig}
+  return array<f32, 6>(max(u, 0.0) + log(1.0 + exp(-abs(u))), sg[0], sg[1], sg[2], sg[3], sg[4]);
+}`;
+    case 'silu':
+      return `fn tower(u: f32) -> array<f32, 6> {${sig}
+  return array<f32, 6>(u * sg[0], u * sg[1] + sg[0], u * sg[2] + 2.0 * sg[1], u * sg[3] + 3.0 * sg[2], u * sg[4] + 4.0 * sg[3], u * sg[5] + 5.0 * sg[4]);
+}`;
+    case 'gelu':
+      // gelu = u·Φ(u); gelu' = Φ + u φ; gelu^(k) = (−1)^k φ (He_{k−2} − He_k), k ≥ 2.
+      // erf: Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7), as tfjs's erf kernel.
+      return `fn erf1(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+  return select(-y, y, x >= 0.0);
+}
+fn tower(u: f32) -> array<f32, 6> {
+  let Phi = 0.5 * (1.0 + erf1(u * ${f(Math.SQRT1_2)}));
+  let u2 = u * u;
+  let phi = exp(-0.5 * u2) * ${f(1 / Math.sqrt(2 * Math.PI))};
+  return array<f32, 6>(u * Phi, Phi + u * phi, phi * (2.0 - u2), phi * u * (u2 - 4.0), phi * (7.0 * u2 - u2 * u2 - 4.0), phi * u * (u2 * u2 - 11.0 * u2 + 18.0));
+}`;
+    case 'elu':
+      // branch-free: an early return here makes lavapipe's compiler take minutes on the unrolled backward shader
+      return `fn tower(u: f32) -> array<f32, 6> {
+  let e = exp(min(u, 0.0));
+  let pos = u > 0.0;
+  let d2 = select(e, 0.0, pos);
+  return array<f32, 6>(select(e - 1.0, u, pos), select(e, 1.0, pos), d2, d2, d2, d2);
+}`;
+    case 'relu':
+    case 'leaky_relu': {
+      const a = act === 'leaky_relu' ? f(LEAKY_RELU_SLOPE) : '0.0';
+      return `fn tower(u: f32) -> array<f32, 6> {
+  let pos = u > 0.0;
+  return array<f32, 6>(select(${a} * u, u, pos), select(${a}, 1.0, pos), 0.0, 0.0, 0.0, 0.0);
+}`;
+    }
+  }
+}
+
+/** Offsets of each layer's W and b in the one parameter buffer (floats). */
+export function paramLayout(sizes: number[]): { W: number[]; b: number[]; total: number } {
+  const W: number[] = [];
+  const b: number[] = [];
+  let off = 0;
+  for (let k = 0; k + 1 < sizes.length; k++) {
+    W.push(off);
+    off += sizes[k]! * sizes[k + 1]!;
+    b.push(off);
+    off += sizes[k + 1]!;
+  }
+  return { W, b, total: off };
+}
+
+/**
+ * The forward shader for this network shape and plan. Bindings: 0 params (read), 1 X
+ * [N × d] (read), 2 out [C × N × outputs] channel-major (write), 3 uniforms { N }.
+ */
+export function forwardShader(sizes: number[], activation: BaseActivation, plan: JetPlan): string {
+  const C = plan.channels.length;
+  const L = sizes.length - 2;
+  const d = sizes[0]!;
+  const maxW = Math.max(...sizes.slice(1));
+  const lay = paramLayout(sizes);
+  const seeds = plan.channels.map((ch) => (ch.length === 1 ? ch[0]! : -1));
+  const lines: string[] = [];
+  const A = `array<f32, ${C * maxW}>`;
+  lines.push(`struct U { n: u32 }
+@group(0) @binding(0) var<storage, read> P: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
+@group(0) @binding(3) var<uniform> u: U;
+${towerWgsl(activation)}
+const SIZES = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});
+const WOFF = array<u32, ${L + 1}>(${lay.W.map((s) => `${s}u`).join(', ')});
+const BOFF = array<u32, ${L + 1}>(${lay.b.map((s) => `${s}u`).join(', ')});
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  if (p >= u.n) { return; }
+  var z: ${A};
+  var h: ${A};
+  // input layer: value channel from the coordinates, channel (i) = W''[i, :], higher channels 0
+  let N0 = SIZES[1];
+  for (var j = 0u; j < N0; j++) {
+    var acc = P[BOFF[0] + j];
+    for (var i = 0u; i < ${d}u; i++) { acc += P[WOFF[0] + i * N0 + j] * X[p * ${d}u + i]; }
+    z[j] = acc;`);
+  for (let c = 1; c < C; c++) {
+    lines.push(seeds[c]! >= 0 ? `    z[${c * maxW}u + j] = P[WOFF[0] + ${seeds[c]}u * N0 + j];` : `    z[${c * maxW}u + j] = 0.0;`);
+  }
+  lines.push(`  }
+  for (var l = 0u; l < ${L}u; l++) {
+    let K = SIZES[l + 1u];
+    for (var j = 0u; j < K; j++) {
+      let t = tower(z[j]);
+      h[j] = t[0];`);
+  for (let c = 1; c < C; c++) {
+    const terms = plan.faa[c]!.map((term) => {
+      const prod = term.factors.map((fc) => `z[${fc * maxW}u + j]`).join(' * ');
+      return `${f(term.coef)} * t[${term.order}]${prod ? ` * ${prod}` : ''}`;
+    });
+    lines.push(`      h[${c * maxW}u + j] = ${terms.length ? terms.join(' + ') : '0.0'};`);
+  }
+  lines.push(`    }
+    let N = SIZES[l + 2u];
+    for (var j = 0u; j < N; j++) {
+      let bj = P[BOFF[l + 1u] + j];`);
+  for (let c = 0; c < C; c++) lines.push(`      var a${c} = ${c === 0 ? 'bj' : '0.0'};`);
+  lines.push(`      for (var i = 0u; i < K; i++) {
+        let w = P[WOFF[l + 1u] + i * N + j];`);
+  for (let c = 0; c < C; c++) lines.push(`        a${c} += w * h[${c * maxW}u + i];`);
+  lines.push('      }');
+  for (let c = 0; c < C; c++) lines.push(`      z[${c * maxW}u + j] = a${c};`);
+  const outs = sizes[L + 1]!;
+  lines.push(`    }
+  }
+  for (var c = 0u; c < ${C}u; c++) {
+    for (var o = 0u; o < ${outs}u; o++) { OUT[(c * u.n + p) * ${outs}u + o] = z[c * ${maxW}u + o]; }
+  }
+}`);
+  return lines.join('\n');
+}
+
+const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
+/** One compiled pipeline per device and shader text (the shader depends on the shape, activation and plan only). */
+function pipelineFor(device: GPUDevice, code: string): GPUComputePipeline {
+  let m = pipelines.get(device);
+  if (!m) pipelines.set(device, (m = new Map()));
+  let p = m.get(code);
+  if (!p) m.set(code, (p = device.createComputePipeline({ layout: 'auto', compute: { module: device.createShaderModule({ code }), entryPoint: 'main' } })));
+  return p;
+}
+
+/** Counts of one forward call, for reports. */
+export interface DispatchCount { dispatches: number; bytesRead: number }
+
+/**
+ * Run the forward jets on `device`: returns one Float32Array [N × outputs] per plan
+ * channel. One dispatch; reads back the outputs only.
+ */
+export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPlan, X: Float32Array, counts?: DispatchCount): Promise<Float32Array[]> {
+  const d = net.inputs;
+  const n = X.length / d;
+  const C = plan.channels.length;
+  const outs = net.sizes[net.sizes.length - 1]!;
+  const lay = paramLayout(net.sizes);
+  const params = new Float32Array(lay.total);
+  net.W.forEach((w, k) => params.set(w, lay.W[k]!));
+  net.b.forEach((b, k) => params.set(b, lay.b[k]!));
+  const pipeline = pipelineFor(device, forwardShader(net.sizes, net.activation, plan));
+  const storage = (data: Float32Array) => {
+    const buf = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(buf, 0, data as Float32Array<ArrayBuffer>);
+    return buf;
+  };
+  const pBuf = storage(params);
+  const xBuf = storage(X);
+  const outBytes = C * n * outs * 4;
+  const outBuf = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  const uBuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(uBuf, 0, new Uint32Array([n, 0, 0, 0]));
+  const readBuf = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const bind = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [pBuf, xBuf, outBuf, uBuf].map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bind);
+  pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
+  pass.end();
+  enc.copyBufferToBuffer(outBuf, 0, readBuf, 0, outBytes);
+  device.queue.submit([enc.finish()]);
+  await readBuf.mapAsync(GPUMapMode.READ);
+  const all = new Float32Array(readBuf.getMappedRange().slice(0));
+  readBuf.unmap();
+  for (const b of [pBuf, xBuf, outBuf, uBuf, readBuf]) b.destroy();
+  if (counts) {
+    counts.dispatches += 1;
+    counts.bytesRead += outBytes;
+  }
+  return Array.from({ length: C }, (_, c) => all.subarray(c * n * outs, (c + 1) * n * outs));
+}
+
+// ------------------------------------------------------------------------- backward
+
+/** Per-point storage of the backward pass: dZ of every layer and the inputs of layers ≥ 1, floats. */
+function backwardLayout(sizes: number[], C: number, n: number): { dz: number[]; ha: number[]; dzTotal: number; haTotal: number } {
+  const L = sizes.length - 2;
+  const dz: number[] = [];
+  const ha: number[] = [];
+  let a = 0;
+  let b = 0;
+  for (let l = 0; l <= L; l++) {
+    dz.push(a);
+    a += n * C * sizes[l + 1]!;
+    ha.push(b);
+    if (l >= 1) b += n * C * sizes[l]!;
+  }
+  return { dz, ha, dzTotal: a, haTotal: Math.max(b, 1) };
+}
+
+/**
+ * Dispatch A of the backward pass, one invocation per point: the forward pass again
+ * (every layer's Z kept in private memory), then the reverse walk. Given ∂L/∂out_c
+ * (binding 2, laid out as the forward output), it stores each layer's dZ_ℓ,c and the
+ * layer inputs H_ℓ−1,c (bindings 4, 5) for dispatch B, which sums the weight gradients
+ * over the points. Faà di Bruno backward, per hidden neuron and channel term
+ * coef·σ^(m)(Z_0)·Π_f Z_f: ∂/∂Z_0 += coef·σ^(m+1)·Π_f Z_f, ∂/∂Z_f += coef·σ^(m)·Π_{f'≠f} Z_f'.
+ */
+export function backwardShaderA(sizes: number[], activation: BaseActivation, plan: JetPlan): string {
+  const C = plan.channels.length;
+  const L = sizes.length - 2;
+  const d = sizes[0]!;
+  const maxW = Math.max(...sizes.slice(1));
+  const lay = paramLayout(sizes);
+  const seeds = plan.channels.map((ch) => (ch.length === 1 ? ch[0]! : -1));
+  const CW = C * maxW;
+  const out: string[] = [];
+  out.push(`struct U { n: u32 }
+@group(0) @binding(0) var<storage, read> P: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read> DOUT: array<f32>;
+@group(0) @binding(3) var<uniform> u: U;
+@group(0) @binding(4) var<storage, read_write> DZ: array<f32>;
+@group(0) @binding(5) var<storage, read_write> HA: array<f32>;
+${towerWgsl(activation)}
+const SIZES = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});
+const WOFF = array<u32, ${L + 1}>(${lay.W.map((s) => `${s}u`).join(', ')});
+const BOFF = array<u32, ${L + 1}>(${lay.b.map((s) => `${s}u`).join(', ')});
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  let n = u.n;
+  if (p >= n) { return; }
+  var zs: array<f32, ${(L + 1) * CW}>;
+  var h: array<f32, ${CW}>;
+  var g: array<f32, ${CW}>;
+  var dh: array<f32, ${CW}>;
+  let N0 = SIZES[1];
+  for (var j = 0u; j < N0; j++) {
+    var acc = P[BOFF[0] + j];
+    for (var i = 0u; i < ${d}u; i++) { acc += P[WOFF[0] + i * N0 + j] * X[p * ${d}u + i]; }
+    zs[j] = acc;`);
+  for (let c = 1; c < C; c++) out.push(seeds[c]! >= 0 ? `    zs[${c * maxW}u + j] = P[WOFF[0] + ${seeds[c]}u * N0 + j];` : `    zs[${c * maxW}u + j] = 0.0;`);
+  out.push(`  }`);
+  // forward: H from zs[l], then zs[l + 1]
+  const hidden = (zBase: string, target: 'h') => {
+    const lines = [`      let t = tower(zs[${zBase} + j]);`, `      ${target}[j] = t[0];`];
+    for (let c = 1; c < C; c++) {
+      const terms = plan.faa[c]!.map((term) => {
+        const prod = term.factors.map((fc) => `zs[${zBase} + ${fc * maxW}u + j]`).join(' * ');
+        return `${f(term.coef)} * t[${term.order}]${prod ? ` * ${prod}` : ''}`;
+      });
+      lines.push(`      ${target}[${c * maxW}u + j] = ${terms.length ? terms.join(' + ') : '0.0'};`);
+    }
+    return lines.join('\n');
+  };
+  out.push(`  for (var l = 0u; l < ${L}u; l++) {
+    let K = SIZES[l + 1u];
+    let zb = l * ${CW}u;
+    for (var j = 0u; j < K; j++) {
+${hidden('zb', 'h')}
+    }
+    let N = SIZES[l + 2u];
+    let zn = (l + 1u) * ${CW}u;
+    for (var j = 0u; j < N; j++) {
+      for (var c = 0u; c < ${C}u; c++) {
+        var a = select(0.0, P[BOFF[l + 1u] + j], c == 0u);
+        for (var i = 0u; i < K; i++) { a += P[WOFF[l + 1u] + i * N + j] * h[c * ${maxW}u + i]; }
+        zs[zn + c * ${maxW}u + j] = a;
+      }
+    }
+  }
+  // reverse: g = dZ of layer l, from the output layer down
+  let NO = SIZES[${L + 1}];
+  for (var c = 0u; c < ${C}u; c++) {
+    for (var o = 0u; o < NO; o++) { g[c * ${maxW}u + o] = DOUT[(c * n + p) * NO + o]; }
+  }
+  for (var l = ${L}u; l >= 1u; l--) {
+    let K = SIZES[l];
+    let N = SIZES[l + 1u];
+    // store dZ_l and the layer input H_{l-1} (recomputed from zs[l-1])
+    for (var c = 0u; c < ${C}u; c++) {
+      for (var j = 0u; j < N; j++) { DZ[DZOFF(l) + (p * ${C}u + c) * N + j] = g[c * ${maxW}u + j]; }
+    }
+    let zb = (l - 1u) * ${CW}u;
+    for (var j = 0u; j < K; j++) {
+${hidden('zb', 'h')}
+    }
+    for (var c = 0u; c < ${C}u; c++) {
+      for (var i = 0u; i < K; i++) { HA[HAOFF(l) + (p * ${C}u + c) * K + i] = h[c * ${maxW}u + i]; }
+    }
+    // dH = W_l dZ_l
+    for (var i = 0u; i < K; i++) {
+      for (var c = 0u; c < ${C}u; c++) {
+        var a = 0.0;
+        for (var j = 0u; j < N; j++) { a += P[WOFF[l] + i * N + j] * g[c * ${maxW}u + j]; }
+        dh[c * ${maxW}u + i] = a;
+      }
+    }
+    // Faà di Bruno backward through layer l-1's activation: g = dZ_{l-1}
+    for (var j = 0u; j < K; j++) {
+      let t = tower(zs[zb + j]);
+      var g0 = t[1] * dh[j];`);
+  for (let c = 1; c < C; c++) out.push(`      var g${c} = 0.0;`);
+  for (let c = 1; c < C; c++) {
+    for (const term of plan.faa[c]!) {
+      const zf = (fc: number) => `zs[zb + ${fc * maxW}u + j]`;
+      const prodAll = term.factors.map(zf).join(' * ');
+      out.push(`      g0 += dh[${c * maxW}u + j] * ${f(term.coef)} * t[${term.order + 1}]${prodAll ? ` * ${prodAll}` : ''};`);
+      term.factors.forEach((fc, q) => {
+        const others = term.factors.filter((_, r) => r !== q).map(zf).join(' * ');
+        out.push(`      g${fc} += dh[${c * maxW}u + j] * ${f(term.coef)} * t[${term.order}]${others ? ` * ${others}` : ''};`);
+      });
+    }
+  }
+  for (let c = 0; c < C; c++) out.push(`      g[${c * maxW}u + j] = g${c};`);
+  out.push(`    }
+  }
+  let N = SIZES[1];
+  for (var c = 0u; c < ${C}u; c++) {
+    for (var j = 0u; j < N; j++) { DZ[(p * ${C}u + c) * N + j] = g[c * ${maxW}u + j]; }
+  }
+}`);
+  const blay = backwardLayout(sizes, C, 1);
+  // per-layer offsets scale with n: DZOFF(l) = n · (per-point offset of layer l)
+  out.push(`fn DZOFF(l: u32) -> u32 { return u.n * DZP[l]; }
+fn HAOFF(l: u32) -> u32 { return u.n * HAP[l]; }
+const DZP = array<u32, ${L + 1}>(${blay.dz.map((v) => `${v}u`).join(', ')});
+const HAP = array<u32, ${L + 1}>(${blay.ha.map((v) => `${v}u`).join(', ')});`);
+  return out.join('\n');
+}
+
+/**
+ * Dispatch B, one invocation per network parameter (the flat parameter layout):
+ * dW_ℓ[i][j] = Σ_p Σ_c H_ℓ−1,c[p][i] · dZ_ℓ,c[p][j], db_ℓ[j] = Σ_p dZ_ℓ,0[p][j]; the
+ * input layer's H is the coordinates on the value channel and e_i on channel (i).
+ */
+export function backwardShaderB(sizes: number[], plan: JetPlan): string {
+  const C = plan.channels.length;
+  const L = sizes.length - 2;
+  const d = sizes[0]!;
+  const lay = paramLayout(sizes);
+  const seeds = plan.channels.map((ch) => (ch.length === 1 ? ch[0]! : -1));
+  const blay = backwardLayout(sizes, C, 1);
+  return `struct U { n: u32 }
+@group(0) @binding(0) var<storage, read> X: array<f32>;
+@group(0) @binding(1) var<storage, read> DZ: array<f32>;
+@group(0) @binding(2) var<storage, read> HA: array<f32>;
+@group(0) @binding(3) var<uniform> u: U;
+@group(0) @binding(4) var<storage, read_write> G: array<f32>;
+const SIZES = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});
+const WOFF = array<u32, ${L + 1}>(${lay.W.map((s) => `${s}u`).join(', ')});
+const BOFF = array<u32, ${L + 1}>(${lay.b.map((s) => `${s}u`).join(', ')});
+const DZP = array<u32, ${L + 1}>(${blay.dz.map((v) => `${v}u`).join(', ')});
+const HAP = array<u32, ${L + 1}>(${blay.ha.map((v) => `${v}u`).join(', ')});
+const SEED = array<i32, ${C}>(${seeds.map((s) => `${s}`).join(', ')});
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q >= ${lay.total}u) { return; }
+  let n = u.n;
+  var l = 0u;
+  for (var k = 1u; k <= ${L}u; k++) { if (q >= WOFF[k]) { l = k; } }
+  let K = SIZES[l];
+  let N = SIZES[l + 1u];
+  var acc = 0.0;
+  if (q >= BOFF[l]) {
+    let j = q - BOFF[l];
+    for (var p = 0u; p < n; p++) { acc += DZ[n * DZP[l] + (p * ${C}u) * N + j]; }
+  } else {
+    let i = (q - WOFF[l]) / N;
+    let j = (q - WOFF[l]) % N;
+    for (var p = 0u; p < n; p++) {
+      for (var c = 0u; c < ${C}u; c++) {
+        var a = 0.0;
+        if (l == 0u) {
+          if (c == 0u) { a = X[p * ${d}u + i]; } else if (SEED[c] == i32(i)) { a = 1.0; }
+        } else {
+          a = HA[n * HAP[l] + (p * ${C}u + c) * K + i];
+        }
+        acc += a * DZ[n * DZP[l] + (p * ${C}u + c) * N + j];
+      }
+    }
+  }
+  G[q] = acc;
+}`;
+}
+
+/**
+ * The gradient of Σ_c ⟨dOut_c, jet_c⟩ with respect to the folded parameters (the flat
+ * layout of paramLayout), in two dispatches; reads back only the gradient.
+ */
+export async function backwardJets(device: GPUDevice, net: FoldedNet, plan: JetPlan, X: Float32Array, dOut: Float32Array, counts?: DispatchCount): Promise<Float32Array> {
+  const d = net.inputs;
+  const n = X.length / d;
+  const C = plan.channels.length;
+  const lay = paramLayout(net.sizes);
+  const params = new Float32Array(lay.total);
+  net.W.forEach((w, k) => params.set(w, lay.W[k]!));
+  net.b.forEach((b, k) => params.set(b, lay.b[k]!));
+  const blay = backwardLayout(net.sizes, C, n);
+  const pa = pipelineFor(device, backwardShaderA(net.sizes, net.activation, plan));
+  const pb = pipelineFor(device, backwardShaderB(net.sizes, plan));
+  const created: GPUBuffer[] = [];
+  const buffer = (size: number, usage: number, data?: Float32Array | Uint32Array) => {
+    const b = device.createBuffer({ size: Math.max(16, size), usage });
+    if (data) device.queue.writeBuffer(b, 0, data as Float32Array<ArrayBuffer>);
+    created.push(b);
+    return b;
+  };
+  const S = GPUBufferUsage.STORAGE;
+  const D = GPUBufferUsage.COPY_DST;
+  const pBuf = buffer(params.byteLength, S | D, params);
+  const xBuf = buffer(X.byteLength, S | D, X);
+  const oBuf = buffer(dOut.byteLength, S | D, dOut);
+  const uBuf = buffer(16, GPUBufferUsage.UNIFORM | D, new Uint32Array([n, 0, 0, 0]));
+  const dzBuf = buffer(blay.dzTotal * 4, S);
+  const haBuf = buffer(blay.haTotal * 4, S);
+  const gBuf = buffer(lay.total * 4, S | GPUBufferUsage.COPY_SRC);
+  const rBuf = buffer(lay.total * 4, GPUBufferUsage.MAP_READ | D);
+  const bind = (p: GPUComputePipeline, bufs: GPUBuffer[]) => device.createBindGroup({
+    layout: p.getBindGroupLayout(0), entries: bufs.map((b, binding) => ({ binding, resource: { buffer: b } })),
+  });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pa);
+  pass.setBindGroup(0, bind(pa, [pBuf, xBuf, oBuf, uBuf, dzBuf, haBuf]));
+  pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
+  pass.setPipeline(pb);
+  pass.setBindGroup(0, bind(pb, [xBuf, dzBuf, haBuf, uBuf, gBuf]));
+  pass.dispatchWorkgroups(Math.ceil(lay.total / WORKGROUP));
+  pass.end();
+  enc.copyBufferToBuffer(gBuf, 0, rBuf, 0, lay.total * 4);
+  device.queue.submit([enc.finish()]);
+  await rBuf.mapAsync(GPUMapMode.READ);
+  const grad = new Float32Array(rBuf.getMappedRange().slice(0));
+  rBuf.unmap();
+  for (const b of created) b.destroy();
+  if (counts) {
+    counts.dispatches += 2;
+    counts.bytesRead += lay.total * 4;
+  }
+  return grad;
+}
+
+/**
+ * Gradients of the raw parameters from the folded ones (fused.ts's unfolding):
+ * layer 0 first dW'_ij = g_i dW''_ij + c_i db''_j; then dW = dW' ⊙ s (per column),
+ * db = db' ⊙ s, ds_j = Σ_i W_ij dW'_ij + b_j db'_j. Returns raw dW, db per layer and ds
+ * per hidden layer (per neuron; the caller sums per layer or overall and multiplies by n).
+ */
+export function unfoldGradients(
+  sizes: number[], grad: Float32Array, W: ArrayLike<number>[], b: ArrayLike<number>[],
+  slopes: (number[] | undefined)[], map: { g: number[]; c: number[] } | null,
+): { dW: Float64Array[]; db: Float64Array[]; ds: (Float64Array | undefined)[] } {
+  const L = sizes.length - 2;
+  const lay = paramLayout(sizes);
+  const dW: Float64Array[] = [];
+  const db: Float64Array[] = [];
+  const ds: (Float64Array | undefined)[] = [];
+  for (let k = 0; k <= L; k++) {
+    const K = sizes[k]!;
+    const N = sizes[k + 1]!;
+    const gw = Float64Array.from(grad.subarray(lay.W[k]!, lay.W[k]! + K * N));
+    const gb = Float64Array.from(grad.subarray(lay.b[k]!, lay.b[k]! + N));
+    if (k === 0 && map) {
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) gw[i * N + j] = map.g[i]! * gw[i * N + j]! + map.c[i]! * gb[j]!;
+    }
+    const s = k < L ? slopes[k] : undefined;
+    if (s !== undefined) {
+      const sj = (j: number) => (s.length === 1 ? s[0]! : s[j]!);
+      const dsk = new Float64Array(N);
+      for (let j = 0; j < N; j++) {
+        let a = b[k]![j]! * gb[j]!;
+        for (let i = 0; i < K; i++) a += W[k]![i * N + j]! * gw[i * N + j]!;
+        dsk[j] = a;
+      }
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) gw[i * N + j] *= sj(j);
+      for (let j = 0; j < N; j++) gb[j] *= sj(j);
+      ds.push(dsk);
+    } else if (k < L) {
+      ds.push(undefined);
+    }
+    dW.push(gw);
+    db.push(gb);
+  }
+  return { dW, db, ds };
+}

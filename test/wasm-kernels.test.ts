@@ -1,0 +1,149 @@
+/**
+ * The wasm training kernels (src/backend/wasm-kernels.ts) — Conv2DBackpropFilter,
+ * Conv2DBackpropInput, BatchMatMul with transposes — against float64 sums written out
+ * from the definitions; the cpu backend's own kernels pass the same checks.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../src/backend/select.js';
+import { Rng } from '../src/domain/rng.js';
+
+function filterGradF64(x: Float32Array, xs: number[], dy: Float32Array, dys: number[], k: number[], stride: number, padT: number, padL: number): Float64Array {
+  const [b, h, w, ci] = xs as [number, number, number, number];
+  const [, oh, ow, co] = dys as [number, number, number, number];
+  const [kh, kw] = k as [number, number];
+  const out = new Float64Array(kh * kw * ci * co);
+  for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
+    let s = 0;
+    for (let n = 0; n < b; n++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+      const r = i * stride + p - padT;
+      const t = j * stride + q - padL;
+      if (r < 0 || r >= h || t < 0 || t >= w) continue;
+      s += x[((n * h + r) * w + t) * ci + c]! * dy[((n * oh + i) * ow + j) * co + o]!;
+    }
+    out[((p * kw + q) * ci + c) * co + o] = s;
+  }
+  return out;
+}
+
+function inputGradF64(w: Float32Array, k: number[], dy: Float32Array, dys: number[], xs: number[], stride: number, padT: number, padL: number): Float64Array {
+  const [b, h, wd, ci] = xs as [number, number, number, number];
+  const [, oh, ow, co] = dys as [number, number, number, number];
+  const [kh, kw] = k as [number, number];
+  const out = new Float64Array(b * h * wd * ci);
+  for (let n = 0; n < b; n++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) for (let p = 0; p < kh; p++) for (let q = 0; q < kw; q++) {
+    const r = i * stride + p - padT;
+    const t = j * stride + q - padL;
+    if (r < 0 || r >= h || t < 0 || t >= wd) continue;
+    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
+      out[((n * h + r) * wd + t) * ci + c] += dy[((n * oh + i) * ow + j) * co + o]! * w[((p * kw + q) * ci + c) * co + o]!;
+    }
+  }
+  return out;
+}
+
+const cases = [
+  { name: 'valid, stride 1', xs: [3, 9, 8, 2], k: [3, 2, 2, 4], stride: 1, pad: 'valid' as const },
+  { name: 'same, stride 1', xs: [2, 7, 7, 3], k: [5, 5, 3, 2], stride: 1, pad: 'same' as const },
+  { name: 'valid, stride 2', xs: [2, 9, 10, 1], k: [3, 3, 1, 3], stride: 2, pad: 'valid' as const },
+  { name: 'same, stride 2', xs: [2, 8, 9, 2], k: [3, 4, 2, 2], stride: 2, pad: 'same' as const },
+];
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  test(`Conv2DBackpropFilter on ${backendName} matches the float64 definition`, async () => {
+    await selectBackend(backendName);
+    const rng = new Rng(7);
+    for (const c of cases) {
+      const x = Float32Array.from({ length: c.xs.reduce((a, b) => a * b) }, () => rng.range(-1, 1));
+      const filter = Float32Array.from({ length: c.k.reduce((a, b) => a * b) }, () => rng.range(-1, 1));
+      const xt = tf.tensor4d(x, c.xs as [number, number, number, number]);
+      const ft = tf.tensor4d(filter, c.k as [number, number, number, number]);
+      const y = tf.conv2d(xt, ft, c.stride, c.pad);
+      const dy = Float32Array.from({ length: y.size }, () => rng.range(-1, 1));
+      const dyt = tf.tensor4d(dy, y.shape);
+      // d/dW of Σ y·dy is the filter gradient for the upstream gradient dy.
+      const g = tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xt, f as tf.Tensor4D, c.stride, c.pad), dyt)))(ft);
+      const info = tf.backend_util.computeConv2DInfo(c.xs as [number, number, number, number], c.k as [number, number, number, number], c.stride, 1, c.pad);
+      const want = filterGradF64(x, c.xs, dy, y.shape, c.k, c.stride, info.padInfo.top, info.padInfo.left);
+      const got = g.dataSync();
+      assert.deepEqual(g.shape, c.k, c.name);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+      assert.ok(worst < 1e-5, `${backendName} ${c.name}: worst relative difference ${worst}`);
+      // The input gradient: dx[b,r,t,ci] = Σ dy[b,i,j,co] W[r·… ] from the definition.
+      const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, ft, c.stride, c.pad), dyt)))(xt);
+      const wantX = inputGradF64(filter, c.k, dy, y.shape, c.xs, c.stride, info.padInfo.top, info.padInfo.left);
+      const gotX = gx.dataSync();
+      let worstX = 0;
+      for (let i = 0; i < wantX.length; i++) worstX = Math.max(worstX, Math.abs(gotX[i]! - wantX[i]!) / (1 + Math.abs(wantX[i]!)));
+      assert.ok(worstX < 1e-5, `${backendName} ${c.name}: input gradient, worst relative difference ${worstX}`);
+      tf.dispose([xt, ft, y, dyt, g, gx]);
+    }
+  });
+}
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  test(`matMul with transposed operands on ${backendName} matches the float64 product`, async () => {
+    await selectBackend(backendName);
+    const rng = new Rng(11);
+    const [m, k, n] = [5, 7, 3];
+    const a = Float32Array.from({ length: m * k }, () => rng.range(-1, 1));
+    const b = Float32Array.from({ length: k * n }, () => rng.range(-1, 1));
+    const want = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < k; l++) want[i * n + j] += a[i * k + l]! * b[l * n + j]!;
+    // The same product with each operand stored transposed.
+    const aT = new Float32Array(k * m);
+    const bT = new Float32Array(n * k);
+    for (let i = 0; i < m; i++) for (let l = 0; l < k; l++) aT[l * m + i] = a[i * k + l]!;
+    for (let l = 0; l < k; l++) for (let j = 0; j < n; j++) bT[j * k + l] = b[l * n + j]!;
+    const forms: [string, () => tf.Tensor][] = [
+      ['plain', () => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n]))],
+      ['transposeA', () => tf.matMul(tf.tensor2d(aT, [k, m]), tf.tensor2d(b, [k, n]), true, false)],
+      ['transposeB', () => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(bT, [n, k]), false, true)],
+      ['both', () => tf.matMul(tf.tensor2d(aT, [k, m]), tf.tensor2d(bT, [n, k]), true, true)],
+      ['batched transposeA', () => tf.matMul(tf.tensor3d([...aT, ...aT], [2, k, m]), tf.tensor3d([...b, ...b], [2, k, n]), true, false)],
+    ];
+    for (const [name, f] of forms) {
+      const got = tf.tidy(() => f().dataSync());
+      for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i % want.length]!) < 1e-5, `${backendName} ${name}: entry ${i} ${got[i]} vs ${want[i % want.length]}`);
+    }
+  });
+}
+
+for (const backendName of ['wasm', 'cpu'] as const) {
+  test(`max-pool gradient on ${backendName} goes to each window's maximum, negative maxima too`, async () => {
+    await selectBackend(backendName);
+    const rng = new Rng(5);
+    for (const [shape, size, stride, pad] of [[[2, 7, 6, 3], 2, 2, 'valid'], [[1, 4, 4, 1], 2, 2, 'valid'], [[2, 5, 5, 2], 3, 2, 'same'], [[1, 6, 6, 2], 3, 1, 'valid']] as const) {
+      const n = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+      // Mostly negative inputs: windows whose maximum is below zero are the common case after a conv.
+      const x = Float32Array.from({ length: n }, () => rng.range(-2, 0.3));
+      const xt = tf.tensor4d(x, [...shape]);
+      const y = tf.maxPool(xt, size, stride, pad);
+      const dy = Float32Array.from({ length: y.size }, () => rng.range(-1, 1));
+      const dyt = tf.tensor(dy, y.shape);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, size, stride, pad), dyt)))(xt).dataSync();
+      const info = tf.backend_util.computePool2DInfo([...shape], size, stride, 1, pad);
+      const want = new Float64Array(n);
+      const [B, Hh, Ww, Cc] = shape;
+      for (let b = 0; b < B; b++) for (let i = 0; i < info.outHeight; i++) for (let j = 0; j < info.outWidth; j++) for (let c = 0; c < Cc; c++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let p = 0; p < size; p++) for (let q = 0; q < size; q++) {
+          const r = i * stride + p - info.padInfo.top;
+          const t = j * stride + q - info.padInfo.left;
+          if (r < 0 || r >= Hh || t < 0 || t >= Ww) continue;
+          const k = ((b * Hh + r) * Ww + t) * Cc + c;
+          if (x[k]! > best) {
+            best = x[k]!;
+            at = k;
+          }
+        }
+        want[at] += dy[((b * info.outHeight + i) * info.outWidth + j) * Cc + c]!;
+      }
+      for (let k = 0; k < n; k++) assert.ok(Math.abs(g[k]! - want[k]!) < 1e-6, `${backendName} ${shape.join('×')} pool ${size}/${stride} ${pad}: entry ${k} ${g[k]} vs ${want[k]}`);
+      tf.dispose([xt, y, dyt]);
+    }
+  });
+}
