@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const args = process.argv.slice(2);
 const quiet = args.includes('--quiet');
@@ -20,13 +21,11 @@ function files(dir) {
 /** The room of a file: its first folder under src/ (files directly in src/ are their own room). */
 const roomOf = (file) => relative(src, file).split(sep)[0];
 
-const SPEC = /(?:^|[^\w.])(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[^\w.])import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[^\w.])import\s*['"]([^'"]+)['"]/gm;
-
 const arrows = new Map(); // room → Map(room → example "file imports spec")
 for (const file of files(src)) {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  for (const m of text.matchAll(SPEC)) {
-    const spec = m[1] ?? m[2] ?? m[3];
+  // TypeScript's own scanner finds imports, re-exports and import() calls (comments and strings
+  // cannot hide or fake one, as a regular expression's would).
+  for (const { fileName: spec } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
     if (!spec.startsWith('.')) continue;
     const target = resolve(dirname(file), spec);
     if (!target.startsWith(src + sep)) continue;
