@@ -21,6 +21,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { wholeStepSection } from './whole-step.js';
 import { webgpuSection } from './webgpu.js';
 
 interface Case {
@@ -156,7 +157,9 @@ async function main(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const matrix = !argv.includes('--no-matrix');
   const wi = argv.indexOf('--write');
-  const writeTo = wi >= 0 ? argv[wi + 1]! : (quick ? null : join(ROOT, 'BENCHMARKS.md'));
+  const oi = argv.indexOf('--only');
+  const only = oi >= 0 ? argv[oi + 1]! : null;
+  const writeTo = wi >= 0 ? argv[wi + 1]! : (quick || only ? null : join(ROOT, 'BENCHMARKS.md'));
   const si = argv.indexOf('--steps');
   const steps = si >= 0 ? Number(argv[si + 1]) : quick ? 5 : 20;
   const torch = torchAvailable();
@@ -167,6 +170,8 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${s}\n`);
   };
 
+  await wholeStepSection({ say, run, torch: torch !== null, quick });
+  if (only === 'whole-step') return;
   const base = { width: 20, depth: 6, points: 10000, boundary: 400, warmup: 3 };
   say(`## Burgers 6×20, ${base.points} interior + ${base.boundary} boundary points, channels x, t, xx`);
   say();

@@ -76,7 +76,7 @@ async function child(c: GpuCase): Promise<void> {
   const after = (await backendCounters())!;
   times.sort((a, b) => a - b);
   const per = (k: 'kernels' | 'dispatches' | 'bytesRead') => (after[k] - before[k]) / c.steps;
-  process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)], kernels: per('kernels'), dispatches: per('dispatches'), bytesRead: per('bytesRead'), adapter: info.adapter } satisfies GpuResult)}\n`);
+  process.stdout.write(`${JSON.stringify({ ms: times[Math.floor(times.length / 2)] ?? null, kernels: per('kernels'), dispatches: per('dispatches'), bytesRead: per('bytesRead'), adapter: info.adapter } satisfies GpuResult)}\n`);
   await closeBackend();
 }
 

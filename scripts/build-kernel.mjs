@@ -12,6 +12,8 @@ const out = join(root, 'dist', 'kernel', 'laaf-kernel.wasm');
 mkdirSync(dirname(out), { recursive: true });
 const { error, stderr } = await asc.main([
   join(root, 'assembly', 'kernel.ts'),
+  join(root, 'assembly', 'step.ts'), // the step-program executor (src/step/), same module and memory
+  join(root, 'assembly', 'net64.ts'), // the float64 network jets (training.precision: float64)
   '--outFile', out,
   '-O3', '--noAssert',
   '--runtime', 'stub',

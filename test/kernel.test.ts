@@ -473,16 +473,16 @@ function compareMixture(m: Mlp, plan: JetPlan, X: tf.Tensor2D, what: string, tol
       S = new Float64Array(g.length);
       for (const l of layers) {
         const q = parts[nW + l]!;
-        if (g.length === q.length) q.forEach((v, i) => (S[i] += Math.abs(v)));
-        else q.forEach((v) => (S[0] += Math.abs(v)));
+        if (g.length === q.length) q.forEach((v, i) => (S[i] = S[i]! + (Math.abs(v))));
+        else q.forEach((v) => (S[0] = S[0]! + (Math.abs(v))));
       }
     } else {
       const q = parts[k - nS + (twin.slopes.length)]!;
       S = new Float64Array(g.length);
-      q.forEach((v, i) => (S[i % g.length] += Math.abs(v)));
+      q.forEach((v, i) => (S[i % g.length] = S[i % g.length]! + (Math.abs(v))));
       // the twin is the same function: its per-neuron summands add up to m's gradient
       const sum = new Float64Array(g.length);
-      q.forEach((v, i) => (sum[i % g.length] += v));
+      q.forEach((v, i) => (sum[i % g.length] = sum[i % g.length]! + (v)));
       const d = Math.hypot(...Array.from(sum, (v, i) => v - g[i]!));
       assert.ok(d <= 1e-5 * Math.hypot(...S), `${what}: twin summands of ${names[k]} add up (${d})`);
     }
@@ -600,7 +600,7 @@ test('fused Rowdy/Kronecker gradients vs float64 finite differences of mlpForwar
     which.forEach(([key, layer], v) => {
       const lossAt = (h: number): number => {
         const q = structuredClone(p);
-        q[key]![layer]![0] += h;
+        q[key]![layer]![0] = q[key]![layer]![0]! + (h);
         let L = 0;
         for (let i = 0; i < N; i++) {
           const y = mlpForwardNumber(m.cfg, q, m.scales, [X[2 * i]!, X[2 * i + 1]!]);

@@ -37,7 +37,7 @@ function inputGradF64(w: Float32Array, k: number[], dy: Float32Array, dys: numbe
     const t = j * stride + q - padL;
     if (r < 0 || r >= h || t < 0 || t >= wd) continue;
     for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
-      out[((n * h + r) * wd + t) * ci + c] += dy[((n * oh + i) * ow + j) * co + o]! * w[((p * kw + q) * ci + c) * co + o]!;
+      out[((n * h + r) * wd + t) * ci + c] = out[((n * h + r) * wd + t) * ci + c]! + (dy[((n * oh + i) * ow + j) * co + o]! * w[((p * kw + q) * ci + c) * co + o]!);
     }
   }
   return out;
@@ -91,7 +91,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
     const a = Float32Array.from({ length: m * k }, () => rng.range(-1, 1));
     const b = Float32Array.from({ length: k * n }, () => rng.range(-1, 1));
     const want = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < k; l++) want[i * n + j] += a[i * k + l]! * b[l * n + j]!;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let l = 0; l < k; l++) want[i * n + j] = want[i * n + j]! + (a[i * k + l]! * b[l * n + j]!);
     // The same product with each operand stored transposed.
     const aT = new Float32Array(k * m);
     const bT = new Float32Array(n * k);
@@ -140,7 +140,7 @@ for (const backendName of ['wasm', 'cpu'] as const) {
             at = k;
           }
         }
-        want[at] += dy[((b * info.outHeight + i) * info.outWidth + j) * Cc + c]!;
+        want[at] = want[at]! + (dy[((b * info.outHeight + i) * info.outWidth + j) * Cc + c]!);
       }
       for (let k = 0; k < n; k++) assert.ok(Math.abs(g[k]! - want[k]!) < 1e-6, `${backendName} ${shape.join('×')} pool ${size}/${stride} ${pad}: entry ${k} ${g[k]} vs ${want[k]}`);
       tf.dispose([xt, y, dyt]);

@@ -173,7 +173,7 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBa
               }
             }
           }
-          if (at >= 0) dx[at] += g[dyBase + c]!;
+          if (at >= 0) dx[at] = dx[at]! + (g[dyBase + c]!);
         }
       }
     }

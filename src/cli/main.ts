@@ -128,7 +128,12 @@ Exit codes: 0 done, 2 bad input (nothing written), 3 diverged (non-finite loss),
             process.stdout.write(`ok ${f}: ${data.train.n} training and ${data.test?.n ?? 0} test samples of shape ${data.sampleShape.join('×')}, ${data.outputs} ${data.task === 'classification' ? 'classes' : 'targets'}\n`);
             continue;
           }
-          const { problem } = checkSpec(f, o.set ?? []);
+          const { loaded, problem } = checkSpec(f, o.set ?? []);
+          if (loaded.spec.training.precision === 'float64') {
+            // float64 runs only on the whole-step kernel: checking it loads the kernel, so only when asked for
+            const [{ checkPrecision }, { specErrorsOf }] = await Promise.all([import('../step/whole-path.js'), import('../problem/check.js')]);
+            specErrorsOf(loaded, () => checkPrecision(loaded.spec, problem));
+          }
           process.stdout.write(`ok ${f}: ${count(problem.inputs.length, 'input')}, ${count(problem.outputs.length, 'output')}, ${count(problem.terms.length, 'loss term')}\n`);
         } catch (e) {
           if (!(e instanceof UserError)) throw e;

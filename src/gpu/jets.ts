@@ -63,8 +63,8 @@ export function foldNet(
     for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) w[i * N + j] = W[k]![i * N + j]! * sj(j);
     for (let j = 0; j < N; j++) bb[j] = b[k]![j]! * sj(j);
     if (k === 0 && map) {
-      for (let j = 0; j < N; j++) for (let i = 0; i < K; i++) bb[j] += map.c[i]! * w[i * N + j]!;
-      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) w[i * N + j] *= map.g[i]!;
+      for (let j = 0; j < N; j++) for (let i = 0; i < K; i++) bb[j] = bb[j]! + (map.c[i]! * w[i * N + j]!);
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) w[i * N + j] = w[i * N + j]! * (map.g[i]!);
     }
     Wf.push(Float32Array.from(w));
     bf.push(Float32Array.from(bb));
@@ -605,8 +605,8 @@ export function unfoldGradients(
         for (let i = 0; i < K; i++) a += W[k]![i * N + j]! * gw[i * N + j]!;
         dsk[j] = a;
       }
-      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) gw[i * N + j] *= sj(j);
-      for (let j = 0; j < N; j++) gb[j] *= sj(j);
+      for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) gw[i * N + j] = gw[i * N + j]! * (sj(j));
+      for (let j = 0; j < N; j++) gb[j] = gb[j]! * (sj(j));
       ds.push(dsk);
     } else if (k < L) {
       ds.push(undefined);

@@ -279,6 +279,8 @@ export interface RunSummary {
    * preferred to it did not run (`why_not`: the first of those reasons, when no kernel ran)
    */
   network?: { path: string; fused: boolean; threads?: number; why_not?: string; declined: { path: string; reason: string }[] };
+  /** the training step's path (src/step/whole-path.ts): whole-step, or the network's path with the loss in tfjs */
+  step_path?: StepPathRecord;
   /** webgpu: per optimizer step of this session (logging and checkpoints included), the kernel calls sent to the GPU thread, the compute dispatches they made, and the reads back to the CPU and their bytes */
   gpu?: { steps: number; kernel_calls_per_step: number; dispatches_per_step: number; reads_per_step: number; bytes_read_per_step: number };
   /** each phase: steps done, L-BFGS evaluations, and why it stopped */
@@ -356,4 +358,12 @@ export function readSummary(dir: string): SummaryFile | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** summary.json `step_path`: the path that ran the training step, its precision, and why each earlier path did not. */
+export interface StepPathRecord {
+  /** 'whole-step', or the network's step path (e.g. 'fused-jets', 'tfjs-ops') with the loss and optimizers in tfjs */
+  ran: string;
+  precision: 'float32' | 'float64';
+  why_not: Record<string, string>;
 }

@@ -34,7 +34,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { JetPlan } from '../jet/plan.js';
 import { makePlan } from '../jet/plan.js';
-import type { NetworkDescription } from '../nn/mlp.js';
+import type { Mlp, NetworkDescription } from '../nn/mlp.js';
 import { ACTIVATIONS, type BaseActivation } from '../base/activations.js';
 import { ARENA, kernel, kernelLoadError, type KernelRuntime } from './runtime.js';
 import {
@@ -76,10 +76,10 @@ export interface NetworkTensors {
 
 // ------------------------------------------------------------------------- plan tables
 
-interface PlanTables { terms: Int32Array; tstart: Int32Array; seed: Int32Array }
+export interface PlanTables { terms: Int32Array; tstart: Int32Array; seed: Int32Array }
 const planTables = new WeakMap<JetPlan, PlanTables>();
 
-function tablesOf(plan: JetPlan): PlanTables {
+export function tablesOf(plan: JetPlan): PlanTables {
   let t = planTables.get(plan);
   if (t) return t;
   const C = plan.channels.length;
@@ -121,11 +121,11 @@ function valuePlan(d: number): JetPlan {
 // ------------------------------------------------------------------------- parameters
 
 /** The network's parameters as the kernel needs them (folded), and what unfolding needs. */
-interface Folded {
+export interface Folded {
   sizes: number[];
-  /** folded weights [K×N] row-major and biases, per layer */
-  W: Float32Array[];
-  b: Float32Array[];
+  /** folded weights [K×N] row-major and biases, per layer (float64 arrays for the float64 kernel) */
+  W: (Float32Array | Float64Array)[];
+  b: (Float32Array | Float64Array)[];
   /** raw weights and biases (float64 copies), s per hidden layer (length = width) */
   rawW: Float64Array[];
   rawB: Float64Array[];
@@ -134,7 +134,9 @@ interface Folded {
   c: number[] | null;
 }
 
-function fold(net: NetworkDescription, w: Float32Array[], b: Float32Array[], a: Float32Array[]): Folded {
+export function fold(net: NetworkDescription, w: Float32Array[] | Float64Array[], b: Float32Array[] | Float64Array[], a: Float32Array[] | Float64Array[], float64 = false): Folded {
+  const round = float64 ? (x: number) => x : Math.fround;
+  const Arr = float64 ? Float64Array : Float32Array;
   const L = net.hidden.length;
   const sizes = [net.inputs, ...net.hidden, net.outputs];
   const mode = net.adaptive;
@@ -149,16 +151,16 @@ function fold(net: NetworkDescription, w: Float32Array[], b: Float32Array[], a: 
     if (l < L && mode !== 'none') {
       const n = net.scales[l]!;
       const av = mode === 'global' ? a[0]! : a[l]!;
-      for (let j = 0; j < N; j++) s[j] = Math.fround(n * (mode === 'neuron' ? av[j]! : av[0]!));
+      for (let j = 0; j < N; j++) s[j] = round(n * (mode === 'neuron' ? av[j]! : av[0]!));
     }
-    const Wf = new Float32Array(K * N);
-    const bf = new Float32Array(N);
+    const Wf = new Arr(K * N);
+    const bf = new Arr(N);
     for (let i = 0; i < K; i++) for (let j = 0; j < N; j++) Wf[i * N + j] = W[i * N + j]! * s[j]!;
     for (let j = 0; j < N; j++) bf[j] = B[j]! * s[j]!;
     if (l === 0 && map) {
       // Z = (gX + c)W' + b' = X (diag(g) W') + (c W' + b')
-      const W2 = new Float32Array(K * N);
-      const b2 = new Float32Array(N);
+      const W2 = new Arr(K * N);
+      const b2 = new Arr(N);
       for (let j = 0; j < N; j++) {
         let acc = bf[j]!;
         for (let i = 0; i < K; i++) {
@@ -211,7 +213,7 @@ interface Plan {
 }
 
 /** Block size: points per block, a multiple of 8, sized so that one block's arrays stay in L2. */
-function blockSize(sizes: number[], C: number, M: number): number {
+export function blockSize(sizes: number[], C: number, M: number): number {
   const env = Number(process.env.LAAF_KERNEL_BLOCK);
   if (Number.isInteger(env) && env >= 8) return Math.ceil(env / 8) * 8;
   let perPoint = 0;
@@ -228,14 +230,14 @@ function tapeRecord(sizes: number[], C: number, B: number): number {
 }
 
 /** Tape budget: LAAF_KERNEL_TAPE_MB (default 512; 0 turns the tape off and the backward pass recomputes). */
-function tapeBudget(): number {
+export function tapeBudget(): number {
   const env = process.env.LAAF_KERNEL_TAPE_MB;
   const mb = env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : 512;
   return mb * 2 ** 20;
 }
 
 /** Chunks of whole blocks: a function of the point count and block size only (not of the threads). */
-function chunking(N: number, B: number): { blocks: number; per: number; count: number } {
+export function chunking(N: number, B: number): { blocks: number; per: number; count: number } {
   const blocks = Math.ceil(N / B);
   const per = Math.max(1, Math.ceil(blocks / MAX_CHUNKS));
   return { blocks, per, count: Math.ceil(blocks / per) };
@@ -410,7 +412,7 @@ function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Floa
   const out = new Float64Array(n);
   for (const acc of lay.chunkAcc) {
     let o = (acc + off) >> 2;
-    for (let e = 0; e < n; e++, o += 4) out[e] += buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!;
+    for (let e = 0; e < n; e++, o += 4) out[e] = out[e]! + (buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!);
   }
   return out;
 }
@@ -524,7 +526,7 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
         const shaped = (g: Float64Array, like: tf.Tensor): tf.Tensor => {
           if (like.size === n) return tf.tensor(Float32Array.from(g), like.shape);
           const r = new Float64Array(G);
-          for (let j = 0; j < Nn; j++) for (let k = 0; k < G; k++) r[k] += g[j * G + k]!;
+          for (let j = 0; j < Nn; j++) for (let k = 0; k < G; k++) r[k] = r[k]! + (g[j * G + k]!);
           return tf.tensor(Float32Array.from(r), like.shape);
         };
         dc.push(shaped(gc, coefs[l]!.c));
@@ -546,10 +548,18 @@ export function fusedForward(net: NetworkDescription, tensors: NetworkTensors, X
 
 /** Gradients of the raw variables (weights, biases, slopes, in Mlp order) from the folded ones. */
 function unfold(net: NetworkDescription, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, vars: tf.Tensor[]): tf.Tensor[] {
+  const raw = unfoldRaw(net, f, dWf, dbf, mode);
+  if (raw.length !== vars.length) throw new Error('internal: fused gradient count');
+  return raw.map((g, i) => tf.tensor(Float32Array.from(g), vars[i]!.shape));
+}
+
+/** The same as plain arrays (float64, in Mlp variable order): weights, biases, slopes. */
+export function unfoldRaw(net: NetworkDescription, f: Folded, dWf: Float64Array[], dbf: Float64Array[], mode: string, float64 = false): Float64Array[] {
+  const fround = float64 ? (x: number) => x : Math.fround;
   const { sizes } = f;
   const L = sizes.length - 2;
-  const dWs: tf.Tensor[] = [];
-  const dbs: tf.Tensor[] = [];
+  const dWs: Float64Array[] = [];
+  const dbs: Float64Array[] = [];
   const ds: Float64Array[] = [];
   for (let l = 0; l <= L; l++) {
     const K = sizes[l]!;
@@ -564,34 +574,208 @@ function unfold(net: NetworkDescription, f: Folded, dWf: Float64Array[], dbf: Fl
     const s = f.s[l]!;
     const W = f.rawW[l]!;
     const b = f.rawB[l]!;
-    const gW = new Float32Array(K * N);
-    const gb = new Float32Array(N);
+    const gW = new Float64Array(K * N);
+    const gb = new Float64Array(N);
     const gs = new Float64Array(N);
     for (let j = 0; j < N; j++) {
       let acc = b[j]! * db[j]!;
       for (let i = 0; i < K; i++) {
-        gW[i * N + j] = dW[i * N + j]! * s[j]!;
+        gW[i * N + j] = fround(dW[i * N + j]! * s[j]!);
         acc += W[i * N + j]! * dW[i * N + j]!;
       }
-      gb[j] = db[j]! * s[j]!;
+      gb[j] = fround(db[j]! * s[j]!);
       gs[j] = acc;
     }
-    dWs.push(tf.tensor2d(gW, [K, N]));
-    dbs.push(tf.tensor1d(gb));
+    dWs.push(gW);
+    dbs.push(gb);
     ds.push(gs);
   }
-  const da: tf.Tensor[] = [];
+  const da: Float64Array[] = [];
   const sum = (v: Float64Array) => v.reduce((p, q) => p + q, 0);
   if (mode === 'global') {
     let acc = 0;
     for (let l = 0; l < L; l++) acc += net.scales[l]! * sum(ds[l]!);
-    da.push(tf.scalar(acc));
+    da.push(Float64Array.of(fround(acc)));
   } else if (mode === 'layer') {
-    for (let l = 0; l < L; l++) da.push(tf.scalar(net.scales[l]! * sum(ds[l]!)));
+    for (let l = 0; l < L; l++) da.push(Float64Array.of(fround(net.scales[l]! * sum(ds[l]!))));
   } else if (mode === 'neuron') {
-    for (let l = 0; l < L; l++) da.push(tf.tensor1d(Float32Array.from(ds[l]!, (v) => net.scales[l]! * v)));
+    for (let l = 0; l < L; l++) da.push(Float64Array.from(ds[l]!, (v) => fround(net.scales[l]! * v)));
   }
-  const grads = [...dWs, ...dbs, ...da];
-  if (grads.length !== vars.length) throw new Error('internal: fused gradient count');
-  return grads;
+  return [...dWs, ...dbs, ...da];
+}
+
+/**
+ * The fused kernel without tfjs (the whole-step path, src/step/): the network's jets at
+ * X (float32 [N][d], already in the kernel's memory at the returned `X` address once
+ * `setX` ran) for the variable values `values` (Mlp order: weights, biases, slopes).
+ * `forward()` leaves the jets [C][N][out] at address `Y`; `backward()` then reads ∂J/∂Y
+ * from the same place and returns the variables' gradients (float64, Mlp order). Memory
+ * from `end` upwards is the caller's. Plain nets only (Rowdy/Kronecker coefficients are
+ * tfjs ops of α and F: see rawJetsUnsupported).
+ */
+export interface RawJets {
+  X: number;
+  Y: number;
+  end: number;
+  forward(): void;
+  backward(): Float64Array[];
+}
+
+/** Why rawJets cannot run this model and plan (null: it can). */
+export function rawJetsUnsupported(mlp: Mlp, plan: JetPlan): string | null {
+  // no tfjs backend involved: only the model's checks
+  const mix = mlp.mixturePlan();
+  if (mix?.kind !== 'kronecker' && !KERNEL_ACTIVATIONS.includes(mlp.cfg.activation)) return `activation ${mlp.cfg.activation}`;
+  for (const g of mix?.groups ?? []) if (!KERNEL_ACTIVATIONS.includes(g.fn)) return `${mix!.kind} term activation ${g.fn}`;
+  if (mlp.cfg.hidden.length === 0) return 'no hidden layer';
+  if (plan.maxOrder > KERNEL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${KERNEL_MAX_ORDER}`;
+  if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
+  return null;
+}
+
+export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array[], extraBytes: number): RawJets {
+  const rt = kernel();
+  if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
+  const L = mlp.cfg.hidden.length;
+  const nW = L + 1;
+  const C = plan.channels.length;
+  const M = plan.maxOrder;
+  const d = mlp.cfg.inputs;
+  const sizes = [d, ...mlp.cfg.hidden, mlp.cfg.outputs];
+  const B = blockSize(sizes, C, M);
+  const tables = tablesOf(plan);
+  const mode = mlp.cfg.adaptive.mode;
+  const nS = mode === 'none' ? 0 : mode === 'global' ? 1 : L;
+  const slopes = values.slice(2 * nW, 2 * nW + nS);
+  const f = fold(mlp.describe(), values.slice(0, nW), values.slice(nW, 2 * nW), slopes);
+  const mixture = rawMixture(mlp, values, 2 * nW + nS, f);
+  const T = N === 0 ? 1 : threadsFor(rt, N, B);
+  const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
+  let lay = layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape);
+  rt.ensure(lay.end + extraBytes);
+  stats.threads = T;
+  stats.block = B;
+  return {
+    X: lay.X, Y: lay.Y, end: lay.end,
+    forward() {
+      stats.forward++;
+      const t0 = performance.now();
+      rt.run(0, lay.net, lay.works, lay.counter);
+      stats.forwardMs += performance.now() - t0;
+    },
+    backward() {
+      stats.backward++;
+      if (tape) stats.fromTape++;
+      // same addresses (layoutCall is deterministic): rewrite the descriptors, keep X, Y and the tape
+      lay = layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape);
+      const t0 = performance.now();
+      rt.run(tape ? 2 : 1, lay.net, lay.works, lay.counter);
+      stats.backwardMs += performance.now() - t0;
+      const buf = new Float32Array(rt.buffer);
+      const dWf: Float64Array[] = [];
+      const dbf: Float64Array[] = [];
+      for (let l = 0; l <= L; l++) {
+        const Nn = sizes[l + 1]!;
+        dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
+        dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
+      }
+      const grads = unfoldRaw(mlp.describe(), f, dWf, dbf, mode);
+      if (mixture) {
+        const G = mixture.layout.G;
+        const gc: Float64Array[] = [];
+        const gw: Float64Array[] = [];
+        for (let l = 0; l < L; l++) {
+          const n = sizes[l + 1]! * G;
+          gc.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4, n));
+          gw.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4 + n * 16, n));
+        }
+        grads.push(...mixture.chain(gc, gw, grads));
+      }
+      return grads;
+    },
+  };
+}
+
+/**
+ * Rowdy/Kronecker terms for rawJets: the coefficients c, ω per hidden layer from α, F/ω and
+ * the slopes by Mlp.mixtureCoefficients's formula in float32 (Kronecker c = α, ω = F; Rowdy
+ * c = n_R α, ω = F · n_R k / s with s = n·a), tiled to [width][G]; `chain` takes the kernel's
+ * ∂J/∂c, ∂J/∂ω (per neuron and term) to α and F (returned, in variable order) and adds the
+ * slopes' share (Rowdy: ∂ω/∂s = −ω/s) to their gradients in `grads`.
+ */
+function rawMixture(mlp: Mlp, values: (Float32Array | Float64Array)[], first: number, f: Folded): {
+  layout: MixLayout; chain: (gc: Float64Array[], gw: Float64Array[], grads: Float64Array[]) => Float64Array[];
+} | null {
+  const plan = mlp.mixturePlan();
+  if (!plan) return null;
+  const L = mlp.cfg.hidden.length;
+  const G = plan.terms;
+  const rowdy = plan.kind === 'rowdy';
+  const fr = Math.fround;
+  const alphas = values.slice(first, first + L);
+  const freqs = values.slice(first + L, first + 2 * L);
+  const c: Float32Array[] = [];
+  const w: Float32Array[] = [];
+  const ks: number[][] = [];
+  mlp.cfg.hidden.forEach((width: number, l: number) => {
+    const nR = mlp.rowdyScales[l]!;
+    const s = f.s[l]!; // n·a per neuron (1 without slopes), float32-rounded
+    const k = Array.from({ length: G }, (_, i) => fr(nR * (i + 1)));
+    ks.push(k);
+    const cl = new Float32Array(width * G);
+    const wl = new Float32Array(width * G);
+    const a = alphas[l]!;
+    const F = freqs[l]!;
+    for (let j = 0; j < width; j++) {
+      for (let g = 0; g < G; g++) {
+        const src = a.length === G ? g : j * G + g;
+        cl[j * G + g] = rowdy ? fr(a[src]! * nR) : a[src]!;
+        wl[j * G + g] = rowdy ? (mlp.cfg.adaptive.mode === 'none' ? fr(F[src]! * k[g]!) : fr(fr(F[src]! * k[g]!) / s[j]!)) : F[src]!;
+      }
+    }
+    c.push(cl);
+    w.push(wl);
+  });
+  const fns = Int32Array.from(plan.groups.flatMap((g: { fn: BaseActivation; count: number }) => new Array<number>(g.count).fill(KERNEL_ACTIVATIONS.indexOf(g.fn))));
+  const layout: MixLayout = { kind: rowdy ? 1 : 2, G, fns, c, w };
+  const chain = (gc: Float64Array[], gw: Float64Array[], grads: Float64Array[]): Float64Array[] => {
+    const dA: Float64Array[] = [];
+    const dF: Float64Array[] = [];
+    const mode = mlp.cfg.adaptive.mode;
+    const nW = L + 1;
+    mlp.cfg.hidden.forEach((width: number, l: number) => {
+      const nR = mlp.rowdyScales[l]!;
+      const s = f.s[l]!;
+      const n = alphas[l]!.length;
+      const da = new Float64Array(n);
+      const dF_ = new Float64Array(n);
+      const ds = new Float64Array(width);
+      for (let j = 0; j < width; j++) {
+        for (let g = 0; g < G; g++) {
+          const e = j * G + g;
+          const dst = n === G ? g : e;
+          if (rowdy) {
+            da[dst] = da[dst]! + (nR * gc[l]![e]!);
+            const sj = mode === 'none' ? 1 : s[j]!;
+            dF_[dst] = dF_[dst]! + (gw[l]![e]! * ks[l]![g]! / sj);
+            ds[j] = ds[j]! - (gw[l]![e]! * w[l]![e]! / sj);
+          } else {
+            da[dst] = da[dst]! + (gc[l]![e]!);
+            dF_[dst] = dF_[dst]! + (gw[l]![e]!);
+          }
+        }
+      }
+      dA.push(Float64Array.from(da, fr));
+      dF.push(Float64Array.from(dF_, fr));
+      if (rowdy && mode !== 'none') {
+        // s_j = n · a_j (neuron) or n · a (layer, global): ∂J/∂a += n · ∂J/∂s
+        const scale = mlp.scales[l]!;
+        const gs = grads[2 * nW + (mode === 'global' ? 0 : l)]!;
+        if (mode === 'neuron') for (let j = 0; j < width; j++) gs[j] = fr(gs[j]! + scale * ds[j]!);
+        else gs[0] = fr(gs[0]! + scale * ds.reduce((p, q) => p + q, 0));
+      }
+    });
+    return [...dA, ...dF];
+  };
+  return { layout, chain };
 }

@@ -30,12 +30,23 @@ const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB, as declared by the module (scripts/build-kernel.mjs)
 const INITIAL_PAGES = 17;
 export const MIN_POINTS_PER_THREAD = 512;
+/** cmd offset that sends a call to the float64 network kernel (run64) instead of run */
+export const RUN64 = 16;
 const STALL_MS = 600_000;
 
 interface Exports {
   run(cmd: number, net: number, work: number): void;
   towerOnly(act: number, U: number, T: number, count: number, M1: number): void;
   termTowerOnly(act: number, U: number, T: number, count: number, M1: number): void;
+  /** the step-program executor (assembly/step.ts): one term, Σ residual², gradient into the descriptor's dY */
+  stepTerm32(desc: number): number;
+  stepTerm64(desc: number): number;
+  /** the float64 network jets (assembly/net64.ts); runtime.run takes them as cmd + RUN64 */
+  run64(cmd: number, net: number, work: number): void;
+  tanh64Only(x: number): number;
+  /** Adam on a flat float32 parameter buffer (assembly/step.ts) */
+  adam32(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
+  adam64(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
 }
 
 export function kernelPath(): string {
@@ -118,6 +129,11 @@ export class KernelRuntime {
     }
   }
 
+  private call(cmd: number, net: number, work: number): void {
+    if (cmd >= RUN64) this.exports.run64(cmd - RUN64, net, work);
+    else this.exports.run(cmd, net, work);
+  }
+
   /**
    * Run `cmd` on every thread: works[t] is thread t's work descriptor (works.length threads).
    * `counter`: address of the call's chunk counter (progress, for the stall check).
@@ -125,7 +141,7 @@ export class KernelRuntime {
   run(cmd: number, net: number, works: number[], counter = 0): void {
     const T = works.length;
     if (T === 1) {
-      this.exports.run(cmd, net, works[0]!);
+      this.call(cmd, net, works[0]!);
       return;
     }
     const ctrl = this.ctrl();
@@ -139,7 +155,7 @@ export class KernelRuntime {
     Atomics.notify(ctrl, CTRL.GEN);
     let error: unknown = null;
     try {
-      this.exports.run(cmd, net, works[0]!);
+      this.call(cmd, net, works[0]!);
     } catch (e) {
       error = e;
     }

@@ -12,7 +12,10 @@ const { module, memory, ctrl: ctrlOffset, index } = workerData as {
 const inst = new WebAssembly.Instance(module, {
   env: { memory, abort: () => { throw new Error('fused kernel: abort'); } },
 });
-const run = inst.exports.run as (cmd: number, net: number, work: number) => void;
+const run32 = inst.exports.run as (cmd: number, net: number, work: number) => void;
+const run64 = inst.exports.run64 as (cmd: number, net: number, work: number) => void;
+const RUN64 = 16; // runtime.ts
+const run = (cmd: number, net: number, work: number) => (cmd >= RUN64 ? run64(cmd - RUN64, net, work) : run32(cmd, net, work));
 const ctrl = new Int32Array(memory.buffer as unknown as SharedArrayBuffer, ctrlOffset, 128);
 let gen = Atomics.load(ctrl, GEN);
 Atomics.add(ctrl, READY, 1);

@@ -48,14 +48,14 @@ function polyDeriv(p: Poly): Poly {
 
 function polyMul(a: Poly, b: Poly): Poly {
   const r: Poly = new Array(a.length + b.length - 1).fill(0);
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) r[i + j] += a[i]! * b[j]!;
+  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) r[i + j] = r[i + j]! + (a[i]! * b[j]!);
   return r;
 }
 
 function polyAdd(a: Poly, b: Poly): Poly {
   const r: Poly = new Array(Math.max(a.length, b.length)).fill(0);
-  a.forEach((v, i) => (r[i] += v));
-  b.forEach((v, i) => (r[i] += v));
+  a.forEach((v, i) => (r[i] = r[i]! + (v)));
+  b.forEach((v, i) => (r[i] = r[i]! + (v)));
   return r;
 }
 

@@ -419,7 +419,7 @@ export class Mlp {
     check((p.alphas?.length ?? 0) === this.alphas.length && (p.freqs?.length ?? 0) === this.freqs.length, 'rowdy/kronecker variable count');
     tf.tidy(() => {
       this.weights.forEach((w, k) => {
-        const [r, c] = w.shape;
+        const [r, c] = w.shape as [number, number];
         const pw = p.weights[k]!;
         check(pw.length === r && pw.every((row) => row.length === c), `weights[${k}] shape`);
         w.assign(tf.tensor2d(pw, [r, c]));

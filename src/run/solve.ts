@@ -29,9 +29,9 @@ import { backendCounters, closeBackend, selectBackend, type BackendChoice, type 
 import { versions } from './versions.js';
 import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
 import type { StepChoice } from '../step/registry.js';
-import { checkSpec, specErrorsOf } from '../problem/check.js';
-
-export { checkSpec };
+import { checkSpec as checkSpecOnly, specErrorsOf } from '../problem/check.js';
+import { WholeStep } from '../step/whole.js';
+import { checkPrecision, wholeStepBlocker, type StepPathRecord } from '../step/whole-path.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -88,6 +88,17 @@ export interface RunRecord {
   backend: string;
   max_steps?: number;
   resumed_from: number[];
+}
+
+/**
+ * `checkSpec` of problem/check.ts, plus what only a run can check: float64 runs only on the
+ * whole-step path (step/whole-path.ts), so asking for it where that path cannot run is a
+ * spec error at training.precision (`laaf validate` checks it too, see cli/main.ts).
+ */
+export function checkSpec(specFile: string, set: string[] = [], baseDir?: string): { loaded: LoadedSpec; problem: Problem } {
+  const checked = checkSpecOnly(specFile, set, baseDir);
+  specErrorsOf(checked.loaded, () => checkPrecision(checked.loaded.spec, checked.problem));
+  return checked;
 }
 
 /** The training phases of a spec, with an optional cap on the steps of all phases together. */
@@ -260,7 +271,12 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     ? { weight: spec.model.slope_recovery, form: 'paper' as const }
     : spec.model.slope_recovery;
   const step = stepOptions(spec, opts.noFused === true);
-  const loss = new PinnLoss(problem, model, pointSets.map(), spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope, step);
+  const lossSlope = spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope;
+  const loss = new PinnLoss(problem, model, pointSets.map(), lossSlope, step);
+  // the whole-step path (src/step/whole.ts) when it supports the spec; else the loss's own path
+  // (the webgpu backend was asked for by name: its GPU step path runs the network there)
+  const wholeWhyNot = backend.name === 'webgpu' ? 'backend webgpu: the network runs on the GPU path' : wholeStepBlocker(spec, problem, step.kernelsOff);
+  const whole = wholeWhyNot === null ? new WholeStep(problem, model, pointSets.map(), lossSlope, spec.training.precision) : undefined;
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
@@ -331,7 +347,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
         writer.writeCheckpoint({ run: record, train: c });
         state.checkpointStep = c.step;
       },
-    }, checkpoint);
+    }, checkpoint, whole);
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
     if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
@@ -344,6 +360,12 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   }
 
   const network = networkReport(loss.path);
+  const stepPath: StepPathRecord = whole
+    ? { ran: 'whole-step', precision: spec.training.precision, why_not: {} }
+    : {
+      ran: network.path, precision: 'float32',
+      why_not: { 'whole-step': wholeWhyNot!, ...Object.fromEntries(network.declined.map((d) => [d.path, d.reason])) },
+    };
   const gpuAfter = await backendCounters();
   const sessionSteps = result.steps - (checkpoint?.step ?? 0);
   const gpu: RunSummary['gpu'] = gpuBefore && gpuAfter && sessionSteps > 0 ? {
@@ -374,6 +396,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     ...(result.message ? { message: result.message } : {}),
     ...base,
     network,
+    step_path: stepPath,
     ...(gpu ? { gpu } : {}),
     steps: result.steps,
     wall_time_s: result.elapsed,

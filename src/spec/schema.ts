@@ -231,6 +231,10 @@ const training = z.strictObject({
   resample: z.strictObject({ every: count, conditions: z.boolean().default(false) }).optional(),
   /** residual-based refinement: every `every` Adam steps add the `add` worst of `candidates` random points */
   refine: z.strictObject({ every: count, candidates: count.default(10000), add: count.default(100) }).optional(),
+  /** arithmetic of the training step: float64 runs only on the whole-step path (src/step/) */
+  precision: z.enum(['float32', 'float64']).default('float32'),
+  /** run loss, gradient and optimizer in the whole-step kernel where it supports the problem (false: the fused jets + tfjs, or tfjs) */
+  whole_step: z.boolean().default(true),
 });
 
 const output = z.strictObject({

@@ -24,6 +24,8 @@ import { Lbfgs, type LbfgsState } from './lbfgs.js';
 import { learningRate, type Schedule } from './schedule.js';
 import { flatSize, flattenTensors, readFlat, readVariables, writeFlat, writeVariables } from './flat.js';
 import type { PointSets, PointState, RefineOptions, ResampleOptions } from './points.js';
+import type { WholeStep } from '../step/whole.js';
+import { FlatAdam } from './flat-adam.js';
 import type { HistoryRow, LbfgsPhaseStop, Phase, PhaseReport, TrainStatus } from '../io/run-dir.js';
 
 // A logged row, the phase reports and the status are the run directory's contract (io/run-dir.ts).
@@ -91,10 +93,16 @@ export interface TrainResult {
 
 interface LossValues { total: number; terms: number[]; slope: number }
 
-/** Run (or continue, from `resume`) the phases in `cfg`. */
-export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks, resume?: TrainCheckpoint): Promise<TrainResult> {
+/**
+ * Run (or continue, from `resume`) the phases in `cfg`. With `whole` (src/step/), every
+ * loss and gradient comes from the whole-step path on a flat parameter buffer, Adam runs
+ * on that buffer in the kernel and L-BFGS evaluates through the same call; the tf
+ * variables are brought up to date only where something reads them (log rows,
+ * checkpoints, refinement, the end).
+ */
+export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks, resume?: TrainCheckpoint, whole?: WholeStep): Promise<TrainResult> {
   const vars = loss.variables();
-  const adam = new AdamOptimizer(vars);
+  const adam = whole ? new FlatAdam(whole.sizes, whole.precision === 'float64') : new AdamOptimizer(vars);
   const elapsed0 = resume?.elapsed ?? 0;
   const t0 = performance.now();
   const elapsed = () => elapsed0 + (performance.now() - t0) / 1000;
@@ -105,11 +113,27 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
   let lastLogged = -1;
 
   if (resume) {
-    writeVariables(vars, resume.variables);
+    // (a float64 whole-step checkpoint holds float64 values: the tf variables take them rounded)
+    writeVariables(vars, resume.variables.map((v) => (v instanceof Float32Array ? v : Float32Array.from(v))));
     if (resume.adam) adam.load(resume.adam);
   }
+  // the whole-step path's parameters, and bringing the tf variables up to date from them
+  // (float64: from the checkpoint's float64 values when resuming, so that nothing is rounded)
+  const flat = whole ? whole.newFlat() : new Float32Array(0);
+  if (whole && resume) {
+    let off = 0;
+    for (const v of resume.variables) {
+      flat.set(v, off);
+      off += v.length;
+    }
+  } else if (whole) flat.set(readFlat(vars));
+  const wgrad = whole ? new Float64Array(whole.size) : new Float64Array(0);
+  const sync = () => {
+    if (whole) writeVariables(vars, whole.split(flat).map((a) => Float32Array.from(a)));
+  };
+  const evaluate = (): LossValues => (whole ? whole.evaluate(flat, null) : evaluateNow(loss));
 
-  const row = (step: number, phase: Phase, lr: number, v: LossValues): HistoryRow => ({
+  const row = (step: number, phase: Phase, lr: number, v: LossValues): HistoryRow => (sync(), {
     step,
     phase,
     elapsed: elapsed(),
@@ -129,13 +153,15 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     hooks.onLog(last);
   };
   const checkpoint = (step: number, phase: Phase, extra: Partial<TrainCheckpoint>) => {
+    sync();
     hooks.onCheckpoint?.({
-      step, phase, elapsed: elapsed(), variables: readVariables(vars),
+      // (whole-step float64: the float64 values; the tf variables hold them rounded)
+      step, phase, elapsed: elapsed(), variables: whole ? whole.split(flat).map((a) => a.slice() as Float32Array) : readVariables(vars),
       ...(hooks.points ? { points: hooks.points.state() } : {}), phases: [...phases], ...extra,
     });
   };
   const diverged = (step: number, phase: Phase, v: LossValues): TrainResult => {
-    const terms = v.terms.length ? v.terms : evaluateNow(loss).terms;
+    const terms = v.terms.length ? v.terms : evaluate().terms;
     const bad = loss.problem.terms.filter((_, k) => !Number.isFinite(terms[k]!)).map((t) => `'${t.name}'`);
     const what = bad.length ? ` (term${bad.length > 1 ? 's' : ''} ${bad.join(', ')})` : '';
     const message = `loss is ${v.total} at step ${step}${what}${phase === 'lbfgs' ? ' in the L-BFGS phase' : ''}`;
@@ -148,6 +174,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
   // The L-BFGS phase's J, with its own slope-recovery weight W_a' (when slope recovery is on).
   const lbfgsWeight = loss.slope.weight === 0 ? 0 : cfg.lbfgs?.slopeRecovery ?? loss.slope.weight;
   const evaluatePhase = (): LossValues => {
+    if (whole) return whole.evaluate(flat, null, lbfgsWeight);
     let v: LossValues | undefined;
     tf.tidy(() => {
       v = read(loss.compute(lbfgsWeight));
@@ -158,7 +185,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
   try {
     // A finished run: evaluate once more for the results, change nothing.
     if (resume?.done) {
-      const v = resume.phase === 'lbfgs' ? evaluatePhase() : evaluateNow(loss);
+      const v = resume.phase === 'lbfgs' ? evaluatePhase() : evaluate();
       last = row(resume.step, resume.phase, NaN, v);
       return done(resume.done.status, resume.step, resume.done.message);
     }
@@ -178,17 +205,23 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
             changed = true;
           }
           if (cfg.refine && s % cfg.refine.every === 0) {
+            sync();
             hooks.points.refine(loss, cfg.refine);
+            whole?.setPoints(hooks.points.map());
             changed = false; // refine leaves the loss on the new sets
           }
-          if (changed) loss.setPoints(hooks.points.map());
+          if (changed) {
+            loss.setPoints(hooks.points.map());
+            whole?.setPoints(hooks.points.map());
+          }
         }
         const stop = stopRequested();
         const final = s === N || stop;
         const logging = final || s % cfg.logEvery === 0;
         let values: LossValues;
         let grads: tf.Tensor[] | undefined;
-        if (final) values = evaluateNow(loss);
+        if (final) values = evaluate();
+        else if (whole) values = whole.evaluate(flat, wgrad);
         else ({ values, grads } = lossAndGrads(loss, vars, logging));
         if (!Number.isFinite(values.total)) {
           disposeAll(grads);
@@ -214,7 +247,8 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
         }
         // (A resumed run already has the checkpoint it starts from.)
         if (cfg.checkpointEvery > 0 && s % cfg.checkpointEvery === 0 && (s > start || !resume)) checkpoint(s, 'adam', { adam: adam.state() });
-        adam.apply(grads!, lrAt(s));
+        if (adam instanceof FlatAdam) adam.apply(flat, wgrad, lrAt(s), whole!.memoryEnd);
+        else adam.apply(grads!, lrAt(s));
         disposeAll(grads);
         // Let signal handlers and the progress display run between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -226,6 +260,11 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     const lb = cfg.lbfgs ?? { maxIterations: 0, maxEvaluations: 0, history: 1, lr: 1, toleranceGrad: 0, toleranceChange: 0, lineSearch: 'strong_wolfe' as const };
     const n = flatSize(vars);
     const fg = (x: Float64Array) => {
+      if (whole) {
+        flat.set(x);
+        const v = whole.evaluate(flat, wgrad, lbfgsWeight);
+        return { f: v.total, g: Float64Array.from(wgrad) };
+      }
       writeFlat(vars, x);
       const { value, grads } = tf.variableGrads(() => loss.compute(lbfgsWeight).total, vars);
       const f = value.dataSync()[0]!;
@@ -239,8 +278,9 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
       history: lb.history, lr: lb.lr, toleranceGrad: lb.toleranceGrad,
       toleranceChange: lb.toleranceChange, lineSearch: lb.lineSearch, maxRestarts: lb.maxRestarts ?? 0,
     };
-    const lbfgs = resume?.phase === 'lbfgs' && resume.lbfgs ? Lbfgs.fromState(fg, resume.lbfgs, opts) : Lbfgs.start(fg, readFlat(vars), opts);
-    writeFlat(vars, lbfgs.state.x);
+    const lbfgs = resume?.phase === 'lbfgs' && resume.lbfgs ? Lbfgs.fromState(fg, resume.lbfgs, opts) : Lbfgs.start(fg, whole ? Float64Array.from(flat) : readFlat(vars), opts);
+    if (whole) flat.set(lbfgs.state.x);
+    else writeFlat(vars, lbfgs.state.x);
     const base = N;
     if (resume?.phase !== 'lbfgs') log(base, 'lbfgs', 0, evaluatePhase());
     const report = (stop: LbfgsPhaseStop): PhaseReport => ({
@@ -282,7 +322,8 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
       }
       const r = lbfgs.iterate();
       // The line search may have evaluated elsewhere last: put the accepted point back.
-      writeFlat(vars, lbfgs.state.x);
+      if (whole) flat.set(lbfgs.state.x);
+      else writeFlat(vars, lbfgs.state.x);
       stopReason = r.stop;
       const s1 = base + lbfgs.state.k;
       hooks.onStep?.(s1, lbfgs.state.f);
@@ -293,7 +334,8 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
-    adam.dispose();
+    sync();
+    if (adam instanceof AdamOptimizer) adam.dispose();
   }
 }
 

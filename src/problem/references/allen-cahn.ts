@@ -133,7 +133,9 @@ export function solveReactionDiffusion1D(params: ReactionDiffusion1D): SpectralS
     }
     fft.forward(outR, outI);
   };
-  const [nvr, nvi, ar, ai, nar, nai, br, bi, nbr, nbi, cr, ci, ncr, nci] = Array.from({ length: 14 }, () => new Float64Array(N));
+  const buf = (): Float64Array => new Float64Array(N);
+  const [nvr, nvi, ar, ai, nar, nai, br, bi, nbr, nbi, cr, ci, ncr, nci] =
+    [buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf(), buf()] as const;
   for (let s = 1; s <= steps; s++) {
     nonlinear(vr, vi, nvr, nvi);
     for (let k = 0; k < N; k++) {

@@ -1,0 +1,277 @@
+/**
+ * The whole-step path: the PINN loss J and its gradient for all trainable variables with
+ * no tfjs op in the loop. The network's jets come from the fused kernel (rawJets), the
+ * residuals, their weighted mean squares and the reverse pass from the step program
+ * (program.ts) run by the executor in the same WebAssembly module and memory
+ * (assembly/step.ts), slope recovery and the unknown parameters' bounds here in float64.
+ *
+ * Variables are one flat float32 buffer in PinnLoss.variables() order (network weights,
+ * biases, slopes, then the unknown parameters' raw values), so checkpoints, Adam's state
+ * and L-BFGS's vector mean the same things on both paths.
+ *
+ * Per evaluation: kernel forward (threads), one executor call per term (main thread),
+ * kernel backward from the forward's tape (threads). Everything in between stays in the
+ * kernel's memory.
+ */
+import type { Problem } from '../problem/build.js';
+import type { Mlp } from '../nn/mlp.js';
+import { rawJets, rawJetsUnsupported } from '../kernel/fused.js';
+import { kernel } from '../kernel/runtime.js';
+import { rawJets64 } from './net64.js';
+import { compileStep, type StepProgram, type TermBlock } from './program.js';
+
+export interface StepValues {
+  total: number;
+  /** plain mean(residual²) per term, in problem order */
+  terms: number[];
+  /** S(a), unweighted (0 when off) */
+  slope: number;
+}
+
+export interface SlopeOptions { weight: number; form: 'paper' | 'script' }
+
+/** Rows per executor block. */
+const BP = 64;
+const DESC_BYTES = 128;
+
+/** Why the whole-step path cannot run this problem and model (null: it can). */
+export function wholeStepUnsupported(problem: Problem, mlp: Mlp, program?: StepProgram): string | null {
+  if (process.env.LAAF_WHOLE_STEP === '0') return 'LAAF_WHOLE_STEP=0';
+  const prog = program ?? compileStep(problem, problem.terms.map(() => ({ start: 0, n: 0 })));
+  return rawJetsUnsupported(mlp, prog.plan);
+}
+
+/** The point sets as one array with each term's block (sets shared by several terms stored once), as PinnLoss lays them out. */
+export function layoutPoints(problem: Problem, points: Map<string, Float64Array>): { X: Float64Array; N: number; blocks: TermBlock[] } {
+  const d = problem.inputs.length;
+  const unique: Float64Array[] = [];
+  const blockOf = new Map<Float64Array, TermBlock>();
+  let total = 0;
+  for (const t of problem.terms) {
+    const p = points.get(t.name);
+    if (!p) throw new Error(`internal: no points for term ${t.name}`);
+    if (!blockOf.has(p)) {
+      blockOf.set(p, { start: total, n: p.length / d });
+      total += p.length / d;
+      unique.push(p);
+    }
+  }
+  const X = new Float64Array(total * d);
+  let off = 0;
+  for (const p of unique) {
+    X.set(p, off);
+    off += p.length;
+  }
+  return { X, N: total, blocks: problem.terms.map((t) => blockOf.get(points.get(t.name)!)!) };
+}
+
+export class WholeStep {
+  program!: StepProgram;
+  private X!: Float32Array | Float64Array;
+  private N = 0;
+  /** sizes of the network's variables, then one per unknown parameter */
+  readonly sizes: number[];
+  readonly size: number;
+  private readonly nNet: number;
+  /** first byte above what the last evaluation used in the kernel's memory (scratch for Adam) */
+  memoryEnd = 0;
+
+  constructor(readonly problem: Problem, readonly model: Mlp, points: Map<string, Float64Array>, readonly slope: SlopeOptions, readonly precision: 'float32' | 'float64' = 'float32') {
+    this.setPoints(points);
+    this.sizes = [...model.trainableVariables().map((v) => v.size), ...problem.parameters.map(() => 1)];
+    this.nNet = model.trainableVariables().length;
+    this.size = this.sizes.reduce((p, q) => p + q, 0);
+  }
+
+  setPoints(points: Map<string, Float64Array>): void {
+    const lay = layoutPoints(this.problem, points);
+    this.program = compileStep(this.problem, lay.blocks);
+    this.X = this.precision === 'float64' ? lay.X : Float32Array.from(lay.X);
+    this.N = lay.N;
+  }
+
+  get pointCount(): number {
+    return this.N;
+  }
+
+  /** A flat parameter vector of this precision. */
+  newFlat(n = this.size): Float32Array | Float64Array {
+    return this.precision === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  }
+
+  /** The flat vector split per variable (views). */
+  split<A extends Float32Array | Float64Array>(flat: A): A[] {
+    const out: A[] = [];
+    let off = 0;
+    for (const n of this.sizes) {
+      out.push(flat.subarray(off, off + n) as A);
+      off += n;
+    }
+    return out;
+  }
+
+  /**
+   * J and its parts at `flat`; with `grad`, ∂J/∂flat written there (float64).
+   * `slopeWeight` replaces W_a in the total (an L-BFGS phase's own weight).
+   */
+  evaluate(flat: Float32Array | Float64Array, grad: Float64Array | null, slopeWeight = this.slope.weight): StepValues {
+    const rt = kernel();
+    if (rt === null) throw new Error('internal: whole-step path without the kernel');
+    const prog = this.program;
+    const vars = this.split(flat);
+    const netValues = vars.slice(0, this.nNet);
+    const raw = vars.slice(this.nNet).map((v) => v[0]!);
+    const pspec = this.problem.parameters;
+    // bounded parameters: value = lo + (hi − lo) σ(r)
+    const f64mode = this.precision === 'float64';
+    const round = f64mode ? (x: number) => x : Math.fround;
+    const pvalues = raw.map((r, k) => {
+      const b = pspec[k]!.bounds;
+      return b ? round(b[0] + (b[1] - b[0]) * round(1 / (1 + Math.exp(-r)))) : r;
+    });
+    const E = f64mode ? 8 : 4; // bytes per float
+    const sh = f64mode ? 3 : 2;
+    const C = prog.plan.channels.length;
+    const out = prog.outputs;
+    const d = prog.inputs;
+    const N = this.N;
+    // executor memory: per term its descriptor, code, constants, residual list, data; then
+    // shared parameters, scratch registers and adjoints, dY, dParams
+    const layout = this.stepLayout(E);
+    const net = f64mode
+      ? rawJets64(this.model, prog.plan, N, netValues as Float64Array[], layout.bytes)
+      : rawJets(this.model, prog.plan, N, netValues as Float32Array[], layout.bytes);
+    const base = Math.ceil(net.end / 64) * 64;
+    this.memoryEnd = base + layout.bytes;
+    const buf = rt.buffer;
+    const fl = f64mode ? new Float64Array(buf) : new Float32Array(buf);
+    fl.set(this.X, net.X >> sh);
+    net.forward();
+    const i32 = new Int32Array(buf);
+    const f64 = new Float64Array(buf);
+    const at = (o: number) => base + o;
+    fl.set(pvalues, at(layout.params) >> sh);
+    if (grad) {
+      fl.fill(0, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
+      f64.fill(0, at(layout.dParams) >> 3, (at(layout.dParams) >> 3) + prog.parameters);
+    }
+    const means: number[] = [];
+    let total = 0;
+    prog.terms.forEach((t, k) => {
+      const L = layout.terms[k]!;
+      const desc = at(L.desc);
+      const s = desc >> 2;
+      i32.set(t.code, at(L.code) >> 2);
+      fl.set(t.consts, at(L.consts) >> sh);
+      i32.set(t.residuals, at(L.res) >> 2);
+      t.data.forEach((col, j) => fl.set(col, (at(L.data) >> sh) + j * t.rows));
+      const nIns = t.code.length / 4;
+      const slots = [
+        at(L.code), nIns, at(L.consts), at(layout.params), net.X, net.Y, grad ? at(layout.dY) : 0, at(L.data),
+        t.rows, t.start, t.partner ? t.rows : 0, d, N, out, at(L.res), t.residuals.length,
+        at(layout.regs), at(layout.adj), at(layout.dParams), BP,
+      ];
+      i32.fill(0, s, s + DESC_BYTES / 4);
+      i32.set(slots, s);
+      const count = t.rows * t.residuals.length;
+      f64[(desc + 80) >> 3] = count > 0 ? t.weight / count : 0;
+      const sq = count > 0 ? (f64mode ? rt.exports.stepTerm64(desc) : rt.exports.stepTerm32(desc)) : NaN;
+      const mean = round(sq / count);
+      means.push(mean);
+      total += t.weight * mean;
+    });
+    // slope recovery S(a) on the raw slopes (Mlp.slopeRecovery)
+    const sr = this.slopeRecovery(netValues);
+    const wa = slopeWeight > 0 ? slopeWeight : 0;
+    if (wa > 0) total += wa * sr.value;
+    if (grad) {
+      // dY into the kernel's Y slot, then the network's backward pass
+      fl.copyWithin(net.Y >> sh, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
+      const gNet = net.backward();
+      let off = 0;
+      gNet.forEach((g, i) => {
+        grad.set(g, off);
+        off += this.sizes[i]!;
+      });
+      if (wa > 0) {
+        let o = 0;
+        for (let i = 0; i < this.nNet; i++) {
+          const gs = sr.grad[i];
+          if (gs) for (let j = 0; j < gs.length; j++) grad[o + j] = round(grad[o + j]! + wa * gs[j]!);
+          o += this.sizes[i]!;
+        }
+      }
+      const f64b = new Float64Array(rt.buffer);
+      raw.forEach((r, k) => {
+        const dv = f64b[(at(layout.dParams) >> 3) + k]!;
+        const b = pspec[k]!.bounds;
+        const sg = 1 / (1 + Math.exp(-r));
+        grad[off + k] = round(b ? dv * (b[1] - b[0]) * sg * (1 - sg) : dv);
+      });
+    }
+    // float32 like the tfjs path's scalar (an L-BFGS line search sees the same resolution)
+    return { total: round(total), terms: means, slope: this.slope.weight > 0 || slopeWeight > 0 ? sr.value : 0 };
+  }
+
+  /** S(a) and ∂S/∂(each network variable) (null for weights and biases). */
+  private slopeRecovery(netValues: (Float32Array | Float64Array)[]): { value: number; grad: (Float64Array | null)[] } {
+    const mlp = this.model;
+    const mode = mlp.cfg.adaptive.mode;
+    const L = mlp.cfg.hidden.length;
+    const grad: (Float64Array | null)[] = netValues.map(() => null);
+    if (mode === 'none') return { value: 0, grad };
+    const first = 2 * (L + 1);
+    const form = this.slope.form;
+    if (mode === 'global') {
+      const a = netValues[first]![0]!;
+      const e = Math.exp(a) * (form === 'paper' ? 1 : L);
+      grad[first] = Float64Array.of(-1 / e);
+      return { value: 1 / e, grad };
+    }
+    // ā_k per layer (the mean over neurons in neuron mode)
+    const abar = Array.from({ length: L }, (_, k) => {
+      const v = netValues[first + k]!;
+      let sum = 0;
+      for (let j = 0; j < v.length; j++) sum += v[j]!;
+      return sum / v.length;
+    });
+    const e = abar.map(Math.exp);
+    const sum = e.reduce((p, q) => p + q, 0);
+    const denom = form === 'paper' ? sum / L : sum;
+    const value = 1 / denom;
+    for (let k = 0; k < L; k++) {
+      const n = netValues[first + k]!.length;
+      // ∂S/∂ā_k = −e_k / (denom² · (L or 1)), spread over the layer's n slopes
+      const g = -e[k]! / (denom * denom) / (form === 'paper' ? L : 1) / n;
+      grad[first + k] = new Float64Array(n).fill(g);
+    }
+    return { value, grad };
+  }
+
+  private stepLayout(E: number): {
+    bytes: number; params: number; regs: number; adj: number; dY: number; dParams: number;
+    terms: { desc: number; code: number; consts: number; res: number; data: number }[];
+  } {
+    const prog = this.program;
+    let at = 0;
+    const take = (bytes: number) => {
+      const p = at;
+      at = Math.ceil((at + bytes) / 64) * 64;
+      return p;
+    };
+    let maxIns = 1;
+    const terms = prog.terms.map((t) => {
+      maxIns = Math.max(maxIns, t.code.length / 4);
+      return {
+        desc: take(DESC_BYTES), code: take(t.code.byteLength), consts: take(t.consts.length * E),
+        res: take(t.residuals.length * 4), data: take(t.data.length * t.rows * E),
+      };
+    });
+    const params = take(Math.max(1, prog.parameters) * E);
+    const regs = take(maxIns * BP * E);
+    const adj = take(maxIns * BP * E);
+    const dY = take(prog.plan.channels.length * this.N * prog.outputs * E);
+    const dParams = take(Math.max(1, prog.parameters) * 8);
+    return { bytes: at + 64, params, regs, adj, dY, dParams, terms };
+  }
+}
