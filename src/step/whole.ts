@@ -18,7 +18,8 @@ import type { Mlp } from '../nn/mlp.js';
 import { rawJets, rawJetsUnsupported } from '../kernel/fused.js';
 import { kernel } from '../kernel/runtime.js';
 import { rawJets64 } from './net64.js';
-import { compileStep, type StepProgram, type TermBlock } from './program.js';
+import { compileStep, type StepProgram } from './program.js';
+import { layoutPoints } from '../problem/layout.js';
 
 export interface StepValues {
   total: number;
@@ -41,29 +42,6 @@ export function wholeStepUnsupported(problem: Problem, mlp: Mlp, program?: StepP
   return rawJetsUnsupported(mlp, prog.plan);
 }
 
-/** The point sets as one array with each term's block (sets shared by several terms stored once), as PinnLoss lays them out. */
-export function layoutPoints(problem: Problem, points: Map<string, Float64Array>): { X: Float64Array; N: number; blocks: TermBlock[] } {
-  const d = problem.inputs.length;
-  const unique: Float64Array[] = [];
-  const blockOf = new Map<Float64Array, TermBlock>();
-  let total = 0;
-  for (const t of problem.terms) {
-    const p = points.get(t.name);
-    if (!p) throw new Error(`internal: no points for term ${t.name}`);
-    if (!blockOf.has(p)) {
-      blockOf.set(p, { start: total, n: p.length / d });
-      total += p.length / d;
-      unique.push(p);
-    }
-  }
-  const X = new Float64Array(total * d);
-  let off = 0;
-  for (const p of unique) {
-    X.set(p, off);
-    off += p.length;
-  }
-  return { X, N: total, blocks: problem.terms.map((t) => blockOf.get(points.get(t.name)!)!) };
-}
 
 export class WholeStep {
   program!: StepProgram;

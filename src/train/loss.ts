@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Problem } from '../problem/build.js';
+import { layoutPoints, type PointBlock } from '../problem/layout.js';
 import type { DerivRef, Env } from '../expr/index.js';
 import { tensorOps } from '../expr/tensor-ops.js';
 import { makePlan, type JetPlan } from '../jet/plan.js';
@@ -27,12 +28,10 @@ export interface LossParts {
 
 export interface SlopeRecoveryOptions { weight: number; form: 'paper' | 'script' }
 
-interface Block { start: number; n: number }
-
 export class PinnLoss {
   readonly plan: JetPlan;
   private X!: tf.Tensor2D;
-  private blocks!: Block[];
+  private blocks!: PointBlock[];
   private inputCols!: tf.Tensor2D[][];
   private readonly symbols: Map<string, tf.Scalar>;
   /** data terms: one [n, 1] target tensor per observed output */
@@ -62,26 +61,9 @@ export class PinnLoss {
   private layout(points: Map<string, Float64Array>): void {
     const problem = this.problem;
     const d = problem.inputs.length;
-    const unique: Float64Array[] = [];
-    const blockOf = new Map<Float64Array, Block>();
-    let total = 0;
-    for (const t of problem.terms) {
-      const p = points.get(t.name);
-      if (!p) throw new Error(`internal: no points for term ${t.name}`);
-      if (!blockOf.has(p)) {
-        blockOf.set(p, { start: total, n: p.length / d });
-        total += p.length / d;
-        unique.push(p);
-      }
-    }
-    const all = new Float32Array(total * d);
-    let off = 0;
-    for (const p of unique) {
-      all.set(p, off);
-      off += p.length;
-    }
-    this.X = tf.tensor2d(all, [total, d]);
-    this.blocks = problem.terms.map((t) => blockOf.get(points.get(t.name)!)!);
+    const { X, N, blocks } = layoutPoints(problem, points);
+    this.X = tf.tensor2d(Float32Array.from(X), [N, d]);
+    this.blocks = blocks;
     this.inputCols = this.blocks.map((b) =>
       problem.inputs.map((_, j) => tf.slice(this.X, [b.start, j], [b.n, 1]) as tf.Tensor2D));
   }
