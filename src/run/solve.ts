@@ -27,11 +27,10 @@ import { readdirSync } from 'node:fs';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { backendCounters, closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
-import { KERNELS_OFF_BY_SPEC, type StepOptions } from '../step/paths.js';
+import { KERNELS_OFF_BY_SPEC, stepFor, type StepOptions } from '../step/paths.js';
 import type { StepChoice } from '../step/registry.js';
 import { checkSpec as checkSpecOnly, specErrorsOf } from '../problem/check.js';
-import { WholeStep } from '../step/whole.js';
-import { checkPrecision, wholeStepBlocker, type StepPathRecord } from '../step/whole-path.js';
+import { checkPrecision, type StepPathRecord } from '../step/whole-path.js';
 
 export interface SolveOptions {
   /** the spec of a new run (give this or `resume`) */
@@ -273,10 +272,10 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   const step = stepOptions(spec, opts.noFused === true);
   const lossSlope = spec.model.adaptive.mode === 'none' ? { ...slope, weight: 0 } : slope;
   const loss = new PinnLoss(problem, model, pointSets.map(), lossSlope, step);
-  // the whole-step path (src/step/whole.ts) when it supports the spec; else the loss's own path
-  // (the webgpu backend was asked for by name: its GPU step path runs the network there)
-  const wholeWhyNot = backend.name === 'webgpu' ? 'backend webgpu: the network runs on the GPU path' : wholeStepBlocker(spec, problem, step.kernelsOff);
-  const whole = wholeWhyNot === null ? new WholeStep(problem, model, pointSets.map(), lossSlope, spec.training.precision) : undefined;
+  // the training step's path (src/step/paths.ts): whole-step when it supports the run, else
+  // the loss's own path for the network's jets with the loss and optimizers in tfjs
+  const trainStep = stepFor(model, loss.plan.maxOrder, { ...step, run: { spec, problem, points: pointSets.map(), slope: lossSlope } });
+  const whole = trainStep.impl.whole;
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;
@@ -360,12 +359,11 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   }
 
   const network = networkReport(loss.path);
-  const stepPath: StepPathRecord = whole
-    ? { ran: 'whole-step', precision: spec.training.precision, why_not: {} }
-    : {
-      ran: network.path, precision: 'float32',
-      why_not: { 'whole-step': wholeWhyNot!, ...Object.fromEntries(network.declined.map((d) => [d.path, d.reason])) },
-    };
+  const stepPath: StepPathRecord = {
+    ran: trainStep.path.name,
+    precision: whole ? spec.training.precision : 'float32',
+    why_not: Object.fromEntries(trainStep.declined.map((d) => [d.path, d.reason])),
+  };
   const gpuAfter = await backendCounters();
   const sessionSteps = result.steps - (checkpoint?.step ?? 0);
   const gpu: RunSummary['gpu'] = gpuBefore && gpuAfter && sessionSteps > 0 ? {

@@ -1,13 +1,16 @@
 /**
- * Step paths: the ways the network's part of a training step can run, each registered
- * by name with a `supports` check, tried in a fixed order of preference (paths.ts).
- * The first path that supports the query runs; the others' reasons are kept, so a run
- * can say what ran and why each preferred path did not (summary.json `network`).
- * ARCHITECTURE.md, "Step paths", says how to add one.
+ * Step paths: the ways a training step (or the network's part of it) can run, each
+ * registered by name with a `supports` check, tried in a fixed order of preference
+ * (paths.ts). The first path that supports the query runs; the others' reasons are kept,
+ * so a run can say what ran and why each preferred path did not (summary.json `step_path`
+ * and `network`). ARCHITECTURE.md, "Step paths", says how to add one.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { JetPlan } from '../jet/plan.js';
 import type { Mlp, NetworkDescription } from '../nn/mlp.js';
+import type { Spec } from '../spec/schema.js';
+import type { Problem } from '../problem/build.js';
+import type { SlopeOptions, WholeStep } from './whole.js';
 
 /** What a path is asked about. */
 export interface StepQuery {
@@ -19,7 +22,20 @@ export interface StepQuery {
   backend: string;
   /** set when kernel paths are turned off for this run: why (`model.fused: false`, LAAF_FUSED=0) */
   kernelsOff?: string;
+  /** set when a whole training step is asked for (solve), not only the network's jets (evaluation, predict) */
+  run?: StepRun;
 }
+
+/** What a path for the whole training step needs: the run's spec and problem, its points and slope recovery. */
+export interface StepRun {
+  spec: Spec;
+  problem: Problem;
+  points: Map<string, Float64Array>;
+  slope: SlopeOptions;
+}
+
+/** `kernelsOff` when LAAF_FUSED=0 turned the kernels off for the process (not the spec). */
+export const KERNELS_OFF_BY_ENV = 'LAAF_FUSED=0';
 
 export type Support = { ok: true } | { ok: false; reason: string };
 
@@ -36,6 +52,8 @@ export interface StepImpl {
   forward(X: tf.Tensor2D): tf.Tensor2D;
   /** facts about the last run for summary.json (e.g. a kernel's threads) */
   details?(): Record<string, number>;
+  /** a path for the whole training step: the loss and its gradient on a flat parameter buffer (the trainer uses it when present) */
+  whole?: WholeStep;
 }
 
 export interface StepPath {
@@ -43,9 +61,11 @@ export interface StepPath {
   readonly name: string;
   /** true when the path runs one of laaf's own kernels (summary.json `fused`; off with model.fused: false) */
   readonly kernel: boolean;
+  /** true for a path of the whole training step: asked only when the query has `run` */
+  readonly wholeStep?: boolean;
   supports(q: StepQuery): Support;
-  /** the implementation for this network; called only after `supports` said ok */
-  create(model: Mlp): StepImpl;
+  /** the implementation for this network; called only after `supports` said ok to `q` (chooseStep always passes it) */
+  create(model: Mlp, q?: StepQuery): StepImpl;
 }
 
 /** The path that runs, and why each one before it in the order did not. */
@@ -55,12 +75,16 @@ export interface StepChoice {
   declined: { path: string; reason: string }[];
 }
 
-/** The first of `paths` (in order) that supports `q`. The last path must support everything. */
+/**
+ * The first of `paths` (in order) that supports `q`. The last path must support everything.
+ * Whole-step paths are candidates only when `q.run` asks for a training step.
+ */
 export function chooseStep(paths: readonly StepPath[], q: StepQuery, model: Mlp): StepChoice {
   const declined: StepChoice['declined'] = [];
   for (const path of paths) {
+    if (path.wholeStep && q.run === undefined) continue;
     const s = path.supports(q);
-    if (s.ok) return { path, impl: path.create(model), declined };
+    if (s.ok) return { path, impl: path.create(model, q), declined };
     declined.push({ path: path.name, reason: s.reason });
   }
   throw new Error(`internal: no step path supports this network (${declined.map((d) => `${d.path}: ${d.reason}`).join('; ')})`);

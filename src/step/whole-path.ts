@@ -1,11 +1,11 @@
 /**
- * The whole-step path in front of the step-path registry (registry.ts, paths.ts): when it
- * supports the spec, loss, gradient, Adam and L-BFGS evaluations run in the WebAssembly
- * kernel (whole.ts), float32 or float64; otherwise training runs on the registry's choice
- * for the network's jets (fused-jets, then tfjs-ops) with the loss and optimizers in tfjs,
- * float32. summary.json `step_path` records what ran and why each earlier path did not.
- * float64 exists only on the whole-step path: asking for it where that path cannot run is
- * a spec error at training.precision.
+ * The `whole-step` step path, first in the registry (paths.ts) and asked only for a
+ * training step (StepQuery.run): when it supports the spec, loss, gradient, Adam and
+ * L-BFGS evaluations run in the WebAssembly kernel (whole.ts), float32 or float64;
+ * otherwise the registry's next path (fused-jets, then tfjs-ops) computes the network's
+ * jets with the loss and optimizers in tfjs, float32. summary.json `step_path` records
+ * what ran and why each earlier path did not. float64 exists only on the whole-step path:
+ * asking for it where that path cannot run is a spec error at training.precision.
  */
 import type { Spec } from '../spec/schema.js';
 import { SpecError } from '../spec/errors.js';
@@ -13,6 +13,8 @@ import type { Problem } from '../problem/build.js';
 import { makePlan } from '../jet/plan.js';
 import { KERNEL_ACTIVATIONS, KERNEL_MAX_ORDER } from '../kernel/fused.js';
 import { kernel, kernelLoadError } from '../kernel/runtime.js';
+import { KERNELS_OFF_BY_ENV, supported, unsupported, type StepPath } from './registry.js';
+import { WholeStep } from './whole.js';
 
 export type { StepPathRecord } from '../io/run-dir.js';
 
@@ -36,6 +38,26 @@ export function wholeStepBlocker(spec: Spec, problem: Problem, kernelsOff?: stri
   if (kernel() === null) return `kernel not available: ${kernelLoadError()}`;
   return null;
 }
+
+export const wholeStep: StepPath = {
+  name: 'whole-step',
+  kernel: true,
+  wholeStep: true,
+  supports(q) {
+    if (q.run === undefined) return unsupported('no training step asked for');
+    // the webgpu backend was asked for by name: its GPU step path runs the network there
+    if (q.backend === 'webgpu') return unsupported('backend webgpu: the network runs on the GPU path');
+    // LAAF_FUSED=0 is checked (and worded) by wholeStepBlocker itself
+    const why = wholeStepBlocker(q.run.spec, q.run.problem, q.kernelsOff === KERNELS_OFF_BY_ENV ? undefined : q.kernelsOff);
+    return why === null ? supported : unsupported(why);
+  },
+  create(model, q) {
+    if (q?.run === undefined) throw new Error('internal: the whole-step path needs a training step (StepQuery.run)');
+    const { spec, problem, points, slope } = q.run;
+    // the jets alone (never asked in training: evaluation and predict ask the registry without `run`)
+    return { forwardJet: (plan, X) => model.forwardJet(plan, X), forward: (X) => model.forward(X), whole: new WholeStep(problem, model, points, slope, spec.training.precision) };
+  },
+};
 
 /** Why float64 cannot run this spec (null: it can): only the whole-step path has it. */
 export function float64Blocker(spec: Spec, problem: Problem): string | null {
