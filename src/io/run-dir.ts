@@ -279,7 +279,7 @@ export interface RunSummary {
    * preferred to it did not run (`why_not`: the first of those reasons, when no kernel ran)
    */
   network?: { path: string; fused: boolean; threads?: number; why_not?: string; declined: { path: string; reason: string }[] };
-  /** the training step's path (src/step/whole-path.ts): whole-step, or the network's path with the loss in tfjs */
+  /** the training step's path (src/step/paths.ts, asked with a training step): whole-step, or the network's path with the loss in tfjs */
   step_path?: StepPathRecord;
   /** webgpu: per optimizer step of this session (logging and checkpoints included), the kernel calls sent to the GPU thread, the compute dispatches they made, and the reads back to the CPU and their bytes */
   gpu?: { steps: number; kernel_calls_per_step: number; dispatches_per_step: number; reads_per_step: number; bytes_read_per_step: number };

@@ -39,6 +39,7 @@ export function wholeStepBlocker(spec: Spec, problem: Problem, kernelsOff?: stri
   return null;
 }
 
+/** The `whole-step` path: first in STEP_PATHS, a candidate only for a training step (StepQuery.run); its product is StepImpl.whole. */
 export const wholeStep: StepPath = {
   name: 'whole-step',
   kernel: true,
