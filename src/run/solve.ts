@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { LoadedSpec } from '../spec/load.js';
-import { UserError, count } from '../spec/errors.js';
+import { SpecError, UserError, count } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
@@ -276,6 +276,13 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   // the loss's own path for the network's jets with the loss and optimizers in tfjs
   const trainStep = stepFor(model, loss.plan.maxOrder, { ...step, run: { spec, problem, points: pointSets.map(), slope: lossSlope } });
   const whole = trainStep.impl.whole;
+  if (spec.training.precision === 'float64' && !whole) {
+    // validate cannot know the backend; here a float64 run that would train in float32 stops before writing anything
+    const why = trainStep.declined.find((x) => x.path === 'whole-step')?.reason ?? `the ${trainStep.path.name} path ran`;
+    specErrorsOf(loaded, () => {
+      throw new SpecError(`float64 runs only on the whole-step path, which cannot run here: ${why}`, ['training', 'precision'], 'use precision: float32, or a CPU backend (wasm, cpu)', undefined, true);
+    });
+  }
 
   const grid = evaluationGrid(problem);
   const d = problem.inputs.length;

@@ -95,4 +95,11 @@ test('webgpu without an adapter: exit 2 naming what to install, nothing written'
   assert.ok(!existsSync(join(dir, 'none')));
 });
 
+test('webgpu with training.precision float64: exit 2 at the key (the GPU path is float32), nothing written', { skip }, () => {
+  const r = laaf(['solve', PROBLEM, '--backend', 'webgpu', '--out', 'f64', ...SETTINGS, '--set', 'training.precision=float64']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /laaf: error: --set training\.precision=float64: float64 runs only on the whole-step path, which cannot run here: backend webgpu/);
+  assert.ok(!existsSync(join(dir, 'f64')));
+});
+
 after(() => closeBackend());
