@@ -23,7 +23,9 @@ test('one writer per train run directory: a second train --resume is refused whi
   const exited = new Promise<NodeJS.Signals | null>((r) => first.on('exit', (_c, sig) => r(sig)));
   const run = join(dir, 'run');
   await until(() => existsSync(join(run, 'checkpoint.json')) || first.exitCode !== null, 'a checkpoint', 120_000);
-  const second = laaf(['train', '--resume', 'run', '--quiet', '--no-plots'], dir);
+  // A bounded wait: a second writer that is wrongly accepted would train as long as the first.
+  const second = laaf(['train', '--resume', 'run', '--quiet', '--no-plots'], dir, 60_000);
+  if (second.code !== 2) first.kill('SIGKILL');
   assert.equal(second.code, 2, second.stderr);
   assert.match(second.stderr, new RegExp(`^laaf: error: run is in use by laaf \\(pid ${first.pid} on \\S+, since \\S+: train gen\\.yaml --out run`));
   assert.match(second.stderr, /wait for it to finish, or stop it/);
