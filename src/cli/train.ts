@@ -20,9 +20,12 @@ function wholeNumber(v: string): number {
 }
 
 export function trainReporter(quiet: boolean): TrainReporter {
-  if (quiet) return {};
+  // Notices (a stale lock taken over, leftovers removed) go to stderr even with --quiet.
+  const notice = (m: string) => process.stderr.write(`laaf: ${m}\n`);
+  if (quiet) return { notice };
   let perEpoch = 0;
   return {
+    notice,
     start(i) {
       perEpoch = i.stepsPerEpoch;
       process.stdout.write(`laaf train ${i.spec.name}: ${i.data.train.n} training and ${i.data.test?.n ?? 0} test samples of shape ${i.data.sampleShape.join('×')}, ` +

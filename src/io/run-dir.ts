@@ -337,7 +337,7 @@ export interface TrainSummary {
 export type TrainRunningSummary = Omit<TrainSummary, 'status' | 'steps' | 'epochs' | 'wall_time_s' | 'final' | 'checkpoint_step'> & { status: 'running' };
 
 /** summary.json of a run that could not write its results (a full disk): why, and the checkpoint to resume from. */
-export type FailedSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'checkpoint_step'> & { status: 'failed'; message: string };
+export type FailedSummary = Pick<RunSummary, 'name' | 'spec_file' | 'run_dir' | 'checkpoint_step'> & { status: 'failed'; message: string; kind?: 'train' };
 
 /**
  * What a reader may find in summary.json: a RunSummary, a RunningSummary, or one written

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { LoadedSpec } from '../spec/load.js';
-import { SpecError, UserError, count } from '../spec/errors.js';
+import { SpecError, UserError } from '../spec/errors.js';
 import type { Spec } from '../spec/schema.js';
 import { evaluationGrid, samplePoints, type Problem } from '../problem/build.js';
 import { errorSummary } from '../problem/metrics.js';
@@ -19,11 +19,9 @@ import { train, type HistoryRow, type TrainCheckpoint, type TrainConfig } from '
 import { PointSets } from '../train/points.js';
 import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
-import { RunWriter } from '../io/run-writer.js';
 import { historyCells, historyColumns, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
-import { CsvLogError, DiskFullError, OutDirError, RunDirExistsError, assertRunDirFree, checkOutDir, removeTempFiles } from '../io/files.js';
-import { DirLock, LockedError, LOCK_FILE } from '../io/lock.js';
-import { readdirSync } from 'node:fs';
+import { CsvLogError, DiskFullError } from '../io/files.js';
+import { RunDirectory } from './lifecycle.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { backendCounters, closeBackend, selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
@@ -139,6 +137,8 @@ interface Prepared {
   backendChoice: BackendChoice;
   record: RunRecord;
   checkpoint?: TrainCheckpoint;
+  /** a new run's directory, checked (a resumed run's is locked once prepared) */
+  runDir?: RunDirectory;
 }
 
 /** A new run: check the spec and that the run directory is free (nothing is written yet). */
@@ -146,13 +146,10 @@ function prepareNew(opts: SolveOptions): Prepared {
   const { loaded, problem } = checkSpec(opts.specFile!, opts.set);
   const dir = opts.out ?? defaultRunDir(loaded.spec.name);
   // Checked again when the directory is created; this reports it before any work starts.
-  runDirError(() => {
-    checkOutDir(dir);
-    assertRunDirFree(dir);
-  });
+  const runDir = RunDirectory.forNew(dir, 'solve', (m) => opts.reporter?.notice?.(m));
   const backendChoice = opts.backend ?? loaded.spec.training.backend ?? 'wasm';
   return {
-    loaded, problem, dir, backendChoice,
+    loaded, problem, dir, backendChoice, runDir,
     record: { spec_file: opts.specFile!, base_dir: resolve(dirname(opts.specFile!)), backend: backendChoice, ...(opts.maxSteps !== undefined ? { max_steps: opts.maxSteps } : {}), resumed_from: [] },
   };
 }
@@ -219,37 +216,19 @@ async function solveOnBackend(opts: SolveOptions): Promise<RunSummary> {
   if ((opts.specFile === undefined) === (opts.resume === undefined)) throw new UserError('give a spec to solve, or --resume RUN_DIR (not both)');
   const prep = opts.resume !== undefined ? prepareResume(opts) : prepareNew(opts);
   const { loaded, dir, record, checkpoint } = prep;
-  // One writer per run directory: a resumed run takes the lock before anything else, a new one once its directory exists.
-  const state: RunProgress = { ...(checkpoint ? { checkpointStep: checkpoint.step } : {}) };
-  let lock = checkpoint ? runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m))) : undefined;
+  // One writer per run directory (run/lifecycle.ts): a resumed run takes the lock before anything else, a new one once its directory exists.
+  const run = prep.runDir ?? RunDirectory.forResume(dir, 'solve', checkpoint!.step, (m) => opts.reporter?.notice?.(m));
   try {
-    if (checkpoint) {
-      const left = removeTempFiles(dir);
-      if (left.length) opts.reporter?.notice?.(`removed ${count(left.length, 'unfinished temporary file')} from ${dir} (left by a kill during a write)`);
-    }
-    return await solveLocked(opts, prep, state, () => {
-      lock = runDirError(() => DirLock.acquire(dir, (m) => opts.reporter?.notice?.(m)));
-      // Another process may have filled the directory between the check and the lock.
-      if (readdirSync(dir).some((f) => f !== LOCK_FILE)) {
-        lock.release();
-        runDirError(() => {
-          throw new RunDirExistsError(dir);
-        });
-      }
-    });
+    return await solveLocked(opts, prep, run);
   } catch (e) {
     opts.reporter?.abort?.();
-    if (e instanceof DiskFullError && state.writer) throw diskFullError(e, state.writer, { name: loaded.spec.name, spec_file: record.spec_file, run_dir: dir }, state.checkpointStep);
-    throw e;
+    throw run.failure(e, { name: loaded.spec.name, spec_file: record.spec_file });
   } finally {
-    lock?.release();
+    run.release();
   }
 }
 
-/** How far a run got, for the report of a failure part way (a full disk). */
-interface RunProgress { writer?: RunWriter; checkpointStep?: number }
-
-async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgress, lockNew: () => void): Promise<RunSummary> {
+async function solveLocked(opts: SolveOptions, prep: Prepared, run: RunDirectory): Promise<RunSummary> {
   const { loaded, problem, dir, record, checkpoint } = prep;
   const spec = loaded.spec;
   const backend = await selectBackend(prep.backendChoice);
@@ -295,9 +274,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
 
   const columns = historyColumns(historyShape(spec, problem));
   const header = columns.map((c) => c.name);
-  const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
-  if (!checkpoint) lockNew();
-  state.writer = writer;
+  const writer = run.open();
   const vers = versions(backend);
   if (!checkpoint) {
     writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
@@ -351,15 +328,15 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
       },
       onCheckpoint: (c) => {
         writer.writeCheckpoint({ run: record, train: c });
-        state.checkpointStep = c.step;
+        run.checkpointed(c.step);
       },
     }, checkpoint, whole);
   } catch (e) {
     // A checkpoint that does not fit this spec (edited spec.resolved.yaml, another laaf).
     if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     if (e instanceof Error && e.name === 'DeviceLostError') {
-      throw new UserError(`${e.message} while training ${dir}`, state.checkpointStep !== undefined
-        ? `checkpoint.json keeps step ${state.checkpointStep}; continue with laaf solve --resume ${dir}`
+      throw new UserError(`${e.message} while training ${dir}`, run.checkpointStep !== undefined
+        ? `checkpoint.json keeps step ${run.checkpointStep}; continue with laaf solve --resume ${dir}`
         : 'no checkpoint was written yet (training.checkpoint_every); start the run again');
     }
     throw e;
@@ -406,7 +383,7 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
     steps: result.steps,
     wall_time_s: result.elapsed,
     phases: result.phases,
-    ...(state.checkpointStep !== undefined ? { checkpoint_step: state.checkpointStep } : {}),
+    ...(run.checkpointStep !== undefined ? { checkpoint_step: run.checkpointStep } : {}),
     ...resumed,
     final: {
       loss: last.loss,
@@ -428,50 +405,11 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, state: RunProgres
   return summary;
 }
 
-/**
- * A full disk while the run writes: every file in the run directory is still a
- * complete earlier version (atomic replacement, whole CSV rows). Record the failure in
- * summary.json if that still fits, and say where to continue from.
- */
-function diskFullError(e: DiskFullError, writer: RunWriter, base: Pick<RunSummary, 'name' | 'spec_file' | 'run_dir'>, checkpointStep: number | undefined): UserError {
-  const kept = checkpointStep !== undefined
-    ? `the last checkpoint at step ${checkpointStep} is intact`
-    : 'no checkpoint had been written yet';
-  let summaryNote = '';
-  try {
-    writer.writeSummary({ status: 'failed', message: e.message, ...base, ...(checkpointStep !== undefined ? { checkpoint_step: checkpointStep } : {}) });
-  } catch {
-    summaryNote = existsSync(join(writer.dir, RUN_FILES.summary))
-      ? '; summary.json could not be updated either and still says "running"'
-      : '; summary.json could not be written either';
-  }
-  const hint = checkpointStep !== undefined
-    ? `free some space, then continue with: laaf solve --resume ${writer.dir}`
-    : 'free some space (or choose another --out) and start the run again';
-  return new UserError(`${e.message}; ${kept}${summaryNote}`, hint);
-}
-
 function readJson(file: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
-  }
-}
-
-function runDirError<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof RunDirExistsError) throw new UserError(e.message, 'choose another --out, or remove that directory');
-    if (e instanceof OutDirError) throw new UserError(e.message, 'choose another --out');
-    if (e instanceof LockedError) {
-      throw new UserError(e.message, e.owner
-        ? 'wait for it to finish, or stop it (Ctrl-C / kill PID: it saves a checkpoint) and then resume'
-        : `if no laaf is running there, remove ${e.lockFile}`);
-    }
-    if (e instanceof DiskFullError) throw new UserError(e.message, 'free some space, or choose another --out');
-    throw e;
   }
 }
 

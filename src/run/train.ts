@@ -14,8 +14,8 @@ import { loadDataSet, type DataSet } from '../data/dataset.js';
 import { Network, planNetwork } from '../deep/network.js';
 import { trainDeep, type DeepCheckpoint, type DeepRow, type DeepStatus, type DeepTrainConfig } from '../deep/trainer.js';
 import { Rng } from '../domain/rng.js';
-import { RunWriter } from '../io/run-writer.js';
-import { CsvLogError, RunDirExistsError, assertRunDirFree } from '../io/files.js';
+import { CsvLogError, DiskFullError } from '../io/files.js';
+import { RunDirectory } from './lifecycle.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
@@ -52,6 +52,8 @@ export interface TrainReporter {
   step?(step: number, loss: number): void;
   row?(row: DeepRow): void;
   end?(summary: TrainSummary): void;
+  /** something the user should know that is not an error (a stale lock taken over, leftovers removed) */
+  notice?(message: string): void;
 }
 
 export type { TrainSummary };
@@ -116,15 +118,6 @@ function rowCells(columns: HistoryColumn[], row: DeepRow): (string | number)[] {
   });
 }
 
-function runDirError<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof RunDirExistsError) throw new UserError(e.message, 'choose another --out, or remove that directory');
-    throw e;
-  }
-}
-
 function defaultRunDir(name: string): string {
   const ts = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   let dir = join('runs', `${name}-${ts}`);
@@ -139,6 +132,8 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
   let dir: string;
   let record: RunRecord;
   let checkpoint: DeepCheckpoint | undefined;
+  let run: RunDirectory | undefined;
+  const notice = (m: string) => opts.reporter?.notice?.(m);
   if (opts.resume !== undefined) {
     dir = opts.resume;
     const specFile = join(dir, 'spec.resolved.yaml');
@@ -167,9 +162,31 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
     await selectBackend(backendChoice);
     ({ loaded, data } = checkTrainSpec(opts.specFile!, opts.set ?? []));
     dir = opts.out ?? defaultRunDir(loaded.spec.name);
-    runDirError(() => assertRunDirFree(dir));
+    // Checked again when the directory is created; this reports it before the network is built.
+    run = RunDirectory.forNew(dir, 'train', notice);
     record = { spec_file: opts.specFile!, base_dir: resolve(dirname(opts.specFile!)), backend: backendChoice, ...(opts.maxSteps !== undefined ? { max_steps: opts.maxSteps } : {}), resumed_from: [] };
   }
+  // One writer per run directory (run/lifecycle.ts): a resumed run takes the lock now, a new one once its directory exists.
+  run ??= RunDirectory.forResume(dir, 'train', checkpoint!.step, notice);
+  try {
+    return await trainLocked(opts, { loaded, data, dir, record, checkpoint }, run);
+  } catch (e) {
+    throw run.failure(e, { kind: 'train', name: loaded.spec.name, spec_file: record.spec_file });
+  } finally {
+    run.release();
+  }
+}
+
+interface PreparedTrain {
+  loaded: LoadedSpec<TrainSpec>;
+  data: DataSet;
+  dir: string;
+  record: RunRecord;
+  checkpoint?: DeepCheckpoint;
+}
+
+async function trainLocked(opts: TrainOptions, prep: PreparedTrain, run: RunDirectory): Promise<TrainSummary> {
+  const { loaded, data, dir, record, checkpoint } = prep;
   const backend = await selectBackend(record.backend as BackendChoice);
   record.backend = backend.name;
   const spec = loaded.spec;
@@ -178,7 +195,7 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
   const net = new Network({ sampleShape: data.sampleShape, outputs: data.outputs, spec: spec.model }, rng.derive('model'));
 
   const columns = trainHistory(net, data);
-  const writer = runDirError(() => new RunWriter(dir, checkpoint !== undefined));
+  const writer = run.open();
   const vers = versions(backend);
   if (!checkpoint) writer.writeResolvedSpec(spec, `resolved from ${opts.specFile}${opts.set?.length ? ` with --set ${opts.set.join(' --set ')}` : ''}; laaf ${vers['laaf']}`);
   let history;
@@ -215,12 +232,15 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
         history.append(rowCells(columns, row));
         opts.reporter?.row?.(row);
       },
-      onCheckpoint: (c) => writer.writeCheckpoint({ run: record, train: c }),
+      onCheckpoint: (c) => {
+        writer.writeCheckpoint({ run: record, train: c });
+        run.checkpointed(c.step);
+      },
       onStep: (s, l) => opts.reporter?.step?.(s, l),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     }, checkpoint);
   } catch (e) {
-    if (checkpoint && e instanceof Error && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
+    if (checkpoint && e instanceof Error && !(e instanceof DiskFullError) && /checkpoint|Adam state/.test(e.message)) throw new UserError(`cannot resume ${dir}: ${e.message}`);
     throw e;
   }
   const last = result.lastRow;

@@ -9,10 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { laaf, repoRoot, tempDir } from '../helpers.js';
+import { laaf, mountTmpfs, repoRoot, tempDir } from '../helpers.js';
 
 const SPEC = `name: small
 inputs: { x: [-1, 1], t: [0, 1] }
@@ -38,11 +38,6 @@ type Row = Record<string, string>;
 const readCsv = (file: string): Row[] => parseCsv(readFileSync(file, 'utf8'), { columns: true }) as Row[];
 const withoutTime = (rows: Row[]) => rows.map(({ elapsed_s: _, ...rest }) => rest);
 const bin = join(repoRoot(), 'bin', 'laaf.js');
-
-function mountTmpfs(dir: string, size: string): boolean {
-  mkdirSync(dir, { recursive: true });
-  return spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status === 0;
-}
 
 test('a full disk at several sizes: exit 2 naming device and checkpoint, only complete files, --resume then matches an uninterrupted run', (t) => {
   const dir = tempDir();

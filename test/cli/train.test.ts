@@ -9,11 +9,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { encodeIdx } from '../../src/data/idx.js';
-import { Rng } from '../../src/domain/rng.js';
-import { laaf, lineColOf, repoRoot, tempDir } from '../helpers.js';
+import { GENERATED, generatedDir, laaf, lineColOf, repoRoot, tempDir, until, writeImages } from '../helpers.js';
 
 const FMNIST = '/usr/share/datasets/fashion-mnist';
 // LAAF_TEST_GENERATED=1 takes the generated-data path even where the package is installed.
@@ -22,59 +19,6 @@ const haveFashion = !process.env['LAAF_TEST_GENERATED'] && existsSync(join(FMNIS
 type Row = Record<string, string>;
 const readCsv = (file: string): Row[] => parseCsv(readFileSync(file, 'utf8'), { columns: true }) as Row[];
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
-
-/**
- * Images of `classes` classes, h×w: class k is a bright vertical bar in column band k
- * on a noisy background — separable, but only by looking at the right pixels.
- */
-function writeImages(dir: string, prefix: string, n: number, seed: number, classes = 4, h = 10, w = 8, gz = true): void {
-  const rng = new Rng(seed);
-  const px: number[] = [];
-  const labels: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = rng.int(classes);
-    labels.push(k);
-    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) {
-      const bar = Math.floor((c * classes) / w) === k;
-      px.push(Math.min(255, Math.floor((bar ? 150 : 0) + 100 * rng.uniform())));
-    }
-  }
-  const img = encodeIdx([n, h, w], px, 0x08);
-  const lab = encodeIdx([n], labels, 0x08);
-  writeFileSync(join(dir, `${prefix}-images.idx${gz ? '.gz' : ''}`), gz ? gzipSync(img) : img);
-  writeFileSync(join(dir, `${prefix}-labels.idx${gz ? '.gz' : ''}`), gz ? gzipSync(lab) : lab);
-}
-
-const GENERATED = (extra = '') => `name: gen
-dataset:
-  train: { images: train-images.idx.gz, labels: train-labels.idx.gz }
-  test: { images: test-images.idx, labels: test-labels.idx }
-model:
-  layers:
-    - { conv: 4, size: 3 }
-    - { pool: 2 }
-    - act
-    - flatten
-    - { dense: 16 }
-    - act
-    - { dropout: 0.1 }
-  adaptive: { mode: neuron, n: 2 }
-  slope_recovery: 1
-training:
-  seed: 3
-  epochs: 6
-  batch: 16
-  sgd: { lr: 0.05, momentum: 0.9, milestones: [4], gamma: 0.1 }
-  log_every: 5
-${extra}`;
-
-function generatedDir(): string {
-  const dir = tempDir('laaf-train-');
-  writeImages(dir, 'train', 320, 1);
-  writeImages(dir, 'test', 160, 2, 4, 10, 8, false);
-  writeFileSync(join(dir, 'gen.yaml'), GENERATED());
-  return dir;
-}
 
 test('a CI-sized training run beats chance by a wide margin (Fashion-MNIST when installed, else generated images)', () => {
   const dir = tempDir('laaf-train-ci-');
@@ -110,13 +54,6 @@ test('a CI-sized training run beats chance by a wide margin (Fashion-MNIST when 
   for (const f of ['spec.resolved.yaml', 'checkpoint.json', 'plots/loss.svg']) assert.ok(existsSync(join(dir, 'run', f)), f);
 });
 
-async function until(cond: () => boolean, what: string, timeoutMs = 300_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 test('a run killed with SIGKILL and resumed ends with the same history and weights as an uninterrupted one', async () => {
   const dir = generatedDir();
