@@ -16,6 +16,7 @@ export function consoleReporter(quiet: boolean): Reporter {
   let bar: cliProgress.SingleBar | undefined;
   let start: RunStart | undefined;
   let lastErr = '';
+  let shownPhase = 'Adam';
   const phaseOf = (step: number) => (start && step > start.adamSteps ? 'L-BFGS' : 'Adam');
   return {
     notice(m) {
@@ -41,7 +42,11 @@ export function consoleReporter(quiet: boolean): Reporter {
       }
     },
     step(step, loss) {
-      bar?.update(step, { loss: fmt(loss), err: lastErr, phase: phaseOf(step).padEnd(6) });
+      const phase = phaseOf(step);
+      bar?.update(step, { loss: fmt(loss), err: lastErr, phase: phase.padEnd(6) });
+      // a new phase is drawn at once, not at the bar's next timed redraw (a short L-BFGS phase could end before it)
+      if (phase !== shownPhase) bar?.render();
+      shownPhase = phase;
     },
     log(row: HistoryRow) {
       lastErr = row.errors.length ? ` | rel-L2 ${fmt(row.errors[0]!)}` : '';
