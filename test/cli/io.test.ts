@@ -122,11 +122,14 @@ test('one writer per run directory: a second solve --resume is refused while the
   await exited;
   assert.ok(existsSync(join(run, '.laaf.lock')));
   writeFileSync(join(run, '.1764479000000-999-abc.tmp'), '{"format":"laaf-checkp');
+  // The kill itself may have landed mid-write and left one more: all of them are to go.
+  const temps = readdirSync(run).filter((f) => f.endsWith('.tmp')).length;
+  assert.ok(temps >= 1);
   const at = JSON.parse(readFileSync(join(run, 'checkpoint.json'), 'utf8')).train.step as number;
   const capped = laaf(['solve', '--resume', 'run', '--max-steps', String(at + 20), '--no-plots', '-q'], dir);
   assert.equal(capped.code, 0, capped.stderr);
   assert.match(capped.stderr, new RegExp(`laaf: taking over the stale lock of run \\(pid ${first.pid} on \\S+ is no longer running\\)`));
-  assert.match(capped.stderr, /removed 1 unfinished temporary file from run/);
+  assert.match(capped.stderr, new RegExp(`removed ${temps} unfinished temporary files? from run`));
   assert.deepEqual(readdirSync(run).filter((f) => f.startsWith('.')), []);
   const steps = readCsv(join(run, 'history.csv')).map((r) => Number(r['step']));
   assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), 'each step once, in order');
