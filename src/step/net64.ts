@@ -9,7 +9,7 @@ import type { JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
 import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets } from '../kernel/fused.js';
 import { ARENA, RUN64, kernel, kernelLoadError } from '../kernel/runtime.js';
-import { LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
+import { CHUNK, LAYER, LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
 
 // descriptor slots: the float32 kernel's (src/kernel/layout.ts); assembly/net64.ts declares the same numbers
 const NLS = LAYER_SLOTS;
@@ -60,7 +60,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     accBytes += (sizes[l]! + 1) * Nn * 16;
   }
   const ch = chunking(N, B);
-  const chunkTab = a.take(ch.count * 16);
+  const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
   const X = a.take(N * d * 8);
   const Y = a.take(C * N * out * 8);
@@ -116,19 +116,21 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     i32[ns + NET.TAPE] = tapeP; i32[ns + NET.TAPEBLK] = record;
     i32[counter >> 2] = 0;
     for (let k = 0; k < ch.count; k++) {
-      const e = (chunkTab >> 2) + 4 * k;
-      i32[e] = k * ch.per * B;
-      i32[e + 1] = Math.min(N, (k + 1) * ch.per * B);
-      i32[e + 2] = chunkAcc[k]!;
-      i32[e + 3] = 0;
+      const e = (chunkTab >> 2) + CHUNK.SLOTS * k;
+      i32[e + CHUNK.P0] = k * ch.per * B;
+      i32[e + CHUNK.P1] = Math.min(N, (k + 1) * ch.per * B);
+      i32[e + CHUNK.ACC] = chunkAcc[k]!;
+      i32[e + CHUNK.THREAD] = 0;
     }
     i32.set(tables.terms, termsP >> 2);
     i32.set(tables.tstart, tstartP >> 2);
     i32.set(tables.seed, seedP >> 2);
     layerP.forEach((lp, l) => {
       const s = ns + NET.LAYER + NLS * l;
-      i32[s] = lp.K; i32[s + 1] = lp.Nn; i32[s + 2] = lp.Wsp; i32[s + 3] = lp.WTsp; i32[s + 4] = lp.b; i32[s + 5] = lp.W;
-      i32[s + 6] = accOff[l]!.dW2; i32[s + 7] = accOff[l]!.db2; i32[s + 8] = uOff[l] ?? 0;
+      i32[s + LAYER.K] = lp.K; i32[s + LAYER.NN] = lp.Nn; i32[s + LAYER.WSP] = lp.Wsp; i32[s + LAYER.WTSP] = lp.WTsp;
+      i32[s + LAYER.BIAS] = lp.b; i32[s + LAYER.W] = lp.W;
+      // the float64 kernel keeps its dW and db accumulators (2 lanes) in the slots of the float32 one's dW4, db4
+      i32[s + LAYER.DW4] = accOff[l]!.dW2; i32[s + LAYER.DB4] = accOff[l]!.db2; i32[s + LAYER.UOFF] = uOff[l] ?? 0;
       const W = f.W[l]!;
       const { K, Nn } = lp;
       f64.set(W, lp.W >> 3);
