@@ -9,10 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { laaf, mountTmpfs, repoRoot, tempDir } from '../helpers.js';
+import { badOutPlaces, laaf, mountTmpfs, repoRoot, tempDir } from '../helpers.js';
 
 const SPEC = `name: small
 inputs: { x: [-1, 1], t: [0, 1] }
@@ -138,15 +138,7 @@ test('one writer per run directory: a second solve --resume is refused while the
 test('bad --out places exit 2 at once with the reason, before any work', () => {
   const dir = tempDir();
   writeFileSync(join(dir, 'small.yaml'), SPEC.replace('STEPS', '10'));
-  writeFileSync(join(dir, 'afile'), 'x');
-  symlinkSync(join(dir, 'gone'), join(dir, 'dangling'));
-  const cases: [string, RegExp][] = [
-    ['', /the directory path is empty — choose another --out/],
-    ['afile', /afile exists and is not a directory/],
-    ['afile/run', /afile is a file, not a directory|a part of that path is a file/],
-    ['dangling', /dangling is a symbolic link to \S+gone, which does not exist/],
-  ];
-  if (existsSync('/proc/self')) cases.push(['/proc/laaf-run', /\/proc is the proc pseudo file system/]);
+  const cases = badOutPlaces(dir);
   for (const [out, want] of cases) {
     const t0 = Date.now();
     const r = laaf(['solve', 'small.yaml', '--out', out, '-q'], dir, 30_000);

@@ -8,9 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GENERATED, canMountTmpfs, generatedDir, laaf, mountTmpfs, readCsv, repoRoot, until } from '../helpers.js';
+import { GENERATED, badOutPlaces, canMountTmpfs, generatedDir, laaf, mountTmpfs, readCsv, repoRoot, until } from '../helpers.js';
 
 const bin = join(repoRoot(), 'bin', 'laaf.js');
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
@@ -39,11 +39,14 @@ test('one writer per train run directory: a second train --resume is refused whi
   assert.equal(await exited, 'SIGKILL', 'the run was still training when killed');
   assert.ok(existsSync(join(run, '.laaf.lock')));
   writeFileSync(join(run, '.1764479000000-999-abc.tmp'), '{"format":"laaf-checkp');
+  // The kill itself may have landed mid-write and left one more: all of them are to go.
+  const temps = readdirSync(run).filter((f) => f.endsWith('.tmp')).length;
+  assert.ok(temps >= 1);
   const at = readJson(join(run, 'checkpoint.json')).train.step as number;
   const capped = laaf(['train', '--resume', 'run', '--max-steps', String(at + 20), '--quiet', '--no-plots'], dir);
   assert.equal(capped.code, 0, capped.stderr);
   assert.match(capped.stderr, new RegExp(`laaf: taking over the stale lock of run \\(pid ${first.pid} on \\S+ is no longer running\\)`));
-  assert.match(capped.stderr, /removed 1 unfinished temporary file from run/);
+  assert.match(capped.stderr, new RegExp(`removed ${temps} unfinished temporary files? from run`));
   assert.deepEqual(readdirSync(run).filter((f) => f.startsWith('.')), []);
   const steps = readCsv(join(run, 'history.csv')).map((r) => Number(r['step']));
   assert.deepEqual(steps, [...new Set(steps)].sort((a, b) => a - b), 'each step once, in order');
@@ -52,16 +55,8 @@ test('one writer per train run directory: a second train --resume is refused whi
 
 test('bad --out places for laaf train: exit 2 at once with the reason, nothing written', () => {
   const dir = generatedDir();
-  writeFileSync(join(dir, 'afile'), 'x');
-  symlinkSync(join(dir, 'gone'), join(dir, 'dangling'));
+  const cases = badOutPlaces(dir);
   const before = readdirSync(dir).sort();
-  const cases: [string, RegExp][] = [
-    ['', /the directory path is empty — choose another --out/],
-    ['afile', /afile exists and is not a directory/],
-    ['afile/run', /afile is a file, not a directory|a part of that path is a file/],
-    ['dangling', /dangling is a symbolic link to \S+gone, which does not exist/],
-  ];
-  if (existsSync('/proc/self')) cases.push(['/proc/laaf-run', /\/proc is the proc pseudo file system/]);
   for (const [out, want] of cases) {
     const t0 = Date.now();
     const r = laaf(['train', 'gen.yaml', '--out', out, '--quiet'], dir, 30_000);
