@@ -19,10 +19,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, availableParallelism } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wholeStepSection } from './whole-step.js';
 import { webgpuSection } from './webgpu.js';
+import { ROOT, TORCH_SCRIPT } from './root.js';
 
 interface Case {
   path: string; // display name
@@ -41,14 +42,6 @@ interface Case {
 
 interface Result { ms: number | null; maxRssMb: number | null; note?: string }
 
-const here = dirname(fileURLToPath(import.meta.url));
-function repoRoot(): string {
-  let d = here;
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const ROOT = repoRoot();
-const TORCH_SCRIPT = process.env.LAAF_TORCH_SCRIPT ?? resolve(ROOT, '..', 'shared', 'bench', 'torch_burgers_step.py');
 
 // ---------------------------------------------------------------------------------- child
 

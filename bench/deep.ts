@@ -17,18 +17,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT } from './root.js';
 
 interface DeepCase { name: string; kind: 'laaf' | 'torch'; model: 'lenet' | 'mlp'; adaptive: 'none' | 'neuron'; threads?: number; steps: number; warmup: number }
 
-const here = dirname(fileURLToPath(import.meta.url));
-function root(): string {
-  let d = here;
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const ROOT = root();
 const STEPS_PER_EPOCH = Math.ceil(60000 / 64);
 
 const LENET = [{ conv: 64, size: 5 }, { pool: 2 }, 'act', { conv: 64, size: 5 }, { pool: 2 }, 'act', 'flatten', { dense: 1024 }, 'act', { dropout: 0.5 }];

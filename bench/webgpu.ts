@@ -15,8 +15,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, TORCH_SCRIPT } from './root.js';
 
 interface GpuCase { width: number; depth: number; points: number; boundary: number; steps: number; warmup: number }
 interface GpuResult {
@@ -28,14 +29,6 @@ interface GpuResult {
   note?: string;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-function repoRoot(): string {
-  let d = here;
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const ROOT = repoRoot();
-const TORCH_SCRIPT = process.env.LAAF_TORCH_SCRIPT ?? resolve(ROOT, '..', 'shared', 'bench', 'torch_burgers_step.py');
 
 async function child(c: GpuCase): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');

@@ -12,10 +12,10 @@
  *   node dist/bench/bench.js --only whole-step [--quick]   (this section alone)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT } from './root.js';
 
 export interface WholeCase {
   problem: 'burgers' | 'poisson-1d';
@@ -48,13 +48,6 @@ export interface PeerCase {
 }
 export interface PeerResult { ms: number | null; maxRssMb: number | null; note?: string }
 
-const here = dirname(fileURLToPath(import.meta.url));
-function repoRoot(): string {
-  let d = here;
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
-}
-const ROOT = repoRoot();
 
 async function child(c: WholeCase): Promise<void> {
   if (c.threads !== undefined) process.env.LAAF_THREADS = String(c.threads);
