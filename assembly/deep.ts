@@ -17,10 +17,12 @@ const D_M: i32 = 6, D_N: i32 = 7, D_K: i32 = 8, D_BIAS: i32 = 9, D_ACC: i32 = 10
 // im2col / col2im / pool: x (D_A), col or dx (D_C), dy (D_B)
 const D_H: i32 = 11, D_W: i32 = 12, D_CH: i32 = 13, D_KH: i32 = 14, D_KW: i32 = 15, D_S: i32 = 16;
 const D_PT: i32 = 17, D_PL: i32 = 18, D_OH: i32 = 19, D_OW: i32 = 20;
+// GEMM: B's columns [0, N8) packed at D_BP as N8/8 panels of K×8 floats (0: not packed)
+const D_BP: i32 = 21;
 
 // commands (src/kernel/layout.ts DEEP_CMD)
 const DEEP_GEMM: i32 = 0, DEEP_GEMM_TN: i32 = 1, DEEP_IM2COL: i32 = 2, DEEP_COL2IM: i32 = 3;
-const DEEP_TRANSPOSE: i32 = 4, DEEP_POOL_GRAD: i32 = 5, DEEP_COLSUM: i32 = 6;
+const DEEP_TRANSPOSE: i32 = 4, DEEP_POOL_GRAD: i32 = 5, DEEP_COLSUM: i32 = 6, DEEP_PACK: i32 = 7;
 
 @inline function gi(d: usize, slot: i32): i32 {
   return load<i32>(d + (<usize>slot << 2));
@@ -39,7 +41,7 @@ const DEEP_TRANSPOSE: i32 = 4, DEEP_POOL_GRAD: i32 = 5, DEEP_COLSUM: i32 = 6;
 function gemm(d: usize, r0: i32, r1: i32): void {
   const A = gp(d, D_A), B = gp(d, D_B), C = gp(d, D_C), bias = gp(d, D_BIAS);
   const lda = <usize>gi(d, D_LDA) << 2, ldb = <usize>gi(d, D_LDB) << 2, ldc = <usize>gi(d, D_LDC) << 2;
-  const N = gi(d, D_N), K = gi(d, D_K), acc = gi(d, D_ACC);
+  const N = gi(d, D_N), K = gi(d, D_K), acc = gi(d, D_ACC), Bp = gp(d, D_BP);
   let i = r0;
   for (; i + 4 <= r1; i += 4) {
     const a0p = A + <usize>i * lda;
@@ -59,21 +61,42 @@ function gemm(d: usize, r0: i32, r1: i32): void {
       } else {
         c00 = f32x4.splat(0); c01 = c00; c10 = c00; c11 = c00; c20 = c00; c21 = c00; c30 = c00; c31 = c00;
       }
-      let ap = a0p;
-      let bp = B + jo;
-      for (let k = 0; k < K; k++) {
+      let p0 = a0p, p1 = a0p + lda, p2 = a0p + 2 * lda, p3 = a0p + 3 * lda;
+      let bp = Bp + <usize>j * (<usize>K << 2);
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const v0 = v128.load(p0), v1 = v128.load(p1), v2 = v128.load(p2), v3 = v128.load(p3);
+        let b0 = v128.load(bp), b1 = v128.load(bp, 16);
+        let a0 = f32x4.shuffle(v0, v0, 0, 0, 0, 0), a1 = f32x4.shuffle(v1, v1, 0, 0, 0, 0);
+        let a2 = f32x4.shuffle(v2, v2, 0, 0, 0, 0), a3 = f32x4.shuffle(v3, v3, 0, 0, 0, 0);
+        c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1); c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
+        c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1); c30 = fma4(c30, a3, b0); c31 = fma4(c31, a3, b1);
+        b0 = v128.load(bp, 32); b1 = v128.load(bp, 48);
+        a0 = f32x4.shuffle(v0, v0, 1, 1, 1, 1); a1 = f32x4.shuffle(v1, v1, 1, 1, 1, 1);
+        a2 = f32x4.shuffle(v2, v2, 1, 1, 1, 1); a3 = f32x4.shuffle(v3, v3, 1, 1, 1, 1);
+        c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1); c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
+        c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1); c30 = fma4(c30, a3, b0); c31 = fma4(c31, a3, b1);
+        b0 = v128.load(bp, 64); b1 = v128.load(bp, 80);
+        a0 = f32x4.shuffle(v0, v0, 2, 2, 2, 2); a1 = f32x4.shuffle(v1, v1, 2, 2, 2, 2);
+        a2 = f32x4.shuffle(v2, v2, 2, 2, 2, 2); a3 = f32x4.shuffle(v3, v3, 2, 2, 2, 2);
+        c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1); c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
+        c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1); c30 = fma4(c30, a3, b0); c31 = fma4(c31, a3, b1);
+        b0 = v128.load(bp, 96); b1 = v128.load(bp, 112);
+        a0 = f32x4.shuffle(v0, v0, 3, 3, 3, 3); a1 = f32x4.shuffle(v1, v1, 3, 3, 3, 3);
+        a2 = f32x4.shuffle(v2, v2, 3, 3, 3, 3); a3 = f32x4.shuffle(v3, v3, 3, 3, 3, 3);
+        c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1); c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
+        c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1); c30 = fma4(c30, a3, b0); c31 = fma4(c31, a3, b1);
+        p0 += 16; p1 += 16; p2 += 16; p3 += 16;
+        bp += 128;
+      }
+      for (; k < K; k++) {
         const b0 = v128.load(bp);
         const b1 = v128.load(bp, 16);
-        const a0 = f32x4.splat(load<f32>(ap));
-        const a1 = f32x4.splat(load<f32>(ap + lda));
-        const a2 = f32x4.splat(load<f32>(ap + 2 * lda));
-        const a3 = f32x4.splat(load<f32>(ap + 3 * lda));
-        c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1);
-        c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
-        c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1);
-        c30 = fma4(c30, a3, b0); c31 = fma4(c31, a3, b1);
-        ap += 4;
-        bp += ldb;
+        const a0 = v128.load32_splat(p0), a1 = v128.load32_splat(p1), a2 = v128.load32_splat(p2), a3 = v128.load32_splat(p3);
+        c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1); c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
+        c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1); c30 = fma4(c30, a3, b0); c31 = fma4(c31, a3, b1);
+        p0 += 4; p1 += 4; p2 += 4; p3 += 4;
+        bp += 32;
       }
       v128.store(c0p + jo, c00); v128.store(c0p + jo, c01, 16);
       v128.store(c0p + ldc + jo, c10); v128.store(c0p + ldc + jo, c11, 16);
@@ -130,10 +153,10 @@ function gemmTN(d: usize, r0: i32, r1: i32): void {
       for (let p = 0; p < K; p++) {
         const b0 = v128.load(bp);
         const b1 = v128.load(bp, 16);
-        const a0 = f32x4.splat(load<f32>(ap));
-        const a1 = f32x4.splat(load<f32>(ap, 4));
-        const a2 = f32x4.splat(load<f32>(ap, 8));
-        const a3 = f32x4.splat(load<f32>(ap, 12));
+        const a0 = v128.load32_splat(ap);
+        const a1 = v128.load32_splat(ap, 4);
+        const a2 = v128.load32_splat(ap, 8);
+        const a3 = v128.load32_splat(ap, 12);
         c00 = fma4(c00, a0, b0); c01 = fma4(c01, a0, b1);
         c10 = fma4(c10, a1, b0); c11 = fma4(c11, a1, b1);
         c20 = fma4(c20, a2, b0); c21 = fma4(c21, a2, b1);
@@ -349,6 +372,23 @@ function colsum(d: usize): void {
   }
 }
 
+/** Pack B's 8-column blocks [r0, r1) (of K×N, ldb) into panels of K×8 at D_BP. */
+function pack(d: usize, r0: i32, r1: i32): void {
+  const B = gp(d, D_B), Bp = gp(d, D_BP);
+  const ldb = <usize>gi(d, D_LDB) << 2;
+  const K = gi(d, D_K);
+  for (let jb = r0; jb < r1; jb++) {
+    let src = B + (<usize>jb << 5);
+    let dst = Bp + <usize>jb * (<usize>K << 5);
+    for (let k = 0; k < K; k++) {
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 16), 16);
+      src += ldb;
+      dst += 32;
+    }
+  }
+}
+
 export function deepRun(cmd: i32, desc: usize, work: usize): void {
   const r0 = load<i32>(work);
   const r1 = load<i32>(work, 4);
@@ -360,4 +400,5 @@ export function deepRun(cmd: i32, desc: usize, work: usize): void {
   else if (cmd == DEEP_TRANSPOSE) transpose(desc, r0, r1);
   else if (cmd == DEEP_POOL_GRAD) poolGrad(desc, r0, r1);
   else if (cmd == DEEP_COLSUM) colsum(desc);
+  else if (cmd == DEEP_PACK) pack(desc, r0, r1);
 }

@@ -82,6 +82,8 @@ export function activationId(name: BaseActivation): number {
 export const DEEP = {
   A: 0, LDA: 1, B: 2, LDB: 3, C: 4, LDC: 5, M: 6, N: 7, K: 8, BIAS: 9, ACC: 10,
   H: 11, W: 12, CH: 13, KH: 14, KW: 15, S: 16, PT: 17, PL: 18, OH: 19, OW: 20,
+  /** GEMM: B's 8-column blocks packed as panels of K×8 floats (written by PACK) */
+  BP: 21,
   SLOTS: 24,
 } as const;
-export const DEEP_CMD = { GEMM: 0, GEMM_TN: 1, IM2COL: 2, COL2IM: 3, TRANSPOSE: 4, POOL_GRAD: 5, COLSUM: 6 } as const;
+export const DEEP_CMD = { GEMM: 0, GEMM_TN: 1, IM2COL: 2, COL2IM: 3, TRANSPOSE: 4, POOL_GRAD: 5, COLSUM: 6, PACK: 7 } as const;
