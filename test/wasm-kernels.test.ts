@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
 import { Rng } from '../src/domain/rng.js';
-import { registerDeepKernels, unregisterDeepKernels } from '../src/kernel/deep.js';
+import { deepKernels, registerDeepKernels, unregisterDeepKernels } from '../src/kernel/deep.js';
 
 const BACKENDS = ['wasm', 'wasm+laaf', 'cpu'] as const;
 type Variant = (typeof BACKENDS)[number];
@@ -216,3 +216,31 @@ for (const backendName of BACKENDS) {
     done();
   });
 }
+
+test('the data-set kernels give the same bits on 1 and 2 threads (conv, its gradients, products, pool gradient)', async () => {
+  const done = await use('wasm+laaf');
+  const k = deepKernels()!;
+  const rng = new Rng(13);
+  const r = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.range(-1, 1)), shape);
+  const x = r([8, 12, 12, 16]) as tf.Tensor4D;
+  const w = r([5, 5, 16, 16]) as tf.Tensor4D;
+  const a = r([64, 300]) as tf.Tensor2D;
+  const b = r([300, 96]) as tf.Tensor2D;
+  const all = () => tf.tidy(() => {
+    const [gx, gw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.maxPool(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'valid'), 2, 2, 'valid'))))([x, w]);
+    const [ga, gb] = tf.grads((aa: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(tf.matMul(aa as tf.Tensor2D, bb as tf.Tensor2D))))([a, b]);
+    return [gx!, gw!, ga!, gb!].map((t) => Array.from(t.dataSync()));
+  });
+  const before = k.rt.maxThreads;
+  try {
+    k.rt.maxThreads = 1;
+    const one = all();
+    k.rt.maxThreads = 2;
+    const two = all();
+    one.forEach((v, i) => assert.deepEqual(two[i], v, `result ${i}`));
+  } finally {
+    k.rt.maxThreads = before;
+    tf.dispose([x, w, a, b]);
+    done();
+  }
+});
