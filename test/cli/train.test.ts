@@ -151,16 +151,24 @@ test('bad data: missing files, malformed IDX, labels outside the classes — exi
   assert.match(r.stderr, new RegExp(`bad.yaml:${at.line}:${at.col}: unknown key 'epoch' in training — did you mean 'epochs'\\?`));
 });
 
-test('laaf sweep runs a data-set spec unchanged and tabulates test accuracy', () => {
+test('laaf sweep runs a data-set spec unchanged and tabulates test accuracy, and the steps to an accuracy (at or above)', () => {
   const dir = generatedDir();
-  writeFileSync(join(dir, 'gen.yaml'), GENERATED().replace('epochs: 6', 'epochs: 1'));
-  const r = laaf(['sweep', 'gen.yaml', '--grid', 'model.adaptive.mode=none,layer', '--seeds', '1', '--jobs', '1', '--out', 'sw', '--no-plots', '--quiet'], dir);
+  writeFileSync(join(dir, 'gen.yaml'), GENERATED().replace('epochs: 6', 'epochs: 2'));
+  const r = laaf(['sweep', 'gen.yaml', '--grid', 'model.adaptive.mode=none,layer', '--seeds', '1', '--jobs', '1', '--out', 'sw', '--no-plots', '--quiet',
+    '--threshold', 'test_accuracy=0.3,1.01', '--threshold', 'loss=0.9'], dir);
   assert.equal(r.code, 0, r.stderr);
   const rows = readCsv(join(dir, 'sw', 'sweep.csv'));
   assert.equal(rows.length, 2);
   for (const row of rows) {
     assert.equal(row['status'], 'completed');
     assert.ok(Number(row['test_accuracy']) > 0, JSON.stringify(row));
+    // A rising column's threshold is the first logged step at or above it; a falling one's at or below.
+    const h = readCsv(join(dir, 'sw', ...row['run']!.split('/'), 'history.csv'));
+    const firstAt = (col: string, ok: (v: number) => boolean) => h.find((x) => x[col] !== '' && ok(Number(x[col])))?.['step'] ?? '';
+    assert.equal(row['steps_to_test_accuracy>=0.3'], firstAt('test_accuracy', (v) => v >= 0.3), JSON.stringify(row));
+    assert.notEqual(row['steps_to_test_accuracy>=0.3'], '', 'the generated classes are learned past 30 % within 2 epochs');
+    assert.equal(row['steps_to_test_accuracy>=1.01'], '', 'never reached');
+    assert.equal(row['steps_to_loss<=0.9'], firstAt('loss', (v) => v <= 0.9));
   }
 });
 
