@@ -195,7 +195,7 @@ for (const backendName of BACKENDS) {
 }
 
 for (const backendName of BACKENDS) {
-  test(`sum over leading axes (a bias gradient) and over other axes on ${backendName} match float64 sums`, async () => {
+  test(`sum over leading axes (bias and slope gradients) and over other axes on ${backendName} match float64 sums`, async () => {
     const done = await use(backendName);
     const rng = new Rng(3);
     const shape = [3, 5, 4, 7];
@@ -211,6 +211,14 @@ for (const backendName of BACKENDS) {
     assert.deepEqual(got.shape, [7]);
     got.dataSync().forEach((v, i) => assert.ok(Math.abs(v - lead[i]!) < 1e-5, `${backendName} leading: ${v} vs ${lead[i]}`));
     assert.deepEqual(tf.sum(xt, [2, 0, 1], true).shape, [1, 1, 1, 7]);
+    // Over the batch axis alone (an N-LAAF slope's gradient): [5, 4, 7].
+    const batch = tf.sum(xt, 0);
+    assert.deepEqual(batch.shape, [5, 4, 7]);
+    batch.dataSync().forEach((v, i) => {
+      const want = x[i]! + x[140 + i]! + x[280 + i]!;
+      assert.ok(Math.abs(v - want) < 1e-5, `${backendName} batch axis: ${v} vs ${want}`);
+    });
+    assert.deepEqual(tf.sum(xt, [0, 1], true).shape, [1, 1, 4, 7]);
     tf.sum(xt, 3).dataSync().forEach((v, i) => assert.ok(Math.abs(v - last[i]!) < 1e-5, `${backendName} last axis: ${v} vs ${last[i]}`));
     tf.dispose([xt, got]);
     done();

@@ -2,7 +2,7 @@
  * The data-set network kernels (assembly/deep.ts) as tfjs-wasm kernels: Conv2D,
  * Conv2DBackpropFilter and Conv2DBackpropInput (NHWC) as im2col + matrix products,
  * BatchMatMul (one batch, any transposes), MaxPoolGrad for non-overlapping windows, and
- * Sum over all leading axes (the bias gradient of a conv or dense layer). They run in
+ * Sum over leading axes (bias gradients, N-LAAF slope gradients). They run in
  * the kernel module on a memory and worker pool of their own (a second KernelRuntime:
  * the PINN kernels' memory and tape are never touched), threads cut each op by rows, so
  * results are the same for any thread count (LAAF_THREADS).
@@ -303,17 +303,22 @@ function maxPoolGrad(k: DeepKernels, fallback: tf.KernelFunc) {
   };
 }
 
-/** Sum over every axis but the last (column sums: a bias gradient); other reductions fall back. */
+/**
+ * Sum over leading axes 0..j−1 (j < rank): column sums of x viewed [M, N] — a conv or
+ * dense layer's bias gradient, an N-LAAF slope's gradient over the batch; other
+ * reductions fall back.
+ */
 function sum(k: DeepKernels, fallback: tf.KernelFunc) {
   return (args: Args): Info => {
     const { x } = args.inputs as { x: Info };
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
     const r = x.shape.length;
     const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
-    const leading = r >= 2 && axes.length === r - 1 && axes.every((v, i) => v === i);
+    const leading = axes.length >= 1 && axes.length < r && axes.every((v, i) => v === i);
     if (!leading || x.dtype !== 'float32') return fallback(args as never) as Info;
     const heap = args.backend as unknown as WasmHeap;
-    const N = x.shape[r - 1]!;
+    const rest = x.shape.slice(axes.length);
+    const N = tf.util.sizeFromShape(rest);
     const M = tf.util.sizeFromShape(x.shape) / N;
     const a = new Arena();
     const xa = a.take(M * N);
@@ -321,7 +326,7 @@ function sum(k: DeepKernels, fallback: tf.KernelFunc) {
     k.rt.ensure(a.at);
     put(k, heap, x, xa);
     k.exec(DEEP_CMD.COLSUM, { A: xa, C: c, M, N }, 1, 0, 1);
-    return output(k, heap, keepDims ? [...x.shape.slice(0, -1).map(() => 1), N] : [N], c);
+    return output(k, heap, keepDims ? [...axes.map(() => 1), ...rest] : rest, c);
   };
 }
 
