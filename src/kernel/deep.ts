@@ -1,7 +1,7 @@
 /**
  * The data-set network kernels (assembly/deep.ts) as tfjs-wasm kernels: Conv2D,
  * Conv2DBackpropFilter and Conv2DBackpropInput (NHWC) as im2col + matrix products,
- * BatchMatMul (one batch, any transposes), MaxPoolGrad for non-overlapping windows, and
+ * BatchMatMul (one batch: A·B, Aᵀ·B, A·Bᵀ), MaxPoolGrad for non-overlapping windows, and
  * Sum over leading axes (bias gradients, N-LAAF slope gradients). They run in
  * the kernel module on a memory and worker pool of their own (a second KernelRuntime:
  * the PINN kernels' memory and tape are never touched), threads cut each op by rows, so
