@@ -39,6 +39,9 @@ const K_SLICE = 2048;
 const K_SLICE_TN = 256;
 
 /** One op's operands in the kernel memory: addresses handed out upward from HEAP, reset per op. */
+/** The most one op may lay out in the kernel memory (2 GiB): a larger op runs on the wasm backend's kernel. */
+const ARENA_LIMIT = 1.5 * 2 ** 30;
+
 /** Floats of gemm's packed B for a K×N operand. */
 const packFloats = (K: number, N: number): number => Math.min(K, K_SLICE) * (N - (N % 8));
 
@@ -48,6 +51,13 @@ class Arena {
     const p = this.at;
     this.at = Math.ceil((this.at + 4 * floats) / 64) * 64;
     return p;
+  }
+
+  /** Grow the kernel memory to hold every area taken; false (nothing grown) past ARENA_LIMIT: the caller falls back. */
+  ready(k: DeepKernels): boolean {
+    if (this.at > ARENA_LIMIT) return false;
+    k.rt.ensure(this.at);
+    return true;
   }
 }
 
@@ -156,14 +166,11 @@ function output(k: DeepKernels, heap: WasmHeap, shape: number[], addr: number): 
   return out;
 }
 
-/** im2col of x (already at xa) into a new area; returns its address. */
-function im2col(k: DeepKernels, a: Arena, g: ConvGeom, xa: number): number {
+/** im2col of x (at xa) into col [B·OH·OW, KH·KW·CI]. */
+function im2col(k: DeepKernels, g: ConvGeom, xa: number, col: number): void {
   const P = g.B * g.OH * g.OW;
   const Kc = g.KH * g.KW * g.CI;
-  const col = a.take(P * Kc);
-  k.rt.ensure(a.at);
   k.exec(DEEP_CMD.IM2COL, { A: xa, C: col, ...geomSlots(g) }, P, P * Kc / 4, 1);
-  return col;
 }
 
 function conv2d(k: DeepKernels, fallback: tf.KernelFunc) {
@@ -179,10 +186,11 @@ function conv2d(k: DeepKernels, fallback: tf.KernelFunc) {
     const wa = a.take(Kc * g.CO);
     const out = a.take(P * g.CO);
     const bp = a.take(packFloats(Kc, g.CO));
-    k.rt.ensure(a.at);
+    const col = a.take(P * Kc);
+    if (!a.ready(k)) return fallback(args as never) as Info;
     put(k, heap, x, xa);
     put(k, heap, filter, wa);
-    const col = im2col(k, a, g, xa);
+    im2col(k, g, xa, col);
     k.gemm(col, wa, out, P, g.CO, Kc, bp);
     return output(k, heap, [g.B, g.OH, g.OW, g.CO], out);
   };
@@ -194,10 +202,11 @@ function conv2dBackpropFilter(k: DeepKernels, fallback: tf.KernelFunc | undefine
     const { x, dy } = args.inputs as { x: Info; dy: Info };
     const attrs = args.attrs as { filterShape: number[] };
     const g = convGeom(x.shape, attrs.filterShape, args.attrs as never);
-    if (!g || x.dtype !== 'float32') {
+    const other = (): Info => {
       if (!fallback) throw new Error('Conv2DBackpropFilter on wasm: only NHWC without dilation is supported');
       return fallback(args as never) as Info;
-    }
+    };
+    if (!g || x.dtype !== 'float32') return other();
     const heap = args.backend as unknown as WasmHeap;
     const a = new Arena();
     const P = g.B * g.OH * g.OW;
@@ -205,10 +214,11 @@ function conv2dBackpropFilter(k: DeepKernels, fallback: tf.KernelFunc | undefine
     const xa = a.take(tf.util.sizeFromShape(x.shape));
     const dya = a.take(P * g.CO);
     const dw = a.take(Kc * g.CO);
-    k.rt.ensure(a.at);
+    const col = a.take(P * Kc);
+    if (!a.ready(k)) return other();
     put(k, heap, x, xa);
     put(k, heap, dy, dya);
-    const col = im2col(k, a, g, xa);
+    im2col(k, g, xa, col);
     k.gemmTN(col, dya, dw, Kc, g.CO, P);
     return output(k, heap, attrs.filterShape, dw);
   };
@@ -231,7 +241,7 @@ function conv2dBackpropInput(k: DeepKernels, fallback: tf.KernelFunc) {
     const dcol = a.take(P * Kc);
     const dx = a.take(g.B * g.H * g.W * g.CI);
     const bp = a.take(packFloats(g.CO, Kc));
-    k.rt.ensure(a.at);
+    if (!a.ready(k)) return fallback(args as never) as Info;
     put(k, heap, dy, dya);
     put(k, heap, filter, wa);
     k.transpose(wa, wt, Kc, g.CO);
@@ -263,7 +273,7 @@ function batchMatMul(k: DeepKernels, fallback: tf.KernelFunc) {
     const bt = transposeB ? a.take(br * bc) : ba;
     const c = a.take(M * N);
     const bp = a.take(packFloats(K, N));
-    k.rt.ensure(a.at);
+    if (!a.ready(k)) return fallback(args as never) as Info;
     put(k, heap, ai, aa);
     put(k, heap, bi, ba);
     if (transposeB) k.transpose(ba, bt, br, bc);
@@ -292,7 +302,7 @@ function maxPoolGrad(k: DeepKernels, fallback: tf.KernelFunc) {
     const xa = a.take(n);
     const dya = a.take(tf.util.sizeFromShape(dy.shape));
     const dx = a.take(n);
-    k.rt.ensure(a.at);
+    if (!a.ready(k)) return fallback(args as never) as Info;
     put(k, heap, input, xa);
     put(k, heap, dy, dya);
     k.exec(DEEP_CMD.POOL_GRAD, {
@@ -323,7 +333,7 @@ function sum(k: DeepKernels, fallback: tf.KernelFunc) {
     const a = new Arena();
     const xa = a.take(M * N);
     const c = a.take(N);
-    k.rt.ensure(a.at);
+    if (!a.ready(k)) return fallback(args as never) as Info;
     put(k, heap, x, xa);
     k.exec(DEEP_CMD.COLSUM, { A: xa, C: c, M, N }, 1, 0, 1);
     return output(k, heap, keepDims ? [...axes.map(() => 1), ...rest] : rest, c);
