@@ -38,13 +38,13 @@ const MIN_WORK_PER_THREAD = 1 << 18;
 const K_SLICE = 2048;
 const K_SLICE_TN = 256;
 
-/** One op's operands in the kernel memory: addresses handed out upward from HEAP, reset per op. */
 /** The most one op may lay out in the kernel memory (2 GiB): a larger op runs on the wasm backend's kernel. */
 const ARENA_LIMIT = 1.5 * 2 ** 30;
 
 /** Floats of gemm's packed B for a K×N operand. */
 const packFloats = (K: number, N: number): number => Math.min(K, K_SLICE) * (N - (N % 8));
 
+/** One op's operands in the kernel memory: addresses handed out upward from HEAP, reset per op. */
 class Arena {
   at = HEAP;
   take(floats: number): number {
@@ -100,8 +100,6 @@ export class DeepKernels {
       this.exec(DEEP_CMD.GEMM, slots, M, M * N * k);
     }
   }
-
-
 
   /** C [M×N] = Aᵀ · B for A [K×M], B [K×N]; K in slices (later slices accumulate). */
   gemmTN(A: number, B: number, C: number, M: number, N: number, K: number): void {
