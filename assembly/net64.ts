@@ -8,8 +8,10 @@
  *
  * Not here (the TS side refuses them): Rowdy/Kronecker mixtures. With a tape (N_TAPE), the
  * forward pass keeps every block's hidden-layer jets U there and cmd 2 (backward from the
- * tape) recomputes only the towers and H; cmd 1 recomputes the whole forward pass.
+ * tape) recomputes only the towers and H; cmd 1 recomputes the whole forward pass; cmd 3
+ * is kernel.ts's CMD_STEP (forward, the step program on the block, backward; no tape).
  */
+import { stepBlock64 } from './step';
 
 // descriptor slots (kernel.ts)
 const N_D: i32 = 0;
@@ -31,11 +33,13 @@ const N_COUNTER: i32 = 16;
 const N_TAPE: i32 = 17;
 const N_TAPEBLK: i32 = 18;
 const N_ACCBYTES: i32 = 19;
+const N_STEP: i32 = 23;
 const N_LAYER: i32 = 24;
 const NLS: i32 = 12;
 const W_XB: i32 = 2;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
+const W_STEP: i32 = 6;
 const W_THREAD: i32 = 7;
 const W_LAYER: i32 = 8;
 const LS: i32 = 7;
@@ -601,11 +605,16 @@ export function run64(cmd: i32, net: usize, work: usize): void {
         if (cmd == 2) refreshBlock(net, work, M + 1);
         else forwardBlock(net, work, M + 1);
         memory.fill(Yb, 0, <usize>(C * out) * rowB);
-        for (let c = 0; c < C; c++) {
-          for (let o = 0; o < out; o++) {
-            const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 3);
-            for (let p = 0; p < n; p++) {
-              store<f64>(dst + (<usize>p << 3), load<f64>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 3)));
+        if (cmd == 3) {
+          // the whole step (kernel.ts CMD_STEP): the step program on this block's rows
+          stepBlock64(getp(net, N_STEP), getp(work, W_STEP), acc, p0, n, <usize>load<u32>(outLayer), Yb, B);
+        } else {
+          for (let c = 0; c < C; c++) {
+            for (let o = 0; o < out; o++) {
+              const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 3);
+              for (let p = 0; p < n; p++) {
+                store<f64>(dst + (<usize>p << 3), load<f64>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 3)));
+              }
             }
           }
         }

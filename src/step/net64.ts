@@ -7,9 +7,9 @@
  */
 import type { JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
-import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets } from '../kernel/fused.js';
+import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets, type StepNeeds } from '../kernel/fused.js';
 import { ARENA, RUN64, kernel, kernelLoadError } from '../kernel/runtime.js';
-import { CHUNK, LAYER, LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
+import { CHUNK, CMD, LAYER, LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
 
 // descriptor slots: the float32 kernel's (src/kernel/layout.ts); assembly/net64.ts declares the same numbers
 const NLS = LAYER_SLOTS;
@@ -25,7 +25,7 @@ class Bump {
 }
 
 /** The float64 network jets without tfjs (same contract as fused.ts rawJets, with float64 X, Y and values). */
-export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Array[], extraBytes: number): RawJets {
+export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Array[], extraBytes: number, step: StepNeeds | null = null): RawJets {
   const rt = kernel();
   if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
   if (mlp.mixturePlan()) throw new Error('internal: float64 network kernel without Rowdy/Kronecker');
@@ -59,6 +59,8 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     accOff.push({ dW2: accBytes, db2: accBytes + sizes[l]! * Nn * 16 });
     accBytes += (sizes[l]! + 1) * Nn * 16;
   }
+  const stepAcc = accBytes;
+  if (step) accBytes += Math.ceil(step.acc / 16) * 16;
   const ch = chunking(N, B);
   const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
@@ -72,7 +74,8 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     uOff.push(record);
     record += C * sizes[l]! * B * 8;
   }
-  const tape = ch.blocks * record <= tapeBudget();
+  // the whole-step command keeps each block in cache from forward to backward: no tape
+  const tape = step === null && ch.blocks * record <= tapeBudget();
   const wsl = 8 + LS * (L + 1);
   const works: number[] = [];
   const workInts: number[][] = [];
@@ -84,6 +87,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     slots[WORK.DXB] = a.take(d * B * 8);
     slots[WORK.DA] = a.take(C * maxN * B * 8);
     slots[WORK.DB] = a.take(C * maxN * B * 8);
+    if (step) slots[WORK.STEP] = a.take(step.scratch);
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
       const base = WORK.LAYER + LS * l;
@@ -151,24 +155,34 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     }
     return r;
   };
+  const gradients = (): Float64Array[] => {
+    const buf = new Float64Array(rt.buffer);
+    const dWf: Float64Array[] = [];
+    const dbf: Float64Array[] = [];
+    for (let l = 0; l <= L; l++) {
+      const Nn = sizes[l + 1]!;
+      dWf.push(partials(buf, accOff[l]!.dW2, sizes[l]! * Nn));
+      dbf.push(partials(buf, accOff[l]!.db2, Nn));
+    }
+    return unfoldRaw(mlp.describe(), f, dWf, dbf, mlp.cfg.adaptive.mode, true);
+  };
   return {
-    X, Y, end,
+    X, Y, end, stepAcc,
     forward() {
       write();
-      rt.run(RUN64, net, works, counter);
+      rt.run(RUN64 + CMD.FORWARD, net, works, counter);
     },
     backward() {
       write();
-      rt.run(RUN64 + (tape ? 2 : 1), net, works, counter);
-      const buf = new Float64Array(rt.buffer);
-      const dWf: Float64Array[] = [];
-      const dbf: Float64Array[] = [];
-      for (let l = 0; l <= L; l++) {
-        const Nn = sizes[l + 1]!;
-        dWf.push(partials(buf, accOff[l]!.dW2, sizes[l]! * Nn));
-        dbf.push(partials(buf, accOff[l]!.db2, Nn));
-      }
-      return unfoldRaw(mlp.describe(), f, dWf, dbf, mlp.cfg.adaptive.mode, true);
+      rt.run(RUN64 + (tape ? CMD.BACKWARD_TAPE : CMD.BACKWARD), net, works, counter);
+      return gradients();
+    },
+    step(header: number) {
+      if (step === null) throw new Error('internal: rawJets64.step without StepNeeds');
+      write();
+      new Int32Array(rt.buffer)[(net >> 2) + NET.STEP] = header;
+      rt.run(RUN64 + CMD.STEP, net, works, counter);
+      return { grads: gradients(), sums: chunkAcc.map((a) => a + stepAcc) };
     },
   };
 }
