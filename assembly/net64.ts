@@ -379,12 +379,17 @@ function faaForward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, H: 
       const F1 = U + <usize>load<i32>(t, 16) * stride;
       const F2 = U + <usize>load<i32>(t, 20) * stride;
       const F3 = U + <usize>load<i32>(t, 24) * stride;
-      for (let e: usize = 0; e < stride; e += 16) {
-        let prod = ld(F0 + e);
-        if (nf > 1) prod = mul(prod, ld(F1 + e));
-        if (nf > 2) prod = mul(prod, ld(F2 + e));
-        if (nf > 3) prod = mul(prod, ld(F3 + e));
-        st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), prod));
+      // one loop per factor count (the same products in the same order as a general loop)
+      if (nf == 1) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), ld(F0 + e)));
+      } else if (nf == 2) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(ld(F0 + e), ld(F1 + e))));
+      } else if (nf == 3) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
+      } else {
+        for (let e: usize = 0; e < stride; e += 16) {
+          st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e)), ld(F3 + e))));
+        }
       }
     }
   }
@@ -409,21 +414,53 @@ function faaBackward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, dH
       const f1 = <usize>load<i32>(t, 16) * stride;
       const f2 = <usize>load<i32>(t, 20) * stride;
       const f3 = <usize>load<i32>(t, 24) * stride;
-      for (let e: usize = 0; e < stride; e += 16) {
-        const g = mul(coef, ld(dHc + e));
-        const u0 = ld(U + f0 + e);
-        const u1 = nf > 1 ? ld(U + f1 + e) : splat(1);
-        const u2 = nf > 2 ? ld(U + f2 + e) : splat(1);
-        const u3 = nf > 3 ? ld(U + f3 + e) : splat(1);
-        const u01 = mul(u0, u1);
-        const u23 = mul(u2, u3);
-        st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u23)));
-        const gt = mul(g, ld(Tm + e));
-        // factors may repeat (f0 == f1): each occurrence adds its own share
-        st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u23)));
-        if (nf > 1) st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u23)));
-        if (nf > 2) st(dU + f2 + e, madd(ld(dU + f2 + e), gt, mul(u01, u3)));
-        if (nf > 3) st(dU + f3 + e, madd(ld(dU + f3 + e), gt, mul(u01, u2)));
+      // one loop per factor count: the general formula with the absent factors (1) left out,
+      // so the same numbers; factors may repeat (f0 == f1): each occurrence adds its own share
+      if (nf == 1) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), ld(U + f0 + e)));
+          st(dU + f0 + e, add(ld(dU + f0 + e), mul(g, ld(Tm + e))));
+        }
+      } else if (nf == 2) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u0, u1)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, u1));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, u0));
+        }
+      } else if (nf == 3) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          const u2 = ld(U + f2 + e);
+          const u01 = mul(u0, u1);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u2)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u2)));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u2)));
+          st(dU + f2 + e, madd(ld(dU + f2 + e), gt, u01));
+        }
+      } else {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          const u2 = ld(U + f2 + e);
+          const u3 = ld(U + f3 + e);
+          const u01 = mul(u0, u1);
+          const u23 = mul(u2, u3);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u23)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u23)));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u23)));
+          st(dU + f2 + e, madd(ld(dU + f2 + e), gt, mul(u01, u3)));
+          st(dU + f3 + e, madd(ld(dU + f3 + e), gt, mul(u01, u2)));
+        }
       }
     }
   }
