@@ -1035,6 +1035,35 @@ export function run(cmd: i32, net: usize, work: usize): void {
   }
 }
 
+/**
+ * The gradient entries e < n of every chunk's accumulators (4-lane partial sums, 16 bytes
+ * each) summed into out (f64): per entry its lanes in order, then the chunks in their fixed
+ * order, in float64 — the arithmetic of the JavaScript loop it replaces (fused.ts).
+ */
+export function reducePartials(chunks: usize, K: i32, n: i32, out: usize): void {
+  memory.fill(out, 0, <usize>n << 3);
+  for (let k = 0; k < K; k++) {
+    const acc = <usize>load<u32>(chunks + (<usize>k << 4), CH_ACC << 2);
+    for (let e = 0; e < n; e++) {
+      const p = acc + (<usize>e << 4);
+      const s = <f64>load<f32>(p) + <f64>load<f32>(p, 4) + <f64>load<f32>(p, 8) + <f64>load<f32>(p, 12);
+      const q = out + (<usize>e << 3);
+      store<f64>(q, load<f64>(q) + s);
+    }
+  }
+}
+
+/** A layer's splatted weights from W [K][Nn] (f32): Wsp[i][j] and WTsp[j][i] = 4 × W[i][j]. */
+export function splatWeights(W: usize, K: i32, Nn: i32, Wsp: usize, WTsp: usize): void {
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < Nn; j++) {
+      const v = v128.load32_splat(W + ((<usize>i * <usize>Nn + <usize>j) << 2));
+      st(Wsp + ((<usize>i * <usize>Nn + <usize>j) << 4), v);
+      st(WTsp + ((<usize>j * <usize>K + <usize>i) << 4), v);
+    }
+  }
+}
+
 /** The activation tower on its own (tests): T_m = σ^(m)(U), m ≤ M1, count a multiple of 4. */
 export function towerOnly(act: i32, U: usize, T: usize, count: i32, M1: i32): void {
   tower(act, U, T, count, M1);

@@ -576,6 +576,31 @@ function backwardBlock(net: usize, work: usize): void {
  * every chunk's accumulators (2-lane partial sums); cmd 2: the same from the tape of the
  * cmd 0 call just before. Chunks as in kernel.ts.
  */
+/** reducePartials (kernel.ts) for the float64 kernel's 2-lane partial sums (16 bytes per entry). */
+export function reducePartials64(chunks: usize, K: i32, n: i32, out: usize): void {
+  memory.fill(out, 0, <usize>n << 3);
+  for (let k = 0; k < K; k++) {
+    const acc = <usize>load<u32>(chunks + (<usize>k << 4), 8);
+    for (let e = 0; e < n; e++) {
+      const p = acc + (<usize>e << 4);
+      const s = load<f64>(p) + load<f64>(p, 8);
+      const q = out + (<usize>e << 3);
+      store<f64>(q, load<f64>(q) + s);
+    }
+  }
+}
+
+/** A layer's splatted weights from W [K][Nn] (f64): Wsp[i][j] and WTsp[j][i] = 2 × W[i][j]. */
+export function splatWeights64(W: usize, K: i32, Nn: i32, Wsp: usize, WTsp: usize): void {
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < Nn; j++) {
+      const v = v128.load64_splat(W + ((<usize>i * <usize>Nn + <usize>j) << 3));
+      st(Wsp + ((<usize>i * <usize>Nn + <usize>j) << 4), v);
+      st(WTsp + ((<usize>j * <usize>K + <usize>i) << 4), v);
+    }
+  }
+}
+
 export function run64(cmd: i32, net: usize, work: usize): void {
   const d = geti(net, N_D);
   const L = geti(net, N_L);

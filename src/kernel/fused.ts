@@ -209,8 +209,10 @@ interface Plan {
   /** per chunk: its accumulators' base; per layer: dW4, db4 (and for hidden mixture layers dmix4) offsets in them */
   chunkAcc: number[];
   accOff: { dW4: number; db4: number; dmix4: number }[];
-  /** CMD.STEP: byte offset of the step program's sums in each chunk's accumulators */
+  /** bytes of the network's part of a chunk's accumulators; CMD.STEP: the step program's sums from here */
   stepAcc: number;
+  /** the summed gradient entries (f64 each, reducePartials) */
+  red: number;
   end: number;
 }
 
@@ -299,6 +301,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
   const ch = chunking(N, B);
   const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
+  const red = a.take((stepAcc >> 4) * 8);
   const X = a.take(N * d * 4);
   const Y = a.take(C * N * out * 4);
   const dX = a.take(N * d * 4);
@@ -378,13 +381,10 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
     const { K, Nn } = lp;
     f32.set(W, lp.W >> 2);
     f32.set(f.b[l]!, lp.b >> 2);
-    let o = lp.Wsp >> 2;
-    for (let i = 0; i < K; i++) for (let j = 0; j < Nn; j++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
-    o = lp.WTsp >> 2;
-    for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
+    rt.exports.splatWeights(lp.W, K, Nn, lp.Wsp, lp.WTsp);
   });
   works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
-  return { net, works, X, Y, dX, counter, chunkTab, chunkAcc, accOff, stepAcc, end: a.at };
+  return { net, works, X, Y, dX, counter, chunkTab, chunkAcc, accOff, stepAcc, red, end: a.at };
 }
 
 /** stats.chunks[t]: chunks thread t ran in the last call. */
@@ -412,17 +412,20 @@ function readAll(ts: tf.Tensor[]): Float32Array[] {
 }
 
 /**
- * n gradient entries summed from the 4-lane partial sums (16 bytes each) that start at
- * byte offset `off` in every chunk's accumulators: lanes, then chunks in their fixed
- * order, so the result is the same for any number of threads.
+ * Every chunk's gradient accumulators (4-lane partial sums, 16 bytes per entry) summed in the
+ * kernel (reducePartials): per entry its lanes, then the chunks in their fixed order, in
+ * float64, so the result is the same for any number of threads. Returns a view of memory
+ * holding them at `lay.red` (one f64 per entry) for sumPartials.
  */
-function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (const acc of lay.chunkAcc) {
-    let o = (acc + off) >> 2;
-    for (let e = 0; e < n; e++, o += 4) out[e] = out[e]! + (buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!);
-  }
-  return out;
+function reducePartials(rt: KernelRuntime, lay: Plan): Float64Array {
+  rt.exports.reducePartials(lay.chunkTab, lay.chunkAcc.length, lay.stepAcc >> 4, lay.red);
+  return new Float64Array(rt.buffer);
+}
+
+/** n summed gradient entries from the one at byte offset `off` in a chunk's accumulators (after reducePartials). */
+function sumPartials(red: Float64Array, lay: Plan, off: number, n: number): Float64Array {
+  const o = (lay.red >> 3) + (off >> 4);
+  return red.slice(o, o + n);
 }
 
 /**
@@ -510,8 +513,8 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
       const t0 = performance.now();
       rt.run(fromTape ? CMD.BACKWARD_TAPE : CMD.BACKWARD, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
-      const buf = new Float32Array(rt.buffer);
-      const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
+      const buf = reducePartials(rt, lay);
+      const dX = new Float32Array(rt.buffer).slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
       // Sum the 4-lane partial sums over lanes and chunks, in a fixed order: deterministic,
       // and the same for any number of threads.
       const dWf: Float64Array[] = [];
@@ -675,7 +678,7 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
   stats.threads = T;
   stats.block = B;
   const gradients = (): Float64Array[] => {
-    const buf = new Float32Array(rt.buffer);
+    const buf = reducePartials(rt, lay);
     const dWf: Float64Array[] = [];
     const dbf: Float64Array[] = [];
     for (let l = 0; l <= L; l++) {

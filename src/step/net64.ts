@@ -59,6 +59,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     accOff.push({ dW2: accBytes, db2: accBytes + sizes[l]! * Nn * 16 });
     accBytes += (sizes[l]! + 1) * Nn * 16;
   }
+  const accNet = accBytes;
   const stepAcc = accBytes;
   if (step) accBytes += Math.ceil(step.acc / 16) * 16;
   const ch = chunking(N, B);
@@ -102,6 +103,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     workInts.push(slots);
   }
   const tapeP = tape ? a.take(ch.blocks * record) : 0;
+  const red = a.take((accNet >> 4) * 8);
   const end = a.at;
   rt.ensure(end + extraBytes);
 
@@ -139,23 +141,17 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
       const { K, Nn } = lp;
       f64.set(W, lp.W >> 3);
       f64.set(f.b[l]!, lp.b >> 3);
-      let o = lp.Wsp >> 3;
-      for (let i = 0; i < K; i++) for (let j = 0; j < Nn; j++, o += 2) f64.fill(W[i * Nn + j]!, o, o + 2);
-      o = lp.WTsp >> 3;
-      for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 2) f64.fill(W[i * Nn + j]!, o, o + 2);
+      rt.exports.splatWeights64(lp.W, K, Nn, lp.Wsp, lp.WTsp);
     });
     works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
   };
-  /** gradient entries summed from the 2-lane partial sums: lanes, then chunks in order */
+  /** gradient entries summed from the 2-lane partial sums: lanes, then chunks in order (reducePartials64), f64 at `red` */
   const partials = (buf: Float64Array, off: number, n: number): Float64Array => {
-    const r = new Float64Array(n);
-    for (const acc of chunkAcc) {
-      let o = (acc + off) >> 3;
-      for (let e = 0; e < n; e++, o += 2) r[e] = r[e]! + (buf[o]! + buf[o + 1]!);
-    }
-    return r;
+    const o = (red >> 3) + (off >> 4);
+    return buf.slice(o, o + n);
   };
   const gradients = (): Float64Array[] => {
+    rt.exports.reducePartials64(chunkTab, chunkAcc.length, accNet >> 4, red);
     const buf = new Float64Array(rt.buffer);
     const dWf: Float64Array[] = [];
     const dbf: Float64Array[] = [];
