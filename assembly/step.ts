@@ -11,6 +11,13 @@
  *
  * Descriptor (i32 slots at `desc`): see the S_ constants. No allocation, no globals
  * written: any thread may run any term with its own scratch.
+ *
+ * Two ways in: stepTerm32/64 run one term over all its rows on the whole call's Y
+ * (the three-call step: network forward, terms, network backward), and stepBlock32/64,
+ * called by the network kernel's run/run64 under CMD_STEP after each block's forward
+ * pass, run every term's rows that lie in that block on the block's own output jets
+ * (the one-call step; src/step/whole.ts). Y and dY are addressed through strides
+ * (runRows), so the same forward/reverse code serves both.
  */
 
 const S_CODE = 0; // i32 [op, a, b, c] per instruction

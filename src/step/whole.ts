@@ -9,9 +9,14 @@
  * biases, slopes, then the unknown parameters' raw values), so checkpoints, Adam's state
  * and L-BFGS's vector mean the same things on both paths.
  *
- * Per evaluation: kernel forward (threads), one executor call per term (main thread),
- * kernel backward from the forward's tape (threads). Everything in between stays in the
- * kernel's memory.
+ * Per evaluation with a gradient: one kernel call (CMD.STEP, on the kernel's threads): per
+ * block of points the network's forward pass, the executor on the block's rows of every
+ * term, the backward pass. Without a gradient, or with a periodic term (a row reads two
+ * points, maybe in two blocks), or with LAAF_STEP_FUSED=0: kernel forward over all points
+ * (threads), one executor call per term (main thread), kernel backward from the forward's
+ * tape (threads). Both give the same network gradient bit for bit; the float64 sums over
+ * points (Σ r², ∂J/∂ unknown parameter) are added per block in the first, per term in the
+ * second. Everything stays in the kernel's memory.
  */
 import type { Problem } from '../problem/build.js';
 import type { Mlp } from '../nn/mlp.js';
