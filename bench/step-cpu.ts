@@ -5,16 +5,18 @@
  * rounds. Burgers-shaped as bench/whole-step.ts (N-LAAF n = 10 + slope recovery, 400
  * boundary points).
  *
- *   node dist/bench/step-cpu.js WIDTH DEPTH POINTS [ROUNDS] [STEPS] [--dist DIR]
+ *   node dist/bench/step-cpu.js WIDTH DEPTH POINTS [ROUNDS] [STEPS] [--dist DIR] [--forms]
  *
  * --dist: another build's dist/ directory (e.g. an older commit built elsewhere), run on
- * the same spec; LAAF_STEP_FUSED=0 in the environment times the three-call step.
+ * the same spec. --forms: also the three-call step (LAAF_STEP_FUSED=0), interleaved with
+ * the one-call step in the same process.
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './root.js';
 
-const args = process.argv.slice(2);
+const forms = process.argv.includes('--forms');
+const args = process.argv.slice(2).filter((a) => a !== '--forms');
 const di = args.indexOf('--dist');
 const dist = di >= 0 ? args[di + 1]! : join(ROOT, 'dist');
 const [width, depth, points, rounds, steps] = args.filter((_, i) => di < 0 || (i !== di && i !== di + 1)).map(Number);
@@ -53,19 +55,27 @@ const stepper = (precision: 'float32' | 'float64') => {
     adam.apply(flat, grad, 8e-4, whole.memoryEnd);
   };
 };
+// a case: precision and step form (LAAF_STEP_FUSED, read by WholeStep.evaluate per call)
+type Case = ['float32' | 'float64', '0' | '1'];
+const cases: Case[] = [['float32', '1'], ['float64', '1'], ...(forms ? [['float32', '0'], ['float64', '0']] as Case[] : [])];
 const runs = { float32: stepper('float32'), float64: stepper('float64') };
-const cpu: Record<string, number[]> = { float32: [], float64: [] };
-for (const k of ['float32', 'float64'] as const) for (let i = 0; i < 2; i++) runs[k]();
+const cpu = cases.map(() => [] as number[]);
+const run = (k: number, n: number) => {
+  const [precision, fused] = cases[k]!;
+  process.env.LAAF_STEP_FUSED = fused;
+  for (let i = 0; i < n; i++) runs[precision]();
+};
+cases.forEach((_, k) => run(k, 2));
 for (let r = 0; r < R; r++) {
-  for (const k of ['float32', 'float64'] as const) {
+  cases.forEach((_, k) => {
     const c0 = process.cpuUsage();
-    for (let i = 0; i < S; i++) runs[k]();
+    run(k, S);
     const c = process.cpuUsage(c0);
     cpu[k]!.push((c.user + c.system) / 1000 / S);
-  }
+  });
 }
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-const f32 = med(cpu.float32!);
-const f64 = med(cpu.float64!);
-process.stdout.write(`${width}×${depth}, ${points} points, LAAF_THREADS=${process.env.LAAF_THREADS ?? '(default)'}, ${dist}: ` +
-  `CPU ms per step float32 ${f32.toFixed(2)}, float64 ${f64.toFixed(2)} (f64 / f32 ${(f64 / f32).toFixed(2)}×; median of ${R} rounds of ${S} steps)\n`);
+const m = cpu.map(med);
+const line = (f32: number, f64: number) => `float32 ${f32.toFixed(2)}, float64 ${f64.toFixed(2)} (f64 / f32 ${(f64 / f32).toFixed(2)}×)`;
+process.stdout.write(`${width}×${depth}, ${points} points, LAAF_THREADS=${process.env.LAAF_THREADS ?? '(default)'}, ${dist}: CPU ms per step ` +
+  `${forms ? 'one call: ' : ''}${line(m[0]!, m[1]!)}${forms ? `; three calls: ${line(m[2]!, m[3]!)}` : ''}; median of ${R} rounds of ${S} steps\n`);
