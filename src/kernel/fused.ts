@@ -175,8 +175,8 @@ export function fold(net: NetworkDescription, w: Float32Array[] | Float64Array[]
       out.W.push(Wf);
       out.b.push(bf);
     }
-    out.rawW.push(Float64Array.from(W));
-    out.rawB.push(Float64Array.from(B));
+    out.rawW.push(new Float64Array(W));
+    out.rawB.push(new Float64Array(B));
     out.s.push(s);
   }
   return out;
