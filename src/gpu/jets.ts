@@ -81,10 +81,14 @@ export function wgslUnsupported(activation: string, hidden: number, plan: JetPla
   return null;
 }
 
-const f = (x: number) => {
-  const s = Math.fround(x).toPrecision(9);
+/** A float32 literal in WGSL that parses back to Math.fround(x) (WGSL has no literal for a non-finite value). */
+export function wgslFloat(x: number): string {
+  const v = Math.fround(x);
+  if (!Number.isFinite(v)) throw new Error(`internal: ${x} has no WGSL float32 literal`);
+  const s = v.toPrecision(9);
   return /[.e]/.test(s) ? s : `${s}.0`;
-};
+}
+const f = wgslFloat;
 
 /**
  * WGSL: fn tower(u) -> array<f32, 6>, σ and its derivatives to order 5 (the same closed

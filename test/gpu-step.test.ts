@@ -1,0 +1,114 @@
+/**
+ * The GPU step (src/gpu/step.ts with the term shader of src/step/wgsl-program.ts) against
+ * the whole-step path on the CPU (src/step/whole.ts, the wasm kernel and executor): loss and
+ * gradient at initialisation for every problem in problems/ that the WGSL path supports,
+ * and GPU Adam against flat Adam. Runs on whatever WebGPU adapter the machine has (Mesa's
+ * lavapipe in CI); without one it says so in one line and skips.
+ *
+ * Bounds (both float32; the GPU sums the rows, points and per-term means in float32 in
+ * another order, and its tanh/exp/sin differ from the kernel's by a few ulp):
+ *   |ΔJ| ≤ 1e-5·|J|,  ‖Δg‖∞ ≤ 1e-4·‖g‖∞.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '../src/backend/gradients.js';
+import { repoRoot } from './helpers.js';
+import { checkSpec, mlpConfig } from '../src/run/solve.js';
+import { samplePoints } from '../src/problem/build.js';
+import { Mlp } from '../src/nn/mlp.js';
+import { Rng } from '../src/domain/rng.js';
+import { PinnLoss } from '../src/train/loss.js';
+import { WholeStep } from '../src/step/whole.js';
+import { readFlat } from '../src/train/flat.js';
+import { FlatAdam } from '../src/train/flat-adam.js';
+import { GpuStepEngine, DISPATCHES } from '../src/gpu/step.js';
+import { gpuStepSource, wgslStepUnsupported } from '../src/step/wgsl-source.js';
+
+await tf.setBackend('cpu');
+
+/** Dawn's instance: it must stay reachable while its devices live. */
+let gpu: GPU | undefined;
+async function openDevice(): Promise<GPUDevice | undefined> {
+  if (!process.env['XDG_RUNTIME_DIR']) process.env['XDG_RUNTIME_DIR'] = (await import('node:os')).tmpdir();
+  try {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    gpu = create([]);
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return undefined;
+    console.log(`GPU step tests run on: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.device} (${adapter.info.description})`);
+    return await adapter.requestDevice({ requiredLimits: { maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage } });
+  } catch {
+    return undefined;
+  }
+}
+const device = await openDevice();
+const skip = device ? false : 'no WebGPU adapter on this machine (install a Vulkan driver, or Mesa lavapipe for testing)';
+if (!device) console.log(`GPU step tests skipped: ${skip}`);
+after(() => {
+  device?.destroy();
+  gpu = undefined;
+});
+
+const LOSS_TOL = 1e-5;
+const GRAD_TOL = 1e-4;
+const PROBLEMS = join(repoRoot(), 'problems');
+const files = readdirSync(PROBLEMS).filter((f) => f.endsWith('.yaml') && /^inputs:/m.test(readFileSync(join(PROBLEMS, f), 'utf8'))).sort();
+
+function build(file: string, sets: string[] = []) {
+  const { loaded, problem } = checkSpec(file, ['model.hidden=[12,12]', 'sampling.interior=200', ...sets]);
+  const spec = loaded.spec;
+  const rng = new Rng(spec.training.seed);
+  const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));
+  const points = samplePoints(problem, rng.derive('points'));
+  const sr = typeof spec.model.slope_recovery === 'number' ? { weight: spec.model.slope_recovery, form: 'paper' as const } : spec.model.slope_recovery;
+  const slope = spec.model.adaptive.mode === 'none' ? { ...sr, weight: 0 } : sr;
+  return { problem, model, points, slope };
+}
+
+test('GPU step: loss and gradient equal the wasm whole-step path at initialisation, every supported problem', { skip, timeout: 900_000 }, async () => {
+  let worst = { f: '', dLoss: 0, dGrad: 0 };
+  const ran: string[] = [];
+  const declined: string[] = [];
+  for (const f of files) {
+    const b = build(join(PROBLEMS, f));
+    const why = wgslStepUnsupported(b.problem, b.model.describe(), b.points);
+    if (why !== null) {
+      declined.push(`${f}: ${why}`);
+      continue;
+    }
+    const loss = new PinnLoss(b.problem, b.model, b.points, b.slope);
+    const flat = Float32Array.from(readFlat(loss.variables()));
+    loss.dispose();
+    const whole = new WholeStep(b.problem, b.model, b.points, b.slope);
+    const grad = new Float64Array(whole.size);
+    const ref = whole.evaluate(flat, grad);
+    const src = gpuStepSource(b.problem, b.model, b.points, b.slope);
+    const eng = new GpuStepEngine(device!, src.net, src.points);
+    await eng.ready();
+    assert.equal(eng.size, whole.size, f);
+    eng.writeParams(flat);
+    eng.evaluate(true, b.slope.weight);
+    const got = await eng.read({ values: true, grad: true });
+    eng.destroy();
+    let gmax = 0;
+    let dmax = 0;
+    for (let i = 0; i < grad.length; i++) {
+      gmax = Math.max(gmax, Math.abs(grad[i]!));
+      dmax = Math.max(dmax, Math.abs(got.grad![i]! - grad[i]!));
+    }
+    const dLoss = Math.abs(got.values!.total - ref.total) / Math.abs(ref.total);
+    const dGrad = dmax / gmax;
+    got.values!.terms.forEach((t, k) => assert.ok(Math.abs(t - ref.terms[k]!) <= LOSS_TOL * Math.abs(ref.terms[k]!) + 1e-12, `${f} term ${k}: ${t} vs ${ref.terms[k]}`));
+    assert.ok(dLoss <= LOSS_TOL, `${f}: loss ${got.values!.total} vs ${ref.total} (rel ${dLoss.toExponential(2)})`);
+    assert.ok(dGrad <= GRAD_TOL, `${f}: gradient max |Δ| ${dmax.toExponential(2)} of ‖g‖∞ ${gmax.toExponential(2)} (rel ${dGrad.toExponential(2)})`);
+    if (dGrad >= worst.dGrad) worst = { f, dLoss, dGrad };
+    ran.push(f);
+  }
+  console.log(`GPU step vs whole-step: ${ran.length} problems; worst gradient ${worst.dGrad.toExponential(2)} of ‖g‖∞ (${worst.f}, loss rel ${worst.dLoss.toExponential(2)}); bounds ${LOSS_TOL}, ${GRAD_TOL}; declined: ${declined.join('; ') || 'none'}`);
+  assert.ok(ran.length >= 10, `too few problems ran: ${ran.join(', ')}`);
+});
