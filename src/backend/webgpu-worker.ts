@@ -21,6 +21,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { runCommands, type GpuRead, type GpuStepCommand, type GpuStepEngine } from '../gpu/step.js';
 
 export interface WorkerInit {
   ctrl: SharedArrayBuffer;
@@ -37,6 +38,8 @@ export type Request =
   | { op: 'run'; name: string; inputs: [string, WireTensor | null][]; array: boolean; attrs: unknown; queue: Queued }
   | { op: 'read'; id: number; queue: Queued }
   | { op: 'flush'; queue: Queued }
+  /** the GPU step (gpu/step.ts): commands to its engine, which lives here with the device */
+  | { op: 'wgsl'; cmds: GpuStepCommand[]; queue: Queued }
   | { op: 'stats' };
 
 /** Writes and disposals the main thread batched since its last request. */
@@ -49,6 +52,8 @@ export interface Answer {
   ok: true;
   outputs?: WireTensor[];
   values?: tf.backend_util.BackendValues;
+  /** what a `wgsl` request read back */
+  read?: GpuRead;
   /** compute dispatches recorded so far (every GPU program a kernel ran; kernels computed on the CPU dispatch none) */
   dispatches?: number;
 }
@@ -117,6 +122,8 @@ async function main(): Promise<void> {
   const idOf = new WeakMap<tf.DataId, number>();
   let nextId = 1; // this side numbers new tensors with odd ids, the main thread with even ones
   let runs = 0;
+  /** the GPU step's engine, once a `wgsl` request made one */
+  const step: { engine?: GpuStepEngine } = {};
   const register = (t: tf.TensorInfo): WireTensor => {
     let id = idOf.get(t.dataId);
     if (id === undefined) {
@@ -151,6 +158,19 @@ async function main(): Promise<void> {
     applyQueue(req.queue);
     if (lost) return { ok: false, error: 'the GPU device was lost', lost };
     if (req.op === 'flush') return { ok: true };
+    if (req.op === 'wgsl') {
+      const before = step.engine?.dispatches ?? 0;
+      const read = await runCommands(device, step, req.cmds);
+      dispatches += (step.engine?.dispatches ?? 0) - (req.cmds.some((c) => c.do === 'init') ? 0 : before);
+      // (the test hook counts evaluations of the GPU step like kernel runs)
+      for (const c of req.cmds) {
+        if (c.do !== 'evaluate') continue;
+        runs++;
+        if (init.loseAfterRuns !== undefined && runs === init.loseAfterRuns) device.destroy();
+      }
+      if (lost) return { ok: false, error: 'the GPU device was lost', lost };
+      return { ok: true, read };
+    }
     if (req.op === 'read') {
       const values = await backend.read(dataId(req.id));
       if (lost) return { ok: false, error: 'the GPU device was lost', lost };

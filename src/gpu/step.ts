@@ -511,7 +511,11 @@ export class GpuStepEngine {
       : [this.foldStage, s.forward, s.terms, s.loss]);
   }
 
-  /** One Adam update of the resident parameters with the resident gradient (scalars as flat-adam.ts rounds them). */
+  /**
+   * One Adam update of the resident parameters with the resident gradient. Pass β1, β2 as
+   * float64 (0.9, 0.999): the uniform block rounds lr, β, 1 − β, ε and 1 − β^t to float32
+   * as flat-adam.ts does.
+   */
   adam(lr: number, beta1: number, beta2: number, epsilon: number, t: number): void {
     const u = this.us;
     u[1] = lr;
@@ -565,4 +569,40 @@ export class GpuStepEngine {
   destroy(): void {
     for (const b of [...this.own, ...this.pointBufs]) b.destroy();
   }
+}
+
+/** Commands to an engine, as plain data (the GPU worker runs them in order; see backend/webgpu-worker.ts). */
+export type GpuStepCommand =
+  | { do: 'init'; source: GpuStepSource }
+  | { do: 'points'; points: GpuPointSource }
+  | { do: 'params'; flat: Float32Array }
+  | { do: 'moments'; m: Float32Array; v: Float32Array }
+  | { do: 'evaluate'; grad: boolean; slopeWeight: number }
+  | { do: 'adam'; lr: number; beta1: number; beta2: number; epsilon: number; t: number }
+  | { do: 'read'; values?: boolean; grad?: boolean; params?: boolean; moments?: boolean };
+
+/** Run `cmds` on the engine held by `holder` (an `init` replaces it); returns the last read. */
+export async function runCommands(device: GPUDevice, holder: { engine?: GpuStepEngine }, cmds: GpuStepCommand[]): Promise<GpuRead> {
+  let out: GpuRead = {};
+  for (const c of cmds) {
+    if (c.do === 'init') {
+      holder.engine?.destroy();
+      holder.engine = undefined;
+      const e = new GpuStepEngine(device, c.source.net, c.source.points);
+      await e.ready();
+      holder.engine = e;
+      continue;
+    }
+    const e = holder.engine;
+    if (!e) throw new Error('internal: GPU step command before init');
+    switch (c.do) {
+      case 'points': e.setPoints(c.points); await e.ready(); break;
+      case 'params': e.writeParams(c.flat); break;
+      case 'moments': e.writeMoments(c.m, c.v); break;
+      case 'evaluate': e.evaluate(c.grad, c.slopeWeight); break;
+      case 'adam': e.adam(c.lr, c.beta1, c.beta2, c.epsilon, c.t); break;
+      case 'read': out = await e.read(c); break;
+    }
+  }
+  return out;
 }

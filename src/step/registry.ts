@@ -10,7 +10,8 @@ import type { JetPlan } from '../jet/plan.js';
 import type { Mlp, NetworkDescription } from '../nn/mlp.js';
 import type { Spec } from '../spec/schema.js';
 import type { Problem } from '../problem/build.js';
-import type { SlopeOptions, WholeStep } from './whole.js';
+import type { SlopeOptions, StepValues } from './whole.js';
+import type { AdamState } from '../train/adam-optimizer.js';
 
 /** What a path is asked about. */
 export interface StepQuery {
@@ -53,7 +54,41 @@ export interface StepImpl {
   /** facts about the last run for summary.json (e.g. a kernel's threads) */
   details?(): Record<string, number>;
   /** a path for the whole training step: the loss and its gradient on a flat parameter buffer (the trainer uses it when present) */
-  whole?: WholeStep;
+  whole?: FlatStep;
+}
+
+/**
+ * The whole training step on a flat parameter buffer in PinnLoss.variables() order: the
+ * wasm kernel's (WholeStep, whole.ts) or the GPU's (GpuWholeStep, wgsl-step.ts).
+ */
+export interface FlatStep {
+  readonly sizes: number[];
+  readonly size: number;
+  readonly precision: 'float32' | 'float64';
+  /** first free byte of the kernel's memory after an evaluation (flat Adam's scratch; CPU only) */
+  memoryEnd: number;
+  newFlat(n?: number): Float32Array | Float64Array;
+  split<A extends Float32Array | Float64Array>(flat: A): A[];
+  setPoints(points: Map<string, Float64Array>): void;
+  /** J and its parts at `flat`; with `grad`, ∂J/∂flat written there; `slopeWeight` replaces W_a */
+  evaluate(flat: Float32Array | Float64Array, grad: Float64Array | null, slopeWeight?: number): StepValues;
+  /** set when the parameters can live on a device: the Adam phase then runs there (train/trainer.ts) */
+  resident?: ResidentStep;
+}
+
+/** A flat step whose parameters, gradient and Adam moments live on a device between steps. */
+export interface ResidentStep {
+  /** parameters to and from the device */
+  upload(flat: Float32Array): void;
+  download(flat: Float32Array): void;
+  /** J and its gradient at the device's parameters (W_a as configured); the values only when `read` (else null, nothing read back) */
+  evaluateResident(read: boolean): StepValues | null;
+  /** J without gradient at the device's parameters, read back */
+  valuesResident(): StepValues;
+  /** one Adam update on the device with the gradient of the last evaluate */
+  adamApply(lr: number): void;
+  adamState(): AdamState;
+  adamLoad(s: AdamState): void;
 }
 
 export interface StepPath {
