@@ -11,7 +11,6 @@ import type { Mlp, NetworkDescription } from '../nn/mlp.js';
 import type { Spec } from '../spec/schema.js';
 import type { Problem } from '../problem/build.js';
 import type { SlopeOptions, StepValues } from './whole.js';
-import type { AdamState } from '../train/adam-optimizer.js';
 
 /** What a path is asked about. */
 export interface StepQuery {
@@ -76,6 +75,9 @@ export interface FlatStep {
   resident?: ResidentStep;
 }
 
+/** Adam's state per variable: the shape of train/adam-optimizer.ts AdamState (train/ imports step/, not the reverse). */
+export interface MomentState { t: number; m: Float32Array[]; v: Float32Array[] }
+
 /** A flat step whose parameters, gradient and Adam moments live on a device between steps. */
 export interface ResidentStep {
   /** parameters to and from the device */
@@ -87,8 +89,8 @@ export interface ResidentStep {
   valuesResident(): StepValues;
   /** one Adam update on the device with the gradient of the last evaluate */
   adamApply(lr: number): void;
-  adamState(): AdamState;
-  adamLoad(s: AdamState): void;
+  adamState(): MomentState;
+  adamLoad(s: MomentState): void;
 }
 
 export interface StepPath {

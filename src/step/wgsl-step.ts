@@ -15,11 +15,10 @@
  */
 import type { Problem } from '../problem/build.js';
 import type { Mlp } from '../nn/mlp.js';
-import type { AdamState } from '../train/adam-optimizer.js';
 import { gpuStepCall } from '../backend/webgpu.js';
 import type { GpuRead, GpuStepCommand } from '../gpu/step.js';
 import { gpuNetSpec, gpuPointSource, gpuStepSource, wgslStepUnsupported } from './wgsl-source.js';
-import { supported, unsupported, type FlatStep, type ResidentStep, type StepPath } from './registry.js';
+import { supported, unsupported, type FlatStep, type MomentState, type ResidentStep, type StepPath } from './registry.js';
 import type { SlopeOptions, StepValues } from './whole.js';
 
 const BETA1 = 0.9;
@@ -108,13 +107,13 @@ export class GpuWholeStep implements FlatStep, ResidentStep {
     this.call([{ do: 'adam', lr, beta1: BETA1, beta2: BETA2, epsilon: EPSILON, t: this.t }]);
   }
 
-  adamState(): AdamState {
+  adamState(): MomentState {
     const r = this.call([{ do: 'read', moments: true }], 2 * this.size);
     const split = (a: Float32Array) => this.split(a).map((x) => x.slice());
     return { t: this.t, m: split(r.m!), v: split(r.v!) };
   }
 
-  adamLoad(s: AdamState): void {
+  adamLoad(s: MomentState): void {
     if (s.m.length !== this.sizes.length || s.v.length !== this.sizes.length) throw new Error('Adam state does not match the variables');
     const m = new Float32Array(this.size);
     const v = new Float32Array(this.size);
