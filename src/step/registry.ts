@@ -100,6 +100,8 @@ export interface StepPath {
   readonly kernel: boolean;
   /** true for a path of the whole training step: asked only when the query has `run` */
   readonly wholeStep?: boolean;
+  /** set for a path of some tfjs backends only (wgsl-step: webgpu): on others it is no candidate, so it is not listed as declined */
+  readonly backends?: readonly string[];
   supports(q: StepQuery): Support;
   /** the implementation for this network; called only after `supports` said ok to `q` (chooseStep always passes it) */
   create(model: Mlp, q?: StepQuery): StepImpl;
@@ -114,12 +116,14 @@ export interface StepChoice {
 
 /**
  * The first of `paths` (in order) that supports `q`. The last path must support everything.
- * Whole-step paths are candidates only when `q.run` asks for a training step.
+ * Whole-step paths are candidates only when `q.run` asks for a training step, and a path with
+ * `backends` only on those backends.
  */
 export function chooseStep(paths: readonly StepPath[], q: StepQuery, model: Mlp): StepChoice {
   const declined: StepChoice['declined'] = [];
   for (const path of paths) {
     if (path.wholeStep && q.run === undefined) continue;
+    if (path.backends && !path.backends.includes(q.backend)) continue;
     const s = path.supports(q);
     if (s.ok) return { path, impl: path.create(model, q), declined };
     declined.push({ path: path.name, reason: s.reason });

@@ -134,6 +134,7 @@ export const wgslStep: StepPath = {
   name: 'wgsl-step',
   kernel: true,
   wholeStep: true,
+  backends: ['webgpu'],
   supports(q) {
     if (q.run === undefined) return unsupported('no training step asked for');
     if (q.backend !== 'webgpu') return unsupported(`backend ${q.backend}: the WGSL step runs on the webgpu backend`);
