@@ -93,6 +93,20 @@ test('webgpu: a lost device stops the run with a clear error and keeps its check
   assert.equal(readFileSync(join(dir, 'lost', 'solution.csv'), 'utf8'), readFileSync(join(dir, 'gpu', 'solution.csv'), 'utf8'));
 });
 
+test('webgpu: Adam then L-BFGS on the WGSL step (L-BFGS evaluates through the GPU step) matches wasm', { skip }, () => {
+  const set = ['--no-plots', '-q', '--set', 'training.log_every=1', '--set', 'training.adam.steps=5', '--set', 'training.lbfgs.max_iterations=8'];
+  const w = laaf(['solve', PROBLEM, '--backend', 'wasm', '--out', 'lbfgs-wasm', ...set]);
+  assert.equal(w.code, 0, w.stderr);
+  const g = laaf(['solve', PROBLEM, '--backend', 'webgpu', '--out', 'lbfgs-gpu', ...set]);
+  assert.equal(g.code, 0, g.stderr);
+  assert.equal(summary('lbfgs-gpu').step_path.ran, 'wgsl-step');
+  const h = history('lbfgs-gpu');
+  assert.ok(h.some((r) => r['phase'] === 'lbfgs'), 'an L-BFGS phase ran');
+  const { worst, where } = worstDifference(h, history('lbfgs-wasm'));
+  console.log(`webgpu vs wasm, 5 Adam steps + 8 L-BFGS iterations: worst relative difference ${worst.toExponential(2)} at ${where} (tolerance 1e-3: L-BFGS steps amplify float32 rounding differences more than Adam's)`);
+  assert.ok(worst < 1e-3, where);
+});
+
 test('webgpu without an adapter: exit 2 naming what to install, nothing written', () => {
   // Point the Vulkan loader at a driver list that does not exist.
   const r = laaf(['solve', PROBLEM, '--backend', 'webgpu', '--out', 'none', ...SETTINGS], { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' });
