@@ -5,7 +5,7 @@
  * dispatches with every buffer resident on the device. Nothing is read back unless asked
  * (`read`): a logged Adam step reads the loss, a checkpoint the parameters and moments.
  *
- * One evaluation with gradient is 7 dispatches (without: 4); an Adam step adds 1:
+ * One evaluation with gradient is 8 dispatches (without: 4); an Adam step adds 1:
  *
  *   fold      flat raw parameters → folded weights P (slopes s = n·a and the input map
  *             folded in, as kernel/fused.ts `fold`), one invocation per folded number
@@ -14,7 +14,9 @@
  *             per row, the residuals, Σ r² into LROW, the reverse pass into dY (the
  *             jet-output gradient) and the unknown parameters' per-row gradient DPAR
  *   backA     per point: the network backward pass (jets.ts backwardShaderA) from dY
- *   backB     per folded parameter: the sum over the points (jets.ts backwardShaderB)
+ *   backB     per folded parameter and chunk of 256 points: partial sums over the points
+ *             (jets.ts backwardShaderB, a 2-D dispatch)
+ *   sumB      per folded parameter: the sum of its partial sums (jets.ts chunkSumShader)
  *   finalize  per flat parameter: unfold (dW = dW'·s, ds, da = n·Σ ds, the input map),
  *             slope recovery's gradient, the unknown parameters' sums and bounds chain
  *   loss      one workgroup: the per-term means from LROW, J = Σ w·mean + W_a·S(a)
@@ -29,9 +31,11 @@
 import type { AdaptiveMode } from '../nn/mlp.js';
 import type { BaseActivation } from '../nn/activations.js';
 import type { JetPlan } from '../jet/plan.js';
-import { backwardShaderA, backwardShaderB, forwardShader, paramLayout, wgslFloat as f } from './jets.js';
+import { backwardShaderA, backwardShaderB, chunkSumShader, forwardShader, paramLayout, wgslFloat as f } from './jets.js';
 
 const WG = 64;
+/** points per partial sum of the weight gradients (backward B is parallel over parameters × chunks) */
+const CHUNK = 256;
 
 /** The network and the loss's scalar parts, as plain data (crosses threads). */
 export interface GpuNetSpec {
@@ -336,14 +340,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 type Kind = 'r' | 'rw' | 'u';
 
-interface Stage { pipeline: GPUComputePipeline; bind: GPUBindGroup; groups: number }
+interface Stage { pipeline: GPUComputePipeline; bind: GPUBindGroup; groups: number; groupsY?: number }
 
 /** What an evaluation or a read returns. */
 export interface GpuValues { total: number; terms: number[]; slope: number }
 export interface GpuRead { values?: GpuValues; grad?: Float32Array; params?: Float32Array; m?: Float32Array; v?: Float32Array }
 
 /** Dispatches per evaluation (with and without gradient) and per Adam update. */
-export const DISPATCHES = { evaluate: 4, evaluateGrad: 7, adam: 1 } as const;
+export const DISPATCHES = { evaluate: 4, evaluateGrad: 8, adam: 1 } as const;
 
 export class GpuStepEngine {
   /** compute dispatches and bytes read back so far */
@@ -370,7 +374,7 @@ export class GpuStepEngine {
   private Y!: GPUBuffer;
   private DY!: GPUBuffer;
   private LOSS!: GPUBuffer;
-  private stages!: { forward: Stage; terms: Stage; backA: Stage; backB: Stage; finalize: Stage; loss: Stage };
+  private stages!: { forward: Stage; terms: Stage; backA: Stage; backB: Stage; sumB: Stage; finalize: Stage; loss: Stage };
 
   constructor(readonly device: GPUDevice, readonly net: GpuNetSpec, points: GpuPointSource) {
     this.nFlat = flatLayout(net).total;
@@ -465,11 +469,14 @@ export class GpuStepEngine {
     }
     const DZ = mk(dz);
     const HA = mk(Math.max(ha, 1));
+    const chunks = Math.max(1, Math.ceil(N / CHUNK));
+    const PART = mk(chunks * this.nFolded);
     this.stages = {
       forward: this.stage(forwardShader(sizes, this.net.activation, plan), ['r', 'r', 'rw', 'u'], [this.P, X, this.Y, U], N),
       terms: this.stage(pts.termShader, ['r', 'r', 'r', 'r', 'rw', 'rw', 'rw'], [this.Y, X, DATA, this.FLAT, this.DY, LROW, DPAR], pts.invocations),
       backA: this.stage(backwardShaderA(sizes, this.net.activation, plan), ['r', 'r', 'r', 'u', 'rw', 'rw'], [this.P, X, this.DY, U, DZ, HA], N),
-      backB: this.stage(backwardShaderB(sizes, plan), ['r', 'r', 'r', 'u', 'rw'], [X, DZ, HA, U, this.G], this.nFolded),
+      backB: { ...this.stage(backwardShaderB(sizes, plan, CHUNK), ['r', 'r', 'r', 'u', 'rw'], [X, DZ, HA, U, PART], this.nFolded), groupsY: chunks },
+      sumB: this.stage(chunkSumShader(this.nFolded, CHUNK), ['r', 'u', 'rw'], [PART, U, this.G], this.nFolded),
       finalize: this.stage(finalizeShader(this.net, rows), ['r', 'r', 'r', 'rw', 'u'], [this.FLAT, this.G, DPAR, this.GRAD, this.USB], this.nFlat),
       loss: this.stage(lossShader(this.net, pts.terms), ['r', 'r', 'rw', 'u'], [LROW, this.FLAT, this.LOSS, this.USB], 1),
     };
@@ -495,7 +502,7 @@ export class GpuStepEngine {
     for (const s of stages) {
       pass.setPipeline(s.pipeline);
       pass.setBindGroup(0, s.bind);
-      pass.dispatchWorkgroups(s.groups);
+      pass.dispatchWorkgroups(s.groups, s.groupsY ?? 1);
     }
     pass.end();
     this.device.queue.submit([enc.finish()]);
@@ -507,7 +514,7 @@ export class GpuStepEngine {
     const s = this.stages;
     this.us[0] = slopeWeight;
     this.run(grad
-      ? [this.foldStage, s.forward, s.terms, s.backA, s.backB, s.finalize, s.loss]
+      ? [this.foldStage, s.forward, s.terms, s.backA, s.backB, s.sumB, s.finalize, s.loss]
       : [this.foldStage, s.forward, s.terms, s.loss]);
   }
 
