@@ -10,7 +10,7 @@
  * device, and each call here is one synchronous request to it (backend/webgpu.ts
  * gpuStepCall). As a FlatStep it serves L-BFGS and the final evaluations (parameters up,
  * loss and gradient back); as a ResidentStep it runs the Adam phase with the parameters,
- * gradient and moments on the device: one request and 8 dispatches per Adam step, nothing
+ * gradient and moments on the device: one request and 9 dispatches per Adam step, nothing
  * read back unless the trainer logs or checkpoints.
  */
 import type { Problem } from '../problem/build.js';
