@@ -14,6 +14,9 @@
  * into `data` (4-byte length, then the bytes), sets ctrl[0] = 1 and waits; this thread
  * answers in the same buffer and sets ctrl[0] = 2. A request larger than the buffer
  * first sends a bigger buffer by postMessage; this thread acknowledges with ctrl[0] = 3.
+ *
+ * Besides tfjs's kernels this thread runs the GPU step's engine (gpu/step.ts; `wgsl`
+ * requests, one per Adam step): its buffers stay here on the device between requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
@@ -26,7 +29,7 @@ import { runCommands, type GpuRead, type GpuStepCommand, type GpuStepEngine } fr
 export interface WorkerInit {
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
-  /** test hook: destroy the device after this many kernel runs (provokes "device lost") */
+  /** test hook: destroy the device after this many kernel runs and GPU step evaluations (provokes "device lost") */
   loseAfterRuns?: number;
 }
 
