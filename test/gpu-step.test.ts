@@ -11,7 +11,7 @@
  * then 20 Adam steps (GPU Adam vs flat Adam in the kernel) from the same start:
  *   |ΔJ| ≤ 1e-5·|J| after the 20th.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,34 +27,13 @@ import { PinnLoss } from '../src/train/loss.js';
 import { WholeStep } from '../src/step/whole.js';
 import { readFlat } from '../src/train/flat.js';
 import { FlatAdam } from '../src/train/flat-adam.js';
-import { GpuStepEngine, DISPATCHES } from '../src/gpu/step.js';
+import { GpuStepEngine } from '../src/gpu/step.js';
+import { openTestDevice } from './helpers/gpu.js';
 import { gpuStepSource, wgslStepUnsupported } from '../src/step/wgsl-source.js';
 
 await tf.setBackend('cpu');
 
-/** Dawn's instance: it must stay reachable while its devices live. */
-let gpu: GPU | undefined;
-async function openDevice(): Promise<GPUDevice | undefined> {
-  if (!process.env['XDG_RUNTIME_DIR']) process.env['XDG_RUNTIME_DIR'] = (await import('node:os')).tmpdir();
-  try {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    gpu = create([]);
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) return undefined;
-    console.log(`GPU step tests run on: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.device} (${adapter.info.description})`);
-    return await adapter.requestDevice({ requiredLimits: { maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage } });
-  } catch {
-    return undefined;
-  }
-}
-const device = await openDevice();
-const skip = device ? false : 'no WebGPU adapter on this machine (install a Vulkan driver, or Mesa lavapipe for testing)';
-if (!device) console.log(`GPU step tests skipped: ${skip}`);
-after(() => {
-  device?.destroy();
-  gpu = undefined;
-});
+const { device, skip } = await openTestDevice('GPU step tests');
 
 const LOSS_TOL = 1e-5;
 const GRAD_TOL = 1e-4;
@@ -66,7 +45,7 @@ const PROBLEMS = join(repoRoot(), 'problems');
 const files = readdirSync(PROBLEMS).filter((f) => f.endsWith('.yaml') && /^inputs:/m.test(readFileSync(join(PROBLEMS, f), 'utf8'))).sort();
 
 function build(file: string, sets: string[] = []) {
-  const { loaded, problem } = checkSpec(file, ['model.hidden=[8,8]', 'sampling.interior=64', ...sets]);
+  const { loaded, problem } = checkSpec(file, ['model.hidden=[4,4]', 'sampling.interior=64', ...sets]);
   const spec = loaded.spec;
   const rng = new Rng(spec.training.seed);
   const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));

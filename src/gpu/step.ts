@@ -272,46 +272,44 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 /**
  * One workgroup: per term the mean of its rows' Σ r² (LROW), J = Σ weight·mean (+ W_a·S).
- * Bindings 0 LROW, 1 FLAT (read), 2 LOSS (read_write: J, the terms' means, S), 3 US.
+ * Each thread sums a strided share of every term's rows, one barrier, then thread 0 adds
+ * the shares (a tree of barriers would be the textbook reduction, but lavapipe's compiler
+ * takes seconds per barrier in a loop). Bindings 0 LROW, 1 FLAT (read), 2 LOSS
+ * (read_write: J, the terms' means, S), 3 US.
  */
 export function lossShader(net: GpuNetSpec, terms: GpuPointSource['terms']): string {
+  const T = terms.length;
   const lines = [`${US}
 @group(0) @binding(0) var<storage, read> LROW: array<f32>;
 @group(0) @binding(1) var<storage, read> FLAT: array<f32>;
 @group(0) @binding(2) var<storage, read_write> LOSS: array<f32>;
 @group(0) @binding(3) var<uniform> us: US;
-var<workgroup> part: array<f32, ${WG}>;
+var<workgroup> part: array<f32, ${WG * T}>;
 ${slopeFunctions(net)}
-fn termSum(t: u32, first: u32, end: u32) -> f32 {
-  var acc = 0.0;
-  for (var r = first + t; r < end; r += ${WG}u) { acc += LROW[r]; }
-  part[t] = acc;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (t < s) { part[t] += part[t + s]; }
-    workgroupBarrier();
-  }
-  let v = part[0];
-  workgroupBarrier();
-  return v;
-}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
-  let t = lid.x;
-  var total = 0.0;`];
+  let t = lid.x;`];
   let first = 0;
   terms.forEach((tm, k) => {
-    lines.push(`  let m${k} = termSum(t, ${first}u, ${first + tm.rows}u) / ${f(tm.count)};
-  total += ${f(tm.weight)} * m${k};`);
+    lines.push(`  var a${k} = 0.0;
+  for (var r = ${first}u + t; r < ${first + tm.rows}u; r += ${WG}u) { a${k} += LROW[r]; }
+  part[${k * WG}u + t] = a${k};`);
     first += tm.rows;
+  });
+  lines.push(`  workgroupBarrier();
+  if (t != 0u) { return; }
+  var total = 0.0;`);
+  terms.forEach((tm, k) => {
+    lines.push(`  var s${k} = 0.0;
+  for (var i = 0u; i < ${WG}u; i++) { s${k} += part[${k * WG}u + i]; }
+  let m${k} = s${k} / ${f(tm.count)};
+  total += ${f(tm.weight)} * m${k};
+  LOSS[${k + 1}] = m${k};`);
   });
   lines.push(`  let S = slopeS();
   if (us.wa > 0.0) { total += us.wa * S; }
-  if (t == 0u) {
-    LOSS[0] = total;
-${terms.map((_, k) => `    LOSS[${k + 1}] = m${k};`).join('\n')}
-    LOSS[${terms.length + 1}] = S;
-  }
+  LOSS[0] = total;
+  LOSS[${T + 1}] = S;
 }`);
   return lines.join('\n');
 }
