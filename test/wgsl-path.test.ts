@@ -64,3 +64,17 @@ test('wgsl-step is first in the registry, no candidate off webgpu; on webgpu a d
   assert.equal(rowdy.declined[0]!.reason, 'Rowdy activations are not in WGSL');
   m.dispose();
 });
+
+test('wgsl-step declines a point set whose largest buffer exceeds the device limit, naming the buffer and the sizes', async () => {
+  const { bufferLimitProblem } = await import('../src/gpu/step.js');
+  const { gpuStepSource } = await import('../src/step/wgsl-source.js');
+  const { loaded, problem } = checkSpec(join(repoRoot(), 'problems', 'burgers.yaml'), ['model.hidden=[20,20]', 'sampling.interior=4000']);
+  const m = new Mlp(mlpConfig(loaded.spec, problem), new Rng(1));
+  const src = gpuStepSource(problem, m, samplePoints(problem, new Rng(2)), { weight: 1, form: 'paper' });
+  m.dispose();
+  // DZ: N · C · (20 + 20 + 1) floats, the largest here
+  const dz = 4 * src.points.N * src.points.plan.channels.length * 41;
+  assert.equal(bufferLimitProblem(src.net, src.points, { maxStorageBufferBindingSize: dz, maxBufferSize: 2 * dz }), null);
+  const why = bufferLimitProblem(src.net, src.points, { maxStorageBufferBindingSize: dz - 4, maxBufferSize: 2 * dz });
+  assert.match(why ?? '', new RegExp(`^its DZ buffer needs \\d+ MiB for ${src.points.N} points; this GPU allows \\d+ MiB per buffer`));
+});

@@ -65,7 +65,10 @@ export type Response = Answer | { ok: false; error: string; lost?: string };
 /** What the worker reports once it has looked for an adapter. */
 export type Hello =
   | { adapter: null; why?: string }
-  | { adapter: { vendor: string; architecture: string; device: string; description: string }; kernels: string[] };
+  | { adapter: { vendor: string; architecture: string; device: string; description: string }; kernels: string[]; limits: BufferLimits };
+
+/** The device's buffer limits (the GPU step checks its largest buffer against them before it runs). */
+export interface BufferLimits { maxStorageBufferBindingSize: number; maxBufferSize: number }
 
 function ensureRuntimeDir(): void {
   if (process.env['XDG_RUNTIME_DIR']) return;
@@ -119,7 +122,8 @@ async function main(): Promise<void> {
   };
   const kernels = tf.getKernelsForBackend('webgpu');
   const byName = new Map(kernels.map((k) => [k.kernelName, k]));
-  port.postMessage({ adapter: info, kernels: [...byName.keys()] } satisfies Hello);
+  const bufferLimits = { maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize, maxBufferSize: device.limits.maxBufferSize };
+  port.postMessage({ adapter: info, kernels: [...byName.keys()], limits: bufferLimits } satisfies Hello);
 
   const dataIds = new Map<number, tf.DataId>();
   const idOf = new WeakMap<tf.DataId, number>();

@@ -16,7 +16,7 @@
 import { Worker } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Answer, Hello, Queued, Request, Response, WireTensor, WorkerInit } from './webgpu-worker.js';
+import type { Answer, BufferLimits, Hello, Queued, Request, Response, WireTensor, WorkerInit } from './webgpu-worker.js';
 import type { GpuRead, GpuStepCommand } from '../gpu/step.js';
 
 /** What summary.json records about the adapter a run trained on. */
@@ -309,6 +309,11 @@ export function webgpuCounters(): WebgpuCounters | undefined {
 export function gpuStepCall(cmds: GpuStepCommand[], answerBytes = 0): GpuRead {
   if (!proxy) throw new Error('internal: the GPU step without the webgpu backend');
   return proxy.wgsl(cmds, answerBytes);
+}
+
+/** The running device's buffer limits (undefined when the webgpu backend is not running). */
+export function webgpuLimits(): BufferLimits | undefined {
+  return proxy && hello?.adapter ? hello.limits : undefined;
 }
 
 /** Stop the GPU thread and unregister the backend; lets the process exit. */

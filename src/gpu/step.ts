@@ -336,6 +336,34 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }`;
 }
 
+/** Floats of each point-dependent buffer (the largest decide whether a device can hold the step). */
+export function pointBufferFloats(net: GpuNetSpec, pts: Pick<GpuPointSource, 'N' | 'plan' | 'terms'>): { Y: number; LROW: number; DPAR: number; DZ: number; HA: number; PART: number } {
+  const { N } = pts;
+  const sizes = net.sizes;
+  const C = pts.plan.channels.length;
+  const rows = pts.terms.reduce((p, t) => p + t.rows, 0);
+  let dz = 0;
+  let ha = 0;
+  for (let l = 0; l < sizes.length - 1; l++) {
+    dz += N * C * sizes[l + 1]!;
+    if (l >= 1) ha += N * C * sizes[l]!;
+  }
+  return {
+    Y: C * N * sizes[sizes.length - 1]!, LROW: rows, DPAR: rows * net.bounds.length, DZ: dz, HA: Math.max(ha, 1),
+    PART: Math.max(1, Math.ceil(N / CHUNK)) * paramLayout(sizes).total,
+  };
+}
+
+/** Why this device cannot hold the GPU step's buffers (null: it can): the largest against maxStorageBufferBindingSize and maxBufferSize. */
+export function bufferLimitProblem(net: GpuNetSpec, pts: Pick<GpuPointSource, 'N' | 'plan' | 'terms'>, limits: { maxStorageBufferBindingSize: number; maxBufferSize: number }): string | null {
+  const [name, floats] = Object.entries(pointBufferFloats(net, pts)).reduce((a, b) => (b[1] > a[1] ? b : a));
+  const bytes = 4 * floats;
+  const limit = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  if (bytes <= limit) return null;
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  return `its ${name} buffer needs ${mb(bytes)} for ${pts.N} points; this GPU allows ${mb(limit)} per buffer (fewer points or a smaller network)`;
+}
+
 type Kind = 'r' | 'rw' | 'u';
 
 interface Stage { pipeline: GPUComputePipeline; bind: GPUBindGroup; groups: number; groupsY?: number }
@@ -446,36 +474,27 @@ export class GpuStepEngine {
     };
     const { N } = pts;
     const sizes = this.net.sizes;
-    const C = pts.plan.channels.length;
-    const outs = sizes[sizes.length - 1]!;
-    const rows = pts.terms.reduce((p, t) => p + t.rows, 0);
-    const nPar = this.net.bounds.length;
     const plan = pts.plan as JetPlan;
+    const fl = pointBufferFloats(this.net, pts);
     const X = mk(pts.X.length, S, pts.X);
     const U = mk(4, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, new Uint32Array([N, 0, 0, 0]));
-    this.Y = mk(C * N * outs);
-    this.DY = mk(C * N * outs);
+    this.Y = mk(fl.Y);
+    this.DY = mk(fl.Y);
     const DATA = mk(pts.data.length, S, pts.data);
-    const LROW = mk(rows);
-    const DPAR = mk(rows * nPar);
+    const LROW = mk(fl.LROW);
+    const DPAR = mk(fl.DPAR);
     this.LOSS = mk(pts.terms.length + 2);
-    let dz = 0;
-    let ha = 0;
-    for (let l = 0; l < sizes.length - 1; l++) {
-      dz += N * C * sizes[l + 1]!;
-      if (l >= 1) ha += N * C * sizes[l]!;
-    }
-    const DZ = mk(dz);
-    const HA = mk(Math.max(ha, 1));
+    const DZ = mk(fl.DZ);
+    const HA = mk(fl.HA);
     const chunks = Math.max(1, Math.ceil(N / CHUNK));
-    const PART = mk(chunks * this.nFolded);
+    const PART = mk(fl.PART);
     this.stages = {
       forward: this.stage(forwardShader(sizes, this.net.activation, plan), ['r', 'r', 'rw', 'u'], [this.P, X, this.Y, U], N),
       terms: this.stage(pts.termShader, ['r', 'r', 'r', 'r', 'rw', 'rw', 'rw'], [this.Y, X, DATA, this.FLAT, this.DY, LROW, DPAR], pts.invocations),
       backA: this.stage(backwardShaderA(sizes, this.net.activation, plan), ['r', 'r', 'r', 'u', 'rw', 'rw'], [this.P, X, this.DY, U, DZ, HA], N),
       backB: { ...this.stage(backwardShaderB(sizes, plan, CHUNK), ['r', 'r', 'r', 'u', 'rw'], [X, DZ, HA, U, PART], this.nFolded), groupsY: chunks },
       sumB: this.stage(chunkSumShader(this.nFolded, CHUNK), ['r', 'u', 'rw'], [PART, U, this.G], this.nFolded),
-      finalize: this.stage(finalizeShader(this.net, rows), ['r', 'r', 'r', 'rw', 'u'], [this.FLAT, this.G, DPAR, this.GRAD, this.USB], this.nFlat),
+      finalize: this.stage(finalizeShader(this.net, fl.LROW), ['r', 'r', 'r', 'rw', 'u'], [this.FLAT, this.G, DPAR, this.GRAD, this.USB], this.nFlat),
       loss: this.stage(lossShader(this.net, pts.terms), ['r', 'r', 'rw', 'u'], [LROW, this.FLAT, this.LOSS, this.USB], 1),
     };
   }

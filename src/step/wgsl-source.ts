@@ -32,8 +32,8 @@ export function wgslStepUnsupported(problem: Problem, net: NetworkDescription, p
   return wgslProgramUnsupported(compileStep(problem, layoutPoints(problem, points).blocks));
 }
 
-export function gpuNetSpec(problem: Problem, model: Mlp, slope: SlopeOptions): GpuNetSpec {
-  const d = model.describe();
+export function gpuNetSpec(problem: Problem, model: Mlp | NetworkDescription, slope: SlopeOptions): GpuNetSpec {
+  const d = 'describe' in model ? model.describe() : model;
   return {
     sizes: [d.inputs, ...d.hidden, d.outputs], activation: d.activation, adaptive: d.adaptive,
     scales: [...d.scales], inputScaling: d.inputScaling, slope: { ...slope },

@@ -15,8 +15,8 @@
  */
 import type { Problem } from '../problem/build.js';
 import type { Mlp } from '../nn/mlp.js';
-import { gpuStepCall } from '../backend/webgpu.js';
-import type { GpuRead, GpuStepCommand } from '../gpu/step.js';
+import { gpuStepCall, webgpuLimits } from '../backend/webgpu.js';
+import { bufferLimitProblem, type GpuRead, type GpuStepCommand } from '../gpu/step.js';
 import { gpuNetSpec, gpuPointSource, gpuStepSource, wgslStepUnsupported } from './wgsl-source.js';
 import { supported, unsupported, type FlatStep, type MomentState, type ResidentStep, type StepPath } from './registry.js';
 import type { SlopeOptions, StepValues } from './whole.js';
@@ -143,7 +143,16 @@ export const wgslStep: StepPath = {
     if (process.env['LAAF_WGSL_STEP'] === '0') return unsupported('turned off (LAAF_WGSL_STEP=0)');
     if (q.run.spec.training.precision !== 'float32') return unsupported('float64: WGSL has no float64');
     const why = wgslStepUnsupported(q.run.problem, q.net, q.run.points);
-    return why === null ? supported : unsupported(why);
+    if (why !== null) return unsupported(why);
+    // (the running device's limits; none known when the backend is not running, e.g. in unit tests)
+    const limits = webgpuLimits();
+    if (limits) {
+      const { problem, points, slope } = q.run;
+      const net = gpuNetSpec(problem, q.net, slope);
+      const big = bufferLimitProblem(net, gpuPointSource(problem, net, points), limits);
+      if (big !== null) return unsupported(big);
+    }
+    return supported;
   },
   create(model, q) {
     if (q?.run === undefined) throw new Error('internal: the wgsl-step path needs a training step (StepQuery.run)');
