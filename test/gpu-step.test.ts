@@ -116,3 +116,31 @@ test('GPU step: loss and gradient equal the wasm whole-step path at initialisati
   console.log(`GPU step vs whole-step: ${ran.length} problems; worst gradient ${worst.dGrad.toExponential(2)} of ‖g‖∞ (${worst.f}, loss rel ${worst.dLoss.toExponential(2)}); bounds ${LOSS_TOL}, ${GRAD_TOL}; after ${STEPS} Adam steps worst loss rel ${worstTrain.toExponential(2)} (bound ${TRAIN_TOL}); declined: ${declined.join('; ') || 'none'}`);
   assert.ok(ran.length >= 10, `too few problems ran: ${ran.join(', ')}`);
 });
+
+test('GPU step: many chunks of the weight-gradient sums (burgers, 3000 interior points) equal the wasm whole-step path', { skip }, async () => {
+  const b = build(join(PROBLEMS, 'burgers.yaml'), ['sampling.interior=3000']);
+  const loss = new PinnLoss(b.problem, b.model, b.points, b.slope);
+  const flat = Float32Array.from(readFlat(loss.variables()));
+  loss.dispose();
+  const whole = new WholeStep(b.problem, b.model, b.points, b.slope);
+  const grad = new Float64Array(whole.size);
+  const ref = whole.evaluate(flat, grad);
+  const src = gpuStepSource(b.problem, b.model, b.points, b.slope);
+  assert.ok(src.points.N > 10 * 256, `${src.points.N} points`);
+  const eng = new GpuStepEngine(device!, src.net, src.points);
+  await eng.ready();
+  eng.writeParams(flat);
+  eng.evaluate(true, b.slope.weight);
+  const got = await eng.read({ values: true, grad: true });
+  eng.destroy();
+  let gmax = 0;
+  let dmax = 0;
+  for (let i = 0; i < grad.length; i++) {
+    gmax = Math.max(gmax, Math.abs(grad[i]!));
+    dmax = Math.max(dmax, Math.abs(got.grad![i]! - grad[i]!));
+  }
+  const dLoss = Math.abs(got.values!.total - ref.total) / Math.abs(ref.total);
+  console.log(`GPU step vs whole-step at ${src.points.N} points: loss rel ${dLoss.toExponential(2)}, gradient rel ${(dmax / gmax).toExponential(2)} (bounds ${LOSS_TOL}, ${GRAD_TOL})`);
+  assert.ok(dLoss <= LOSS_TOL);
+  assert.ok(dmax / gmax <= GRAD_TOL);
+});
