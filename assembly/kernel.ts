@@ -27,6 +27,8 @@
  * worker thread) share one memory safely, each with its own scratch region.
  */
 
+import { stepBlock32 } from './step';
+
 // ------------------------------------------------------------------ descriptor layout
 // The same numbers are named in src/kernel/layout.ts; test/kernel-layout.test.ts reads
 // this file and fails when the two sides differ.
@@ -54,6 +56,7 @@ const N_ACCBYTES: i32 = 19; // bytes of one chunk's accumulators
 const N_MIX: i32 = 20; // 0: plain σ; 1: Rowdy (σ + mixture terms); 2: Kronecker (mixture terms only)
 const N_MIXG: i32 = 21; // mixture terms per neuron (G)
 const N_MIXFN: i32 = 22; // address of G i32 activation ids, one per term
+const N_STEP: i32 = 23; // CMD_STEP: the step program's header (assembly/step.ts stepBlock)
 const N_LAYER: i32 = 24; // NLS slots per layer (L_* below) from here
 const NLS: i32 = 12;
 // layer descriptor (i32 slots at N_LAYER + NLS·l)
@@ -75,6 +78,7 @@ const W_XB: i32 = 2;
 const W_DXB: i32 = 3;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
+const W_STEP: i32 = 6; // CMD_STEP: this thread's step-program scratch (registers and adjoints)
 const W_THREAD: i32 = 7;
 const W_LAYER: i32 = 8; // LS slots per layer (WL_* below) from here
 const LS: i32 = 7;
@@ -107,6 +111,7 @@ const MIX_KRONECKER: i32 = 2;
 const CMD_FORWARD: i32 = 0;
 const CMD_BACKWARD: i32 = 1;
 const CMD_BACKWARD_TAPE: i32 = 2;
+const CMD_STEP: i32 = 3;
 
 @inline function geti(base: usize, slot: i32): i32 {
   return load<i32>(base + (<usize>slot << 2));
@@ -928,6 +933,10 @@ function backwardBlock(net: usize, work: usize): void {
  *   N_DX is set.
  * cmd 2: backward from the tape of the cmd 0 call just before (same layout): only the
  *   towers and H are recomputed, not the matrix products.
+ * cmd 3: the whole step (src/step/whole.ts): per block the forward pass (towers to M + 1),
+ *   then the step program on the block's rows (assembly/step.ts stepBlock32: residuals,
+ *   Σ r² and ∂J/∂Y into dA, Σ r² and ∂J/∂(unknown parameters) into the chunk's
+ *   accumulators), then the backward pass as cmd 1. Needs N_STEP, W_STEP and no tape.
  * Threads take chunks in turn; a chunk's results do not depend on which thread ran it, so
  * the caller's fixed-order sum over chunks is the same for any number of threads.
  */
@@ -1000,11 +1009,15 @@ export function run(cmd: i32, net: usize, work: usize): void {
         if (cmd == CMD_BACKWARD_TAPE) refreshBlock(net, work, M + 1);
         else forwardBlock(net, work, M + 1);
         memory.fill(Yb, 0, <usize>(C * out) * rowB);
-        for (let c = 0; c < C; c++) {
-          for (let o = 0; o < out; o++) {
-            const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
-            for (let p = 0; p < n; p++) {
-              store<f32>(dst + (<usize>p << 2), load<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2)));
+        if (cmd == CMD_STEP) {
+          stepBlock32(getp(net, N_STEP), getp(work, W_STEP), acc, p0, n, <usize>load<u32>(outLayer, WL_U << 2), Yb, B);
+        } else {
+          for (let c = 0; c < C; c++) {
+            for (let o = 0; o < out; o++) {
+              const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 2);
+              for (let p = 0; p < n; p++) {
+                store<f32>(dst + (<usize>p << 2), load<f32>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 2)));
+              }
             }
           }
         }
@@ -1018,6 +1031,35 @@ export function run(cmd: i32, net: usize, work: usize): void {
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * The gradient entries e < n of every chunk's accumulators (4-lane partial sums, 16 bytes
+ * each) summed into out (f64): per entry its lanes in order, then the chunks in their fixed
+ * order, in float64 — the arithmetic of the JavaScript loop it replaces (fused.ts).
+ */
+export function reducePartials(chunks: usize, K: i32, n: i32, out: usize): void {
+  memory.fill(out, 0, <usize>n << 3);
+  for (let k = 0; k < K; k++) {
+    const acc = <usize>load<u32>(chunks + (<usize>k << 4), CH_ACC << 2);
+    for (let e = 0; e < n; e++) {
+      const p = acc + (<usize>e << 4);
+      const s = <f64>load<f32>(p) + <f64>load<f32>(p, 4) + <f64>load<f32>(p, 8) + <f64>load<f32>(p, 12);
+      const q = out + (<usize>e << 3);
+      store<f64>(q, load<f64>(q) + s);
+    }
+  }
+}
+
+/** A layer's splatted weights from W [K][Nn] (f32): Wsp[i][j] and WTsp[j][i] = 4 × W[i][j]. */
+export function splatWeights(W: usize, K: i32, Nn: i32, Wsp: usize, WTsp: usize): void {
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < Nn; j++) {
+      const v = v128.load32_splat(W + ((<usize>i * <usize>Nn + <usize>j) << 2));
+      st(Wsp + ((<usize>i * <usize>Nn + <usize>j) << 4), v);
+      st(WTsp + ((<usize>j * <usize>K + <usize>i) << 4), v);
     }
   }
 }

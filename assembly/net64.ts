@@ -8,8 +8,10 @@
  *
  * Not here (the TS side refuses them): Rowdy/Kronecker mixtures. With a tape (N_TAPE), the
  * forward pass keeps every block's hidden-layer jets U there and cmd 2 (backward from the
- * tape) recomputes only the towers and H; cmd 1 recomputes the whole forward pass.
+ * tape) recomputes only the towers and H; cmd 1 recomputes the whole forward pass; cmd 3
+ * is kernel.ts's CMD_STEP (forward, the step program on the block, backward; no tape).
  */
+import { stepBlock64 } from './step';
 
 // descriptor slots (kernel.ts)
 const N_D: i32 = 0;
@@ -31,11 +33,13 @@ const N_COUNTER: i32 = 16;
 const N_TAPE: i32 = 17;
 const N_TAPEBLK: i32 = 18;
 const N_ACCBYTES: i32 = 19;
+const N_STEP: i32 = 23;
 const N_LAYER: i32 = 24;
 const NLS: i32 = 12;
 const W_XB: i32 = 2;
 const W_DA: i32 = 4;
 const W_DB: i32 = 5;
+const W_STEP: i32 = 6;
 const W_THREAD: i32 = 7;
 const W_LAYER: i32 = 8;
 const LS: i32 = 7;
@@ -375,12 +379,17 @@ function faaForward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, H: 
       const F1 = U + <usize>load<i32>(t, 16) * stride;
       const F2 = U + <usize>load<i32>(t, 20) * stride;
       const F3 = U + <usize>load<i32>(t, 24) * stride;
-      for (let e: usize = 0; e < stride; e += 16) {
-        let prod = ld(F0 + e);
-        if (nf > 1) prod = mul(prod, ld(F1 + e));
-        if (nf > 2) prod = mul(prod, ld(F2 + e));
-        if (nf > 3) prod = mul(prod, ld(F3 + e));
-        st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), prod));
+      // one loop per factor count (the same products in the same order as a general loop)
+      if (nf == 1) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), ld(F0 + e)));
+      } else if (nf == 2) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(ld(F0 + e), ld(F1 + e))));
+      } else if (nf == 3) {
+        for (let e: usize = 0; e < stride; e += 16) st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e))));
+      } else {
+        for (let e: usize = 0; e < stride; e += 16) {
+          st(Hc + e, madd(ld(Hc + e), mul(coef, ld(Tm + e)), mul(mul(mul(ld(F0 + e), ld(F1 + e)), ld(F2 + e)), ld(F3 + e))));
+        }
       }
     }
   }
@@ -405,21 +414,53 @@ function faaBackward(C: i32, terms: usize, tstart: usize, U: usize, T: usize, dH
       const f1 = <usize>load<i32>(t, 16) * stride;
       const f2 = <usize>load<i32>(t, 20) * stride;
       const f3 = <usize>load<i32>(t, 24) * stride;
-      for (let e: usize = 0; e < stride; e += 16) {
-        const g = mul(coef, ld(dHc + e));
-        const u0 = ld(U + f0 + e);
-        const u1 = nf > 1 ? ld(U + f1 + e) : splat(1);
-        const u2 = nf > 2 ? ld(U + f2 + e) : splat(1);
-        const u3 = nf > 3 ? ld(U + f3 + e) : splat(1);
-        const u01 = mul(u0, u1);
-        const u23 = mul(u2, u3);
-        st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u23)));
-        const gt = mul(g, ld(Tm + e));
-        // factors may repeat (f0 == f1): each occurrence adds its own share
-        st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u23)));
-        if (nf > 1) st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u23)));
-        if (nf > 2) st(dU + f2 + e, madd(ld(dU + f2 + e), gt, mul(u01, u3)));
-        if (nf > 3) st(dU + f3 + e, madd(ld(dU + f3 + e), gt, mul(u01, u2)));
+      // one loop per factor count: the general formula with the absent factors (1) left out,
+      // so the same numbers; factors may repeat (f0 == f1): each occurrence adds its own share
+      if (nf == 1) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), ld(U + f0 + e)));
+          st(dU + f0 + e, add(ld(dU + f0 + e), mul(g, ld(Tm + e))));
+        }
+      } else if (nf == 2) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u0, u1)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, u1));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, u0));
+        }
+      } else if (nf == 3) {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          const u2 = ld(U + f2 + e);
+          const u01 = mul(u0, u1);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u2)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u2)));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u2)));
+          st(dU + f2 + e, madd(ld(dU + f2 + e), gt, u01));
+        }
+      } else {
+        for (let e: usize = 0; e < stride; e += 16) {
+          const g = mul(coef, ld(dHc + e));
+          const u0 = ld(U + f0 + e);
+          const u1 = ld(U + f1 + e);
+          const u2 = ld(U + f2 + e);
+          const u3 = ld(U + f3 + e);
+          const u01 = mul(u0, u1);
+          const u23 = mul(u2, u3);
+          st(dU + e, madd(ld(dU + e), mul(g, ld(Tm1 + e)), mul(u01, u23)));
+          const gt = mul(g, ld(Tm + e));
+          st(dU + f0 + e, madd(ld(dU + f0 + e), gt, mul(u1, u23)));
+          st(dU + f1 + e, madd(ld(dU + f1 + e), gt, mul(u0, u23)));
+          st(dU + f2 + e, madd(ld(dU + f2 + e), gt, mul(u01, u3)));
+          st(dU + f3 + e, madd(ld(dU + f3 + e), gt, mul(u01, u2)));
+        }
       }
     }
   }
@@ -535,6 +576,31 @@ function backwardBlock(net: usize, work: usize): void {
  * every chunk's accumulators (2-lane partial sums); cmd 2: the same from the tape of the
  * cmd 0 call just before. Chunks as in kernel.ts.
  */
+/** reducePartials (kernel.ts) for the float64 kernel's 2-lane partial sums (16 bytes per entry). */
+export function reducePartials64(chunks: usize, K: i32, n: i32, out: usize): void {
+  memory.fill(out, 0, <usize>n << 3);
+  for (let k = 0; k < K; k++) {
+    const acc = <usize>load<u32>(chunks + (<usize>k << 4), 8);
+    for (let e = 0; e < n; e++) {
+      const p = acc + (<usize>e << 4);
+      const s = load<f64>(p) + load<f64>(p, 8);
+      const q = out + (<usize>e << 3);
+      store<f64>(q, load<f64>(q) + s);
+    }
+  }
+}
+
+/** A layer's splatted weights from W [K][Nn] (f64): Wsp[i][j] and WTsp[j][i] = 2 × W[i][j]. */
+export function splatWeights64(W: usize, K: i32, Nn: i32, Wsp: usize, WTsp: usize): void {
+  for (let i = 0; i < K; i++) {
+    for (let j = 0; j < Nn; j++) {
+      const v = v128.load64_splat(W + ((<usize>i * <usize>Nn + <usize>j) << 3));
+      st(Wsp + ((<usize>i * <usize>Nn + <usize>j) << 4), v);
+      st(WTsp + ((<usize>j * <usize>K + <usize>i) << 4), v);
+    }
+  }
+}
+
 export function run64(cmd: i32, net: usize, work: usize): void {
   const d = geti(net, N_D);
   const L = geti(net, N_L);
@@ -601,11 +667,16 @@ export function run64(cmd: i32, net: usize, work: usize): void {
         if (cmd == 2) refreshBlock(net, work, M + 1);
         else forwardBlock(net, work, M + 1);
         memory.fill(Yb, 0, <usize>(C * out) * rowB);
-        for (let c = 0; c < C; c++) {
-          for (let o = 0; o < out; o++) {
-            const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 3);
-            for (let p = 0; p < n; p++) {
-              store<f64>(dst + (<usize>p << 3), load<f64>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 3)));
+        if (cmd == 3) {
+          // the whole step (kernel.ts CMD_STEP): the step program on this block's rows
+          stepBlock64(getp(net, N_STEP), getp(work, W_STEP), acc, p0, n, <usize>load<u32>(outLayer), Yb, B);
+        } else {
+          for (let c = 0; c < C; c++) {
+            for (let o = 0; o < out; o++) {
+              const dst = Yb + ((<usize>(c * out + o) * <usize>B) << 3);
+              for (let p = 0; p < n; p++) {
+                store<f64>(dst + (<usize>p << 3), load<f64>(Yg + ((((<usize>c * <usize>N + <usize>(p0 + p)) * <usize>out) + <usize>o) << 3)));
+              }
             }
           }
         }

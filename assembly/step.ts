@@ -11,6 +11,13 @@
  *
  * Descriptor (i32 slots at `desc`): see the S_ constants. No allocation, no globals
  * written: any thread may run any term with its own scratch.
+ *
+ * Two ways in: stepTerm32/64 run one term over all its rows on the whole call's Y
+ * (the three-call step: network forward, terms, network backward), and stepBlock32/64,
+ * called by the network kernel's run/run64 under CMD_STEP after each block's forward
+ * pass, run every term's rows that lie in that block on the block's own output jets
+ * (the one-call step; src/step/whole.ts). Y and dY are addressed through strides
+ * (runRows), so the same forward/reverse code serves both.
  */
 
 const S_CODE = 0; // i32 [op, a, b, c] per instruction
@@ -106,22 +113,23 @@ function compare<T>(code: i32, a: T, b: T): bool {
   }
 }
 
-/** Forward values of every instruction for rows [r0, r0 + n) into regs. */
-function forward<T>(desc: usize, r0: i32, n: i32): void {
+/**
+ * Forward values of every instruction for rows [r0, r0 + n) into regs. Jet outputs are read
+ * at Y + (a·yc + (point − pOrigin)·yp + b·yo) floats: the whole call's Y [C][N][out]
+ * (yc = N·out, yp = out, yo = 1, pOrigin = 0) or a network block's output [C][out][B]
+ * (yc = out·B, yp = 1, yo = B, pOrigin = the block's first point).
+ */
+function forward<T>(desc: usize, r0: i32, n: i32, regs: usize, Y: usize, yc: i32, yp: i32, yo: i32, pOrigin: i32): void {
   const code = ptr(desc, S_CODE);
   const nIns = slot(desc, S_NINS);
   const consts = ptr(desc, S_CONSTS);
   const params = ptr(desc, S_PARAMS);
   const X = ptr(desc, S_X);
-  const Y = ptr(desc, S_Y);
   const data = ptr(desc, S_DATA);
   const rows = slot(desc, S_ROWS);
   const start = slot(desc, S_START);
   const partner = slot(desc, S_PARTNER);
   const d = slot(desc, S_D);
-  const N = slot(desc, S_N);
-  const out = slot(desc, S_OUT);
-  const regs = ptr(desc, S_REGS);
   const BP = slot(desc, S_BP);
   const sz: usize = sizeof<T>();
   const rowBytes: usize = <usize>BP * sz;
@@ -138,8 +146,8 @@ function forward<T>(desc: usize, r0: i32, n: i32): void {
     switch (op) {
       case OP_LOAD_Y: {
         const p0 = start + r0 + (c ? partner : 0);
-        const base = Y + (<usize>(a * N + p0) * <usize>out + <usize>b) * sz;
-        const stride: usize = <usize>out * sz;
+        const base = Y + (<usize>a * <usize>yc + <usize>(p0 - pOrigin) * <usize>yp + <usize>b * <usize>yo) * sz;
+        const stride: usize = <usize>yp * sz;
         for (let p = 0; p < n; p++) store<T>(R + <usize>p * sz, load<T>(base + <usize>p * stride));
         break;
       }
@@ -193,18 +201,12 @@ function forward<T>(desc: usize, r0: i32, n: i32): void {
   }
 }
 
-/** Reverse pass for rows [r0, r0 + n): adjoints of the residuals already in adj. */
-function reverse<T>(desc: usize, r0: i32, n: i32): void {
+/** Reverse pass for rows [r0, r0 + n): adjoints of the residuals already in adj; dY addressed as forward's Y. */
+function reverse<T>(desc: usize, r0: i32, n: i32, regs: usize, adj: usize, dY: usize, yc: i32, yp: i32, yo: i32, pOrigin: i32, dParams: usize): void {
   const code = ptr(desc, S_CODE);
   const nIns = slot(desc, S_NINS);
-  const dY = ptr(desc, S_DY);
   const start = slot(desc, S_START);
   const partner = slot(desc, S_PARTNER);
-  const N = slot(desc, S_N);
-  const out = slot(desc, S_OUT);
-  const regs = ptr(desc, S_REGS);
-  const adj = ptr(desc, S_ADJ);
-  const dParams = ptr(desc, S_DPARAMS);
   const BP = slot(desc, S_BP);
   const sz: usize = sizeof<T>();
   const rowBytes: usize = <usize>BP * sz;
@@ -225,8 +227,8 @@ function reverse<T>(desc: usize, r0: i32, n: i32): void {
     switch (op) {
       case OP_LOAD_Y: {
         const p0 = start + r0 + (c ? partner : 0);
-        const base = dY + (<usize>(a * N + p0) * <usize>out + <usize>b) * sz;
-        const stride: usize = <usize>out * sz;
+        const base = dY + (<usize>a * <usize>yc + <usize>(p0 - pOrigin) * <usize>yp + <usize>b * <usize>yo) * sz;
+        const stride: usize = <usize>yp * sz;
         for (let p = 0; p < n; p++) {
           const q = base + <usize>p * stride;
           store<T>(q, load<T>(q) + load<T>(G + <usize>p * sz));
@@ -286,23 +288,24 @@ function reverse<T>(desc: usize, r0: i32, n: i32): void {
   }
 }
 
-function runTerm<T>(desc: usize): f64 {
-  const rows = slot(desc, S_ROWS);
+/**
+ * Rows [r0, r1) of the term at `desc` in blocks of BP: forward, Σ residual² (returned), and
+ * with dY ≠ 0 the reverse pass (adds into dY, addressed as forward's Y, and dParams).
+ * regs and adj: nIns × BP floats each.
+ */
+function runRows<T>(desc: usize, r0: i32, r1: i32, regs: usize, adj: usize, Y: usize, dY: usize, yc: i32, yp: i32, yo: i32, pOrigin: i32, dParams: usize): f64 {
   const nIns = slot(desc, S_NINS);
   const res = ptr(desc, S_RES);
   const nRes = slot(desc, S_NRES);
-  const regs = ptr(desc, S_REGS);
-  const adj = ptr(desc, S_ADJ);
-  const dY = ptr(desc, S_DY);
   const BP = slot(desc, S_BP);
   const scale = load<f64>(desc + (<usize>S_SCALE << 2));
   const sz: usize = sizeof<T>();
   const rowBytes: usize = <usize>BP * sz;
   const two: T = <T>(2 * scale);
   let total: f64 = 0;
-  for (let r0 = 0; r0 < rows; r0 += BP) {
-    const n = min(BP, rows - r0);
-    forward<T>(desc, r0, n);
+  for (let b0 = r0; b0 < r1; b0 += BP) {
+    const n = min(BP, r1 - b0);
+    forward<T>(desc, b0, n, regs, Y, yc, yp, yo, pOrigin);
     for (let j = 0; j < nRes; j++) {
       const R = regs + <usize>load<i32>(res + (<usize>j << 2)) * rowBytes;
       for (let p = 0; p < n; p++) {
@@ -320,9 +323,56 @@ function runTerm<T>(desc: usize): f64 {
         store<T>(adj + r + o, load<T>(adj + r + o) + two * load<T>(regs + r + o));
       }
     }
-    reverse<T>(desc, r0, n);
+    reverse<T>(desc, b0, n, regs, adj, dY, yc, yp, yo, pOrigin, dParams);
   }
   return total;
+}
+
+/** One term over all its rows, Y and dY the whole call's [C][N][out] (the descriptor's). */
+function runTerm<T>(desc: usize): f64 {
+  const N = slot(desc, S_N);
+  const out = slot(desc, S_OUT);
+  return runRows<T>(desc, 0, slot(desc, S_ROWS), ptr(desc, S_REGS), ptr(desc, S_ADJ), ptr(desc, S_Y), ptr(desc, S_DY), N * out, out, 1, 0, ptr(desc, S_DPARAMS));
+}
+
+// The fused whole-step command (the network kernel's run/run64 with cmd CMD_STEP): after a
+// block's forward pass the kernel calls stepBlock32/64, which runs every term's rows that
+// lie in the block on the block's own output jets and leaves ∂J/∂(those jets) for the
+// block's backward pass. Step header, i32 slots at the net descriptor's N_STEP:
+const H_NTERMS = 0;
+const H_TERMS = 1; // address of the first term descriptor; DESC_BYTES apart
+const H_ACC = 2; // byte offset in a chunk's accumulators: f64 Σr² per term, then f64 ∂J/∂(parameter) each
+const H_MAXINS = 3; // the scratch holds regs then adj, each H_MAXINS × BP floats
+const DESC_BYTES = 128;
+
+function stepBlock<T>(step: usize, scratch: usize, acc: usize, p0: i32, n: i32, Yb: usize, dYb: usize, B: i32): void {
+  const nT = load<i32>(step, H_NTERMS << 2);
+  const terms = <usize>load<u32>(step, H_TERMS << 2);
+  const sums = acc + <usize>load<u32>(step, H_ACC << 2);
+  const dParams = sums + (<usize>nT << 3);
+  const maxIns = load<i32>(step, H_MAXINS << 2);
+  for (let k = 0; k < nT; k++) {
+    const desc = terms + <usize>k * DESC_BYTES;
+    const start = slot(desc, S_START);
+    const lo = max(p0, start);
+    const hi = min(p0 + n, start + slot(desc, S_ROWS));
+    if (lo >= hi) continue;
+    const out = slot(desc, S_OUT);
+    const adj = scratch + <usize>maxIns * <usize>slot(desc, S_BP) * sizeof<T>();
+    const s = runRows<T>(desc, lo - start, hi - start, scratch, adj, Yb, dYb, out * B, 1, B, p0, dParams);
+    const q = sums + (<usize>k << 3);
+    store<f64>(q, load<f64>(q) + s);
+  }
+}
+
+/** The fused command's step part in float32 (assembly/kernel.ts run). */
+export function stepBlock32(step: usize, scratch: usize, acc: usize, p0: i32, n: i32, Yb: usize, dYb: usize, B: i32): void {
+  stepBlock<f32>(step, scratch, acc, p0, n, Yb, dYb, B);
+}
+
+/** The same in float64 (assembly/net64.ts run64). */
+export function stepBlock64(step: usize, scratch: usize, acc: usize, p0: i32, n: i32, Yb: usize, dYb: usize, B: i32): void {
+  stepBlock<f64>(step, scratch, acc, p0, n, Yb, dYb, B);
 }
 
 /** One term in float32: returns Σ residual² (as f64); with S_DY set, adds the term's gradient. */

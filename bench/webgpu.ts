@@ -1,9 +1,15 @@
 /**
  * WebGPU rows of `npm run bench`: ms per Adam step of the Burgers PINN on `--backend
- * webgpu` (tfjs-backend-webgpu kernels, in the GPU worker), with the kernel calls,
- * compute dispatches and bytes read back per step. The step is the one bench.ts times
- * (loss + gradients by tf.variableGrads + Adam + reading the loss), through the real
- * pipeline (spec → problem → Mlp → PinnLoss → AdamOptimizer).
+ * webgpu`, with the kernel calls, compute dispatches and bytes read back per step, on two
+ * paths through the real pipeline (spec → problem → Mlp → PinnLoss):
+ *  - `wgsl-step` (what training runs when it supports the spec): the GPU step of
+ *    src/step/wgsl-step.ts with parameters, gradient and Adam moments resident on the
+ *    device, K steps submitted back to back and one loss read at the end (which waits for
+ *    the GPU): ms = (time of the K steps + that read) / K; the counts are those of the K
+ *    steps alone (the read is what a logged step adds: 4·(terms + 2) bytes);
+ *  - `tfjs` (the fallback, LAAF_WGSL_STEP=0): tfjs-backend-webgpu kernels in the GPU
+ *    worker, the step bench.ts times (loss + gradients by tf.variableGrads + Adam +
+ *    reading the loss), median of the steps.
  *
  *   node dist/bench/webgpu.js [--steps N] [--nvidia] [--write FILE]
  *
@@ -19,7 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, TORCH_SCRIPT } from './root.js';
 
-interface GpuCase { width: number; depth: number; points: number; boundary: number; steps: number; warmup: number }
+interface GpuCase { width: number; depth: number; points: number; boundary: number; steps: number; warmup: number; path: 'wgsl' | 'tfjs' }
 interface GpuResult {
   ms: number | null;
   kernels?: number;
@@ -50,8 +56,33 @@ async function child(c: GpuCase): Promise<void> {
   const problem = buildProblem(spec, { baseDir: join(ROOT, 'problems') });
   const rng = new Rng(1234);
   const model = new Mlp(mlpConfig(spec, problem), rng.derive('model'));
-  const loss = new PinnLoss(problem, model, samplePoints(problem, rng.derive('points')), { weight: 1, form: 'paper' });
+  const points = samplePoints(problem, rng.derive('points'));
+  const loss = new PinnLoss(problem, model, points, { weight: 1, form: 'paper' });
   const vars = loss.variables();
+  if (c.path === 'wgsl') {
+    const { GpuWholeStep } = await import('../src/step/wgsl-step.js');
+    const { readFlat } = await import('../src/train/flat.js');
+    const g = new GpuWholeStep(problem, model, points, { weight: 1, form: 'paper' });
+    g.upload(Float32Array.from(readFlat(vars)));
+    const steps = (k: number) => {
+      for (let i = 0; i < k; i++) {
+        g.evaluateResident(false);
+        g.adamApply(8e-4);
+      }
+    };
+    steps(c.warmup);
+    g.valuesResident();
+    const before = (await backendCounters())!;
+    const t0 = performance.now();
+    steps(c.steps);
+    const mid = (await backendCounters())!;
+    g.valuesResident();
+    const ms = (performance.now() - t0) / c.steps;
+    const per = (k: 'kernels' | 'dispatches' | 'bytesRead') => (mid[k] - before[k]) / c.steps;
+    process.stdout.write(`${JSON.stringify({ ms, kernels: per('kernels'), dispatches: per('dispatches'), bytesRead: per('bytesRead'), adapter: info.adapter } satisfies GpuResult)}\n`);
+    await closeBackend();
+    return;
+  }
   const adam = new AdamOptimizer(vars);
   const step = () => tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => loss.compute().total, vars);
@@ -99,28 +130,32 @@ const fmt = (v: number | null | undefined, d = 1) => (v === null || v === undefi
  * `nvidia`: the prepared GPU comparison with PyTorch CUDA.
  */
 export function webgpuSection(opts: { steps?: number; nvidia?: boolean } = {}): string[] {
-  const out: string[] = ['## WebGPU (`--backend webgpu`, tfjs-backend-webgpu kernels in a worker thread)', ''];
+  const out: string[] = ['## WebGPU (`--backend webgpu`: the WGSL step, and the tfjs-backend-webgpu fallback)', ''];
   const probe = spawnSync(process.execPath, [join(ROOT, 'scripts', 'webgpu-adapter.mjs')], { encoding: 'utf8' });
   if (probe.status !== 0) return [...out, 'No WebGPU adapter on this machine: no webgpu rows (install a Vulkan driver, or Mesa lavapipe for testing).', ''];
   const adapter = JSON.parse(probe.stdout) as { vendor: string; architecture: string; device: string; description: string };
   out.push(`Adapter: ${adapter.description} (vendor ${adapter.vendor}, architecture ${adapter.architecture}, device ${adapter.device}).`);
   if (adapter.architecture === 'software') out.push('A software rasteriser (a CPU emulating a GPU): these times say that the path runs and how many dispatches it makes, not what a GPU does.');
   const steps = opts.steps ?? (opts.nvidia ? 20 : 2);
-  out.push(`N-LAAF (n = 10) + slope recovery, tanh, Burgers; ms per Adam step (median of ${steps} after 1 warm-up); per step: kernel calls to the GPU thread, compute dispatches, bytes read back.`);
+  out.push(`N-LAAF (n = 10) + slope recovery, tanh, Burgers; ms per Adam step over ${steps} steps after a warm-up (wgsl: K steps back to back + one loss read, / K; tfjs: median); per step: tfjs kernel calls to the GPU thread, compute dispatches, bytes read back (an unlogged step).`);
   out.push('');
   const cases: GpuCase[] = [];
   if (opts.nvidia) {
-    cases.push({ width: 20, depth: 6, points: 10000, boundary: 400, steps, warmup: 3 });
-    for (const width of [20, 50]) for (const depth of [4, 8]) for (const points of [2000, 10000, 40000, 200000]) cases.push({ width, depth, points, boundary: 400, steps, warmup: 2 });
+    // the Burgers size on both paths; the matrix on the WGSL step
+    cases.push({ width: 20, depth: 6, points: 10000, boundary: 400, steps, warmup: 3, path: 'wgsl' });
+    cases.push({ width: 20, depth: 6, points: 10000, boundary: 400, steps, warmup: 3, path: 'tfjs' });
+    for (const width of [20, 50]) for (const depth of [4, 8]) for (const points of [2000, 10000, 40000, 200000]) cases.push({ width, depth, points, boundary: 400, steps, warmup: 2, path: 'wgsl' });
   } else {
-    cases.push({ width: 20, depth: 2, points: 500, boundary: 100, steps, warmup: 1 });
-    cases.push({ width: 20, depth: 6, points: 2000, boundary: 400, steps, warmup: 1 });
+    for (const path of ['wgsl', 'tfjs'] as const) {
+      cases.push({ width: 20, depth: 2, points: 500, boundary: 100, steps, warmup: 1, path });
+      cases.push({ width: 20, depth: 6, points: 2000, boundary: 400, steps, warmup: 1, path });
+    }
   }
-  out.push(`| width | depth | points | webgpu ms | kernel calls | dispatches | bytes read |${opts.nvidia ? ' torch cuda ms | torch / webgpu |' : ''}`);
-  out.push(`|---|---|---|---|---|---|---|${opts.nvidia ? '---|---|' : ''}`);
+  out.push(`| path | width | depth | points | webgpu ms | kernel calls | dispatches | bytes read |${opts.nvidia ? ' torch cuda ms | torch / webgpu |' : ''}`);
+  out.push(`|---|---|---|---|---|---|---|---|${opts.nvidia ? '---|---|' : ''}`);
   for (const c of cases) {
     const r = run(c);
-    let row = `| ${c.width} | ${c.depth} | ${c.points} + ${c.boundary} | ${fmt(r.ms)} | ${fmt(r.kernels, 0)} | ${fmt(r.dispatches, 0)} | ${fmt(r.bytesRead, 0)} |`;
+    let row = `| ${c.path === 'wgsl' ? 'wgsl-step' : 'tfjs kernels'} | ${c.width} | ${c.depth} | ${c.points} + ${c.boundary} | ${fmt(r.ms)} | ${fmt(r.kernels, 0)} | ${fmt(r.dispatches, 0)} | ${fmt(r.bytesRead, 0)} |`;
     if (opts.nvidia) {
       const t = torchCuda(c);
       row += ` ${fmt(t)} | ${t !== null && r.ms ? `${(t / r.ms).toFixed(2)}×` : '—'} |`;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prepared for a machine with an NVIDIA GPU (not yet run: no such machine was available
 # when it was written). Compares laaf on --backend webgpu with PyTorch on CUDA, same run:
-# Burgers 6×20 with 10k + 400 points, and the matrix width {20, 50} × depth {4, 8} ×
-# points {2k, 10k, 40k, 200k}, N-LAAF (n = 10) + slope recovery.
+# Burgers 6×20 with 10k + 400 points on the WGSL step (wgsl-step: 9 dispatches and nothing
+# read back per Adam step) and on the tfjs-webgpu fallback, and the matrix width {20, 50} ×
+# depth {4, 8} × points {2k, 10k, 40k, 200k} on the WGSL step, N-LAAF (n = 10) + slope
+# recovery. The table has the dispatches and bytes read back per step beside the times.
 #
 # Needs: node >= 20 and this folder after `npm install` (node_modules travels with it);
 # the Vulkan loader (libvulkan1) and the NVIDIA driver's Vulkan ICD (with the driver

@@ -9,7 +9,7 @@
  * the shaders' tanh/exp/sin differ from the kernel's by a few ulp, and order-4 channels
  * sum many products).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
@@ -18,34 +18,10 @@ import { Mlp } from '../src/nn/mlp.js';
 import { Rng } from '../src/domain/rng.js';
 import { fusedStats } from '../src/kernel/fused.js';
 import { fusedJets } from '../src/step/fused-jets.js';
+import { openTestDevice } from './helpers/gpu.js';
 import { WGSL_ACTIVATIONS, backwardJets, foldNet, forwardJets, unfoldGradients, type DispatchCount } from '../src/gpu/jets.js';
 
-/** Dawn's instance: it must stay reachable while its devices live (collected, it takes them down: a segfault). */
-let gpu: GPU | undefined;
-
-/** A Dawn device on the main thread (tests may await reads), or undefined without an adapter. */
-async function openDevice(): Promise<GPUDevice | undefined> {
-  if (!process.env['XDG_RUNTIME_DIR']) process.env['XDG_RUNTIME_DIR'] = (await import('node:os')).tmpdir();
-  try {
-    const { create, globals } = await import('webgpu');
-    Object.assign(globalThis, globals);
-    gpu = create([]);
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) return undefined;
-    console.log(`WGSL jet tests run on: ${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.device} (${adapter.info.description})`);
-    return await adapter.requestDevice();
-  } catch {
-    return undefined;
-  }
-}
-
-const device = await openDevice();
-const skip = device ? false : 'no WebGPU adapter on this machine (install a Vulkan driver, or Mesa lavapipe for testing)';
-if (!device) console.log(`WGSL jet tests skipped: ${skip}`);
-after(() => {
-  device?.destroy();
-  gpu = undefined;
-});
+const { device, skip } = await openTestDevice('WGSL jet tests');
 
 const MODES = ['none', 'global', 'layer', 'neuron'] as const;
 /** Requested channels of each maximum order (the plan closes them under sub-multisets). */

@@ -27,7 +27,8 @@ import { PinnLoss } from '../src/train/loss.js';
 import { WholeStep, wholeStepUnsupported } from '../src/step/whole.js';
 import { compileStep, listing } from '../src/step/program.js';
 import { readFlat } from '../src/train/flat.js';
-import { kernel } from '../src/kernel/runtime.js';
+import { kernel, setKernelThreads } from '../src/kernel/runtime.js';
+import { fusedStats } from '../src/kernel/fused.js';
 
 await tf.setBackend('cpu');
 
@@ -170,6 +171,53 @@ test('float64 whole-step gradient agrees with float64 finite differences of the 
     }
   }
   console.log(`float64 finite differences: worst |fd − g·v|/‖g‖ = ${worst.rel.toExponential(2)} (${worst.f}), bound 1e-7`);
+});
+
+/**
+ * The one-call whole step (the kernel's CMD.STEP: per block forward, step program, backward)
+ * against the three-call path it replaced (forward over all points, the executor per term,
+ * backward; LAAF_STEP_FUSED=0): both run the same per-point arithmetic in the same chunks, so
+ * the network's gradient is the same bit for bit in float32 and float64, and on 1 and 2
+ * threads. Only the float64 sums over points (Σ r² per term, ∂J/∂ unknown parameter) are
+ * added in another order: within 1e-13 relative; rounded to float32 they are the same here.
+ */
+test('whole step in one kernel call = forward, executor, backward (bit for bit for the network gradient, 1 and 2 threads)', () => {
+  const cases: [string, string[]][] = [
+    ['burgers-inverse.yaml', ['model.adaptive={mode: neuron, n: 10}', 'model.slope_recovery=1']],
+    ['kovasznay.yaml', []],
+    ['burgers.yaml', ['model.rowdy={K: 3, mode: neuron}']],
+  ];
+  try {
+    for (const [f, sets] of cases) {
+      for (const precision of ['float32', 'float64'] as const) {
+        if (precision === 'float64' && sets.some((x) => x.includes('rowdy'))) continue;
+        const b = build(join(PROBLEMS, f), ['sampling.interior=1500', ...sets]);
+        const whole = new WholeStep(b.problem, b.model, b.points, b.slope, precision);
+        assert.ok(whole.program.terms.every((t) => !t.partner), f);
+        const flat = whole.newFlat();
+        flat.set(readFlat(b.model.trainableVariables()));
+        const nNet = whole.size - b.problem.parameters.length;
+        const results = [1, 2].flatMap((threads) => ['0', '1'].map((fused) => {
+          setKernelThreads(threads);
+          process.env.LAAF_STEP_FUSED = fused;
+          const grad = new Float64Array(whole.size);
+          const v = whole.evaluate(flat, grad);
+          if (precision === 'float32') assert.equal(fusedStats().threads, threads);
+          return { v, grad, what: `${f} ${precision} ${threads} thread(s) fused=${fused}` };
+        }));
+        const ref = results[0]!;
+        for (const r of results.slice(1)) {
+          assert.deepEqual(r.grad.subarray(0, nNet), ref.grad.subarray(0, nNet), `${r.what}: network gradient`);
+          for (let k = nNet; k < whole.size; k++) assert.ok(Math.abs(r.grad[k]! - ref.grad[k]!) <= 1e-13 * Math.abs(ref.grad[k]!) + 1e-300, `${r.what}: parameter ${k - nNet}`);
+          r.v.terms.forEach((t, k) => assert.ok(Math.abs(t - ref.v.terms[k]!) <= 1e-13 * Math.abs(ref.v.terms[k]!), `${r.what}: term ${k}`));
+          if (precision === 'float32') assert.equal(r.v.total, ref.v.total, `${r.what}: loss`);
+        }
+      }
+    }
+  } finally {
+    delete process.env.LAAF_STEP_FUSED;
+    setKernelThreads(null);
+  }
 });
 
 test('the float64 kernel tanh is float64-accurate (≤ 2 ulp of Math.tanh over [−30, 30])', () => {

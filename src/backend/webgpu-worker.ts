@@ -14,6 +14,9 @@
  * into `data` (4-byte length, then the bytes), sets ctrl[0] = 1 and waits; this thread
  * answers in the same buffer and sets ctrl[0] = 2. A request larger than the buffer
  * first sends a bigger buffer by postMessage; this thread acknowledges with ctrl[0] = 3.
+ *
+ * Besides tfjs's kernels this thread runs the GPU step's engine (gpu/step.ts; `wgsl`
+ * requests, one per Adam step): its buffers stay here on the device between requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
@@ -21,11 +24,12 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { runCommands, type GpuRead, type GpuStepCommand, type GpuStepEngine } from '../gpu/step.js';
 
 export interface WorkerInit {
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
-  /** test hook: destroy the device after this many kernel runs (provokes "device lost") */
+  /** test hook: destroy the device after this many kernel runs and GPU step evaluations (provokes "device lost") */
   loseAfterRuns?: number;
 }
 
@@ -37,6 +41,8 @@ export type Request =
   | { op: 'run'; name: string; inputs: [string, WireTensor | null][]; array: boolean; attrs: unknown; queue: Queued }
   | { op: 'read'; id: number; queue: Queued }
   | { op: 'flush'; queue: Queued }
+  /** the GPU step (gpu/step.ts): commands to its engine, which lives here with the device */
+  | { op: 'wgsl'; cmds: GpuStepCommand[]; queue: Queued }
   | { op: 'stats' };
 
 /** Writes and disposals the main thread batched since its last request. */
@@ -49,6 +55,8 @@ export interface Answer {
   ok: true;
   outputs?: WireTensor[];
   values?: tf.backend_util.BackendValues;
+  /** what a `wgsl` request read back */
+  read?: GpuRead;
   /** compute dispatches recorded so far (every GPU program a kernel ran; kernels computed on the CPU dispatch none) */
   dispatches?: number;
 }
@@ -57,7 +65,10 @@ export type Response = Answer | { ok: false; error: string; lost?: string };
 /** What the worker reports once it has looked for an adapter. */
 export type Hello =
   | { adapter: null; why?: string }
-  | { adapter: { vendor: string; architecture: string; device: string; description: string }; kernels: string[] };
+  | { adapter: { vendor: string; architecture: string; device: string; description: string }; kernels: string[]; limits: BufferLimits };
+
+/** The device's buffer limits (the GPU step checks its largest buffer against them before it runs). */
+export interface BufferLimits { maxStorageBufferBindingSize: number; maxBufferSize: number }
 
 function ensureRuntimeDir(): void {
   if (process.env['XDG_RUNTIME_DIR']) return;
@@ -111,12 +122,15 @@ async function main(): Promise<void> {
   };
   const kernels = tf.getKernelsForBackend('webgpu');
   const byName = new Map(kernels.map((k) => [k.kernelName, k]));
-  port.postMessage({ adapter: info, kernels: [...byName.keys()] } satisfies Hello);
+  const bufferLimits = { maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize, maxBufferSize: device.limits.maxBufferSize };
+  port.postMessage({ adapter: info, kernels: [...byName.keys()], limits: bufferLimits } satisfies Hello);
 
   const dataIds = new Map<number, tf.DataId>();
   const idOf = new WeakMap<tf.DataId, number>();
   let nextId = 1; // this side numbers new tensors with odd ids, the main thread with even ones
   let runs = 0;
+  /** the GPU step's engine, once a `wgsl` request made one */
+  const step: { engine?: GpuStepEngine } = {};
   const register = (t: tf.TensorInfo): WireTensor => {
     let id = idOf.get(t.dataId);
     if (id === undefined) {
@@ -151,6 +165,19 @@ async function main(): Promise<void> {
     applyQueue(req.queue);
     if (lost) return { ok: false, error: 'the GPU device was lost', lost };
     if (req.op === 'flush') return { ok: true };
+    if (req.op === 'wgsl') {
+      const before = step.engine?.dispatches ?? 0;
+      const read = await runCommands(device, step, req.cmds);
+      dispatches += (step.engine?.dispatches ?? 0) - (req.cmds.some((c) => c.do === 'init') ? 0 : before);
+      // (the test hook counts evaluations of the GPU step like kernel runs)
+      for (const c of req.cmds) {
+        if (c.do !== 'evaluate') continue;
+        runs++;
+        if (init.loseAfterRuns !== undefined && runs === init.loseAfterRuns) device.destroy();
+      }
+      if (lost) return { ok: false, error: 'the GPU device was lost', lost };
+      return { ok: true, read };
+    }
     if (req.op === 'read') {
       const values = await backend.read(dataId(req.id));
       if (lost) return { ok: false, error: 'the GPU device was lost', lost };

@@ -16,7 +16,8 @@
 import { Worker } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Answer, Hello, Queued, Request, Response, WireTensor, WorkerInit } from './webgpu-worker.js';
+import type { Answer, BufferLimits, Hello, Queued, Request, Response, WireTensor, WorkerInit } from './webgpu-worker.js';
+import type { GpuRead, GpuStepCommand } from '../gpu/step.js';
 
 /** What summary.json records about the adapter a run trained on. */
 export interface AdapterInfo {
@@ -103,6 +104,18 @@ class ProxyBackend extends tf.KernelBackend {
     while (Atomics.load(this.ctrl, 0) !== 3) Atomics.wait(this.ctrl, 0, Atomics.load(this.ctrl, 0), 50);
     Atomics.store(this.ctrl, 0, 0);
     this.data = new Uint8Array(sab);
+  }
+
+  /** Commands to the GPU step's engine in the worker; `answerBytes`: room the answer may need. */
+  wgsl(cmds: GpuStepCommand[], answerBytes: number): GpuRead {
+    this.ensureCapacity(answerBytes + 4096);
+    const read = this.request({ op: 'wgsl', cmds, queue: this.takeQueue() }).read ?? {};
+    const bytes = (read.values ? 4 * (read.values.terms.length + 2) : 0) + [read.grad, read.params, read.m, read.v].reduce((p, a) => p + (a?.byteLength ?? 0), 0);
+    if (bytes > 0) {
+      this.counters.reads++;
+      this.counters.bytesRead += bytes;
+    }
+    return read;
   }
 
   private takeQueue(): Queued {
@@ -286,6 +299,21 @@ export function noAdapterReason(): string | undefined {
 /** Kernel calls, reads and writes since the backend started (undefined when it is not running). */
 export function webgpuCounters(): WebgpuCounters | undefined {
   return proxy ? { ...proxy.counters, dispatches: proxy.dispatches() } : undefined;
+}
+
+/**
+ * Run commands on the GPU step's engine (gpu/step.ts), in the worker that owns the device;
+ * blocks until they are submitted (and, for a read, read back). `answerBytes`: the most a
+ * read may return. Throws DeviceLostError when the device is gone.
+ */
+export function gpuStepCall(cmds: GpuStepCommand[], answerBytes = 0): GpuRead {
+  if (!proxy) throw new Error('internal: the GPU step without the webgpu backend');
+  return proxy.wgsl(cmds, answerBytes);
+}
+
+/** The running device's buffer limits (undefined when the webgpu backend is not running). */
+export function webgpuLimits(): BufferLimits | undefined {
+  return proxy && hello?.adapter ? hello.limits : undefined;
 }
 
 /** Stop the GPU thread and unregister the backend; lets the process exit. */

@@ -81,10 +81,14 @@ export function wgslUnsupported(activation: string, hidden: number, plan: JetPla
   return null;
 }
 
-const f = (x: number) => {
-  const s = Math.fround(x).toPrecision(9);
+/** A float32 literal in WGSL that parses back to Math.fround(x) (WGSL has no literal for a non-finite value). */
+export function wgslFloat(x: number): string {
+  const v = Math.fround(x);
+  if (!Number.isFinite(v)) throw new Error(`internal: ${x} has no WGSL float32 literal`);
+  const s = v.toPrecision(9);
   return /[.e]/.test(s) ? s : `${s}.0`;
-};
+}
+const f = wgslFloat;
 
 /**
  * WGSL: fn tower(u) -> array<f32, 6>, σ and its derivatives to order 5 (the same closed
@@ -464,8 +468,12 @@ const HAP = array<u32, ${L + 1}>(${blay.ha.map((v) => `${v}u`).join(', ')});`);
  * Dispatch B, one invocation per network parameter (the flat parameter layout):
  * dW_ℓ[i][j] = Σ_p Σ_c H_ℓ−1,c[p][i] · dZ_ℓ,c[p][j], db_ℓ[j] = Σ_p dZ_ℓ,0[p][j]; the
  * input layer's H is the coordinates on the value channel and e_i on channel (i).
+ * With `chunk` > 0 the points are split into chunks of that many: a 2-D dispatch
+ * (x: parameters, y: chunks) writes one partial sum per chunk and parameter to
+ * G[chunk · total + q], and chunkSumShader adds them up (parallel over the points, which a
+ * GPU needs when there are far fewer parameters than threads).
  */
-export function backwardShaderB(sizes: number[], plan: JetPlan): string {
+export function backwardShaderB(sizes: number[], plan: JetPlan, chunk = 0): string {
   const C = plan.channels.length;
   const L = sizes.length - 2;
   const d = sizes[0]!;
@@ -489,6 +497,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let q = gid.x;
   if (q >= ${lay.total}u) { return; }
   let n = u.n;
+  let p0 = ${chunk > 0 ? `gid.y * ${chunk}u` : '0u'};
+  let p1 = ${chunk > 0 ? `min(n, p0 + ${chunk}u)` : 'n'};
+  if (p0 >= p1 && p0 > 0u) { return; }
   var l = 0u;
   for (var k = 1u; k <= ${L}u; k++) { if (q >= WOFF[k]) { l = k; } }
   let K = SIZES[l];
@@ -496,11 +507,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc = 0.0;
   if (q >= BOFF[l]) {
     let j = q - BOFF[l];
-    for (var p = 0u; p < n; p++) { acc += DZ[n * DZP[l] + (p * ${C}u) * N + j]; }
+    for (var p = p0; p < p1; p++) { acc += DZ[n * DZP[l] + (p * ${C}u) * N + j]; }
   } else {
     let i = (q - WOFF[l]) / N;
     let j = (q - WOFF[l]) % N;
-    for (var p = 0u; p < n; p++) {
+    for (var p = p0; p < p1; p++) {
       for (var c = 0u; c < ${C}u; c++) {
         var a = 0.0;
         if (l == 0u) {
@@ -512,6 +523,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  G[${chunk > 0 ? `gid.y * ${lay.total}u + q` : 'q'}] = acc;
+}`;
+}
+
+/** G[q] = Σ_k PART[k · total + q] over the ceil(n / chunk) chunks of backwardShaderB. Bindings 0 PART (read), 1 U (uniform n), 2 G. */
+export function chunkSumShader(total: number, chunk: number): string {
+  return `struct U { n: u32 }
+@group(0) @binding(0) var<storage, read> PART: array<f32>;
+@group(0) @binding(1) var<uniform> u: U;
+@group(0) @binding(2) var<storage, read_write> G: array<f32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q >= ${total}u) { return; }
+  let chunks = (u.n + ${chunk - 1}u) / ${chunk}u;
+  var acc = 0.0;
+  for (var k = 0u; k < chunks; k++) { acc += PART[k * ${total}u + q]; }
   G[q] = acc;
 }`;
 }

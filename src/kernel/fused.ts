@@ -175,8 +175,8 @@ export function fold(net: NetworkDescription, w: Float32Array[] | Float64Array[]
       out.W.push(Wf);
       out.b.push(bf);
     }
-    out.rawW.push(Float64Array.from(W));
-    out.rawB.push(Float64Array.from(B));
+    out.rawW.push(new Float64Array(W));
+    out.rawB.push(new Float64Array(B));
     out.s.push(s);
   }
   return out;
@@ -209,8 +209,15 @@ interface Plan {
   /** per chunk: its accumulators' base; per layer: dW4, db4 (and for hidden mixture layers dmix4) offsets in them */
   chunkAcc: number[];
   accOff: { dW4: number; db4: number; dmix4: number }[];
+  /** bytes of the network's part of a chunk's accumulators; CMD.STEP: the step program's sums from here */
+  stepAcc: number;
+  /** the summed gradient entries (f64 each, reducePartials) */
+  red: number;
   end: number;
 }
+
+/** What the fused whole-step command (CMD.STEP) needs besides the network: per-thread scratch and per-chunk accumulator bytes. */
+export interface StepNeeds { scratch: number; acc: number }
 
 /** Block size: points per block, a multiple of 8, sized so that one block's arrays stay in L2. */
 export function blockSize(sizes: number[], C: number, M: number): number {
@@ -257,7 +264,7 @@ class Bump {
  * deterministic function of its arguments: a forward call and the backward call of the
  * same op get the same addresses, so the backward can read the forward's tape.
  */
-function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixLayout | null, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, tape: boolean): Plan {
+function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixLayout | null, tables: PlanTables, N: number, C: number, M: number, T: number, B: number, tape: boolean, step: StepNeeds | null = null): Plan {
   const { sizes } = f;
   const L = sizes.length - 2;
   const d = sizes[0]!;
@@ -289,9 +296,12 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
     }
     accOff.push(o);
   }
+  const stepAcc = accBytes;
+  if (step) accBytes += Math.ceil(step.acc / 16) * 16;
   const ch = chunking(N, B);
   const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
+  const red = a.take((stepAcc >> 4) * 8);
   const X = a.take(N * d * 4);
   const Y = a.take(C * N * out * 4);
   const dX = a.take(N * d * 4);
@@ -312,6 +322,7 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
       slots[WORK.MIX] = a.take((M + 3) * maxHidden * B * 4); // ω·U, then a term's tower to order M + 1
       slots[WORK.MIXG] = a.take((M + 1) * maxHidden * B * 4); // tower adjoints
     }
+    if (step) slots[WORK.STEP] = a.take(step.scratch);
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
       const base = WORK.LAYER + WORK_LAYER_SLOTS * l;
@@ -370,13 +381,10 @@ function layoutCall(rt: KernelRuntime, f: Folded, act: BaseActivation, mix: MixL
     const { K, Nn } = lp;
     f32.set(W, lp.W >> 2);
     f32.set(f.b[l]!, lp.b >> 2);
-    let o = lp.Wsp >> 2;
-    for (let i = 0; i < K; i++) for (let j = 0; j < Nn; j++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
-    o = lp.WTsp >> 2;
-    for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 4) f32.fill(W[i * Nn + j]!, o, o + 4);
+    rt.exports.splatWeights(lp.W, K, Nn, lp.Wsp, lp.WTsp);
   });
   works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
-  return { net, works, X, Y, dX, counter, chunkTab, chunkAcc, accOff, end: a.at };
+  return { net, works, X, Y, dX, counter, chunkTab, chunkAcc, accOff, stepAcc, red, end: a.at };
 }
 
 /** stats.chunks[t]: chunks thread t ran in the last call. */
@@ -404,17 +412,20 @@ function readAll(ts: tf.Tensor[]): Float32Array[] {
 }
 
 /**
- * n gradient entries summed from the 4-lane partial sums (16 bytes each) that start at
- * byte offset `off` in every chunk's accumulators: lanes, then chunks in their fixed
- * order, so the result is the same for any number of threads.
+ * Every chunk's gradient accumulators (4-lane partial sums, 16 bytes per entry) summed in the
+ * kernel (reducePartials): per entry its lanes, then the chunks in their fixed order, in
+ * float64, so the result is the same for any number of threads. Returns a view of memory
+ * holding them at `lay.red` (one f64 per entry) for sumPartials.
  */
-function sumPartials(buf: Float32Array, lay: Plan, off: number, n: number): Float64Array {
-  const out = new Float64Array(n);
-  for (const acc of lay.chunkAcc) {
-    let o = (acc + off) >> 2;
-    for (let e = 0; e < n; e++, o += 4) out[e] = out[e]! + (buf[o]! + buf[o + 1]! + buf[o + 2]! + buf[o + 3]!);
-  }
-  return out;
+function reducePartials(rt: KernelRuntime, lay: Plan): Float64Array {
+  rt.exports.reducePartials(lay.chunkTab, lay.chunkAcc.length, lay.stepAcc >> 4, lay.red);
+  return new Float64Array(rt.buffer);
+}
+
+/** n summed gradient entries from the one at byte offset `off` in a chunk's accumulators (after reducePartials). */
+function sumPartials(red: Float64Array, lay: Plan, off: number, n: number): Float64Array {
+  const o = (lay.red >> 3) + (off >> 4);
+  return red.slice(o, o + n);
 }
 
 /**
@@ -502,8 +513,8 @@ export function fusedForwardJet(net: NetworkDescription, tensors: NetworkTensors
       const t0 = performance.now();
       rt.run(fromTape ? CMD.BACKWARD_TAPE : CMD.BACKWARD, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
-      const buf = new Float32Array(rt.buffer);
-      const dX = buf.slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
+      const buf = reducePartials(rt, lay);
+      const dX = new Float32Array(rt.buffer).slice(lay.dX >> 2, (lay.dX >> 2) + N * d);
       // Sum the 4-lane partial sums over lanes and chunks, in a fixed order: deterministic,
       // and the same for any number of threads.
       const dWf: Float64Array[] = [];
@@ -617,8 +628,17 @@ export interface RawJets {
   X: number;
   Y: number;
   end: number;
+  /** with StepNeeds: byte offset of the step program's sums in each chunk's accumulators (the header's H_ACC) */
+  stepAcc: number;
   forward(): void;
   backward(): Float64Array[];
+  /**
+   * The whole step in one kernel call (CMD.STEP; rawJets called with `step`): per block the
+   * forward pass, the step program whose header is at `header` (src/step/whole.ts), the
+   * backward pass. Returns the variables' gradients as backward() does, and where each
+   * chunk's step sums lie (chunk order: sum them in this order).
+   */
+  step(header: number): { grads: Float64Array[]; sums: number[] };
 }
 
 /** Why rawJets cannot run this model and plan (null: it can). */
@@ -633,7 +653,7 @@ export function rawJetsUnsupported(mlp: Mlp, plan: JetPlan): string | null {
   return null;
 }
 
-export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array[], extraBytes: number): RawJets {
+export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array[], extraBytes: number, step: StepNeeds | null = null): RawJets {
   const rt = kernel();
   if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
   const L = mlp.cfg.hidden.length;
@@ -650,48 +670,63 @@ export function rawJets(mlp: Mlp, plan: JetPlan, N: number, values: Float32Array
   const f = fold(mlp.describe(), values.slice(0, nW), values.slice(nW, 2 * nW), slopes);
   const mixture = rawMixture(mlp, values, 2 * nW + nS, f);
   const T = N === 0 ? 1 : threadsFor(rt, N, B);
-  const tape = chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
-  let lay = layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape);
+  // the whole-step command keeps each block in cache from forward to backward: no tape
+  const tape = step === null && chunking(N, B).blocks * tapeRecord(sizes, C, B) <= tapeBudget();
+  const relayout = () => layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape, step);
+  let lay = relayout();
   rt.ensure(lay.end + extraBytes);
   stats.threads = T;
   stats.block = B;
+  const gradients = (): Float64Array[] => {
+    const buf = reducePartials(rt, lay);
+    const dWf: Float64Array[] = [];
+    const dbf: Float64Array[] = [];
+    for (let l = 0; l <= L; l++) {
+      const Nn = sizes[l + 1]!;
+      dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
+      dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
+    }
+    const grads = unfoldRaw(mlp.describe(), f, dWf, dbf, mode);
+    if (mixture) {
+      const G = mixture.layout.G;
+      const gc: Float64Array[] = [];
+      const gw: Float64Array[] = [];
+      for (let l = 0; l < L; l++) {
+        const n = sizes[l + 1]! * G;
+        gc.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4, n));
+        gw.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4 + n * 16, n));
+      }
+      grads.push(...mixture.chain(gc, gw, grads));
+    }
+    return grads;
+  };
   return {
-    X: lay.X, Y: lay.Y, end: lay.end,
+    X: lay.X, Y: lay.Y, end: lay.end, stepAcc: lay.stepAcc,
     forward() {
       stats.forward++;
       const t0 = performance.now();
-      rt.run(0, lay.net, lay.works, lay.counter);
+      rt.run(CMD.FORWARD, lay.net, lay.works, lay.counter);
       stats.forwardMs += performance.now() - t0;
     },
     backward() {
       stats.backward++;
       if (tape) stats.fromTape++;
       // same addresses (layoutCall is deterministic): rewrite the descriptors, keep X, Y and the tape
-      lay = layoutCall(rt, f, mlp.cfg.activation, mixture?.layout ?? null, tables, N, C, M, T, B, tape);
+      lay = relayout();
       const t0 = performance.now();
-      rt.run(tape ? 2 : 1, lay.net, lay.works, lay.counter);
+      rt.run(tape ? CMD.BACKWARD_TAPE : CMD.BACKWARD, lay.net, lay.works, lay.counter);
       stats.backwardMs += performance.now() - t0;
-      const buf = new Float32Array(rt.buffer);
-      const dWf: Float64Array[] = [];
-      const dbf: Float64Array[] = [];
-      for (let l = 0; l <= L; l++) {
-        const Nn = sizes[l + 1]!;
-        dWf.push(sumPartials(buf, lay, lay.accOff[l]!.dW4, sizes[l]! * Nn));
-        dbf.push(sumPartials(buf, lay, lay.accOff[l]!.db4, Nn));
-      }
-      const grads = unfoldRaw(mlp.describe(), f, dWf, dbf, mode);
-      if (mixture) {
-        const G = mixture.layout.G;
-        const gc: Float64Array[] = [];
-        const gw: Float64Array[] = [];
-        for (let l = 0; l < L; l++) {
-          const n = sizes[l + 1]! * G;
-          gc.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4, n));
-          gw.push(sumPartials(buf, lay, lay.accOff[l]!.dmix4 + n * 16, n));
-        }
-        grads.push(...mixture.chain(gc, gw, grads));
-      }
-      return grads;
+      return gradients();
+    },
+    step(header: number) {
+      if (step === null) throw new Error('internal: rawJets.step without StepNeeds');
+      stats.forward++;
+      stats.backward++;
+      new Int32Array(rt.buffer)[(lay.net >> 2) + NET.STEP] = header;
+      const t0 = performance.now();
+      rt.run(CMD.STEP, lay.net, lay.works, lay.counter);
+      stats.backwardMs += performance.now() - t0;
+      return { grads: gradients(), sums: lay.chunkAcc.map((a) => a + lay.stepAcc) };
     },
   };
 }

@@ -24,6 +24,8 @@ export const NET = {
   ACCBYTES: 19,
   /** MIX_* kind, terms per neuron (G), address of G i32 activation ids */
   MIX: 20, MIXG: 21, MIXFN: 22,
+  /** CMD.STEP: address of the step program's header (assembly/step.ts; src/step/whole.ts writes it) */
+  STEP: 23,
   /** first layer descriptor: LAYER_SLOTS slots per layer from here */
   LAYER: 24,
 } as const;
@@ -45,7 +47,10 @@ export const LAYER = {
 export const WORK = {
   /** mixture scratch: ω·U, then a term's tower; and the tower adjoints */
   MIX: 0, MIXG: 1,
-  XB: 2, DXB: 3, DA: 4, DB: 5, THREAD: 7,
+  XB: 2, DXB: 3, DA: 4, DB: 5,
+  /** CMD.STEP: this thread's step-program scratch (registers, then their adjoints) */
+  STEP: 6,
+  THREAD: 7,
   /** first per-layer work block: WORK_LAYER_SLOTS slots per layer from here */
   LAYER: 8,
 } as const;
@@ -64,8 +69,12 @@ export const CHUNK = { P0: 0, P1: 1, ACC: 2, THREAD: 3, SLOTS: 4 } as const;
 /** NET.MIX: plain σ; Rowdy (σ plus the terms); Kronecker (the terms only). */
 export const MIX = { NONE: 0, ROWDY: 1, KRONECKER: 2 } as const;
 
-/** run(cmd, ...): forward; backward recomputing the forward pass; backward from the tape of the forward call just before. */
-export const CMD = { FORWARD: 0, BACKWARD: 1, BACKWARD_TAPE: 2 } as const;
+/**
+ * run(cmd, ...): forward; backward recomputing the forward pass; backward from the tape of
+ * the forward call just before; the whole step (per block: forward, the step program on the
+ * block's rows, backward — no tape, no Y round trip).
+ */
+export const CMD = { FORWARD: 0, BACKWARD: 1, BACKWARD_TAPE: 2, STEP: 3 } as const;
 
 /** The kernel's id of a base activation: its index in the one vocabulary list (base/activations.ts). */
 export function activationId(name: BaseActivation): number {

@@ -48,6 +48,12 @@ interface Exports {
   tanh64Only(x: number): number;
   /** Adam on a flat float32 parameter buffer (assembly/step.ts) */
   adam32(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
+  /** gradient partial sums of every chunk, reduced in fixed order into f64 (kernel.ts, net64.ts) */
+  reducePartials(chunks: number, K: number, n: number, out: number): void;
+  reducePartials64(chunks: number, K: number, n: number, out: number): void;
+  /** a layer's splatted weights from W (kernel.ts, net64.ts) */
+  splatWeights(W: number, K: number, Nn: number, Wsp: number, WTsp: number): void;
+  splatWeights64(W: number, K: number, Nn: number, Wsp: number, WTsp: number): void;
   adam64(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
   /** the data-set network kernels (assembly/deep.ts); runtime.run takes them as cmd + RUN_DEEP */
   deepRun(cmd: number, desc: number, work: number): void;

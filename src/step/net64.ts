@@ -7,9 +7,9 @@
  */
 import type { JetPlan } from '../jet/plan.js';
 import type { Mlp } from '../nn/mlp.js';
-import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets } from '../kernel/fused.js';
+import { blockSize, chunking, fold, tablesOf, tapeBudget, unfoldRaw, KERNEL_ACTIVATIONS, type RawJets, type StepNeeds } from '../kernel/fused.js';
 import { ARENA, RUN64, kernel, kernelLoadError } from '../kernel/runtime.js';
-import { CHUNK, LAYER, LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
+import { CHUNK, CMD, LAYER, LAYER_SLOTS, NET, WORK, WORK_LAYER_SLOTS } from '../kernel/layout.js';
 
 // descriptor slots: the float32 kernel's (src/kernel/layout.ts); assembly/net64.ts declares the same numbers
 const NLS = LAYER_SLOTS;
@@ -25,7 +25,7 @@ class Bump {
 }
 
 /** The float64 network jets without tfjs (same contract as fused.ts rawJets, with float64 X, Y and values). */
-export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Array[], extraBytes: number): RawJets {
+export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Array[], extraBytes: number, step: StepNeeds | null = null): RawJets {
   const rt = kernel();
   if (rt === null) throw new Error(`fused kernel not available: ${kernelLoadError()}`);
   if (mlp.mixturePlan()) throw new Error('internal: float64 network kernel without Rowdy/Kronecker');
@@ -59,6 +59,9 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     accOff.push({ dW2: accBytes, db2: accBytes + sizes[l]! * Nn * 16 });
     accBytes += (sizes[l]! + 1) * Nn * 16;
   }
+  const accNet = accBytes;
+  const stepAcc = accBytes;
+  if (step) accBytes += Math.ceil(step.acc / 16) * 16;
   const ch = chunking(N, B);
   const chunkTab = a.take(ch.count * CHUNK.SLOTS * 4);
   const chunkAcc = Array.from({ length: ch.count }, () => a.take(accBytes));
@@ -72,7 +75,8 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     uOff.push(record);
     record += C * sizes[l]! * B * 8;
   }
-  const tape = ch.blocks * record <= tapeBudget();
+  // the whole-step command keeps each block in cache from forward to backward: no tape
+  const tape = step === null && ch.blocks * record <= tapeBudget();
   const wsl = 8 + LS * (L + 1);
   const works: number[] = [];
   const workInts: number[][] = [];
@@ -84,6 +88,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     slots[WORK.DXB] = a.take(d * B * 8);
     slots[WORK.DA] = a.take(C * maxN * B * 8);
     slots[WORK.DB] = a.take(C * maxN * B * 8);
+    if (step) slots[WORK.STEP] = a.take(step.scratch);
     for (let l = 0; l <= L; l++) {
       const Nn = sizes[l + 1]!;
       const base = WORK.LAYER + LS * l;
@@ -98,6 +103,7 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
     workInts.push(slots);
   }
   const tapeP = tape ? a.take(ch.blocks * record) : 0;
+  const red = a.take((accNet >> 4) * 8);
   const end = a.at;
   rt.ensure(end + extraBytes);
 
@@ -135,40 +141,44 @@ export function rawJets64(mlp: Mlp, plan: JetPlan, N: number, values: Float64Arr
       const { K, Nn } = lp;
       f64.set(W, lp.W >> 3);
       f64.set(f.b[l]!, lp.b >> 3);
-      let o = lp.Wsp >> 3;
-      for (let i = 0; i < K; i++) for (let j = 0; j < Nn; j++, o += 2) f64.fill(W[i * Nn + j]!, o, o + 2);
-      o = lp.WTsp >> 3;
-      for (let j = 0; j < Nn; j++) for (let i = 0; i < K; i++, o += 2) f64.fill(W[i * Nn + j]!, o, o + 2);
+      rt.exports.splatWeights64(lp.W, K, Nn, lp.Wsp, lp.WTsp);
     });
     works.forEach((w, t) => i32.set(workInts[t]!, w >> 2));
   };
-  /** gradient entries summed from the 2-lane partial sums: lanes, then chunks in order */
+  /** gradient entries summed from the 2-lane partial sums: lanes, then chunks in order (reducePartials64), f64 at `red` */
   const partials = (buf: Float64Array, off: number, n: number): Float64Array => {
-    const r = new Float64Array(n);
-    for (const acc of chunkAcc) {
-      let o = (acc + off) >> 3;
-      for (let e = 0; e < n; e++, o += 2) r[e] = r[e]! + (buf[o]! + buf[o + 1]!);
+    const o = (red >> 3) + (off >> 4);
+    return buf.slice(o, o + n);
+  };
+  const gradients = (): Float64Array[] => {
+    rt.exports.reducePartials64(chunkTab, chunkAcc.length, accNet >> 4, red);
+    const buf = new Float64Array(rt.buffer);
+    const dWf: Float64Array[] = [];
+    const dbf: Float64Array[] = [];
+    for (let l = 0; l <= L; l++) {
+      const Nn = sizes[l + 1]!;
+      dWf.push(partials(buf, accOff[l]!.dW2, sizes[l]! * Nn));
+      dbf.push(partials(buf, accOff[l]!.db2, Nn));
     }
-    return r;
+    return unfoldRaw(mlp.describe(), f, dWf, dbf, mlp.cfg.adaptive.mode, true);
   };
   return {
-    X, Y, end,
+    X, Y, end, stepAcc,
     forward() {
       write();
-      rt.run(RUN64, net, works, counter);
+      rt.run(RUN64 + CMD.FORWARD, net, works, counter);
     },
     backward() {
       write();
-      rt.run(RUN64 + (tape ? 2 : 1), net, works, counter);
-      const buf = new Float64Array(rt.buffer);
-      const dWf: Float64Array[] = [];
-      const dbf: Float64Array[] = [];
-      for (let l = 0; l <= L; l++) {
-        const Nn = sizes[l + 1]!;
-        dWf.push(partials(buf, accOff[l]!.dW2, sizes[l]! * Nn));
-        dbf.push(partials(buf, accOff[l]!.db2, Nn));
-      }
-      return unfoldRaw(mlp.describe(), f, dWf, dbf, mlp.cfg.adaptive.mode, true);
+      rt.run(RUN64 + (tape ? CMD.BACKWARD_TAPE : CMD.BACKWARD), net, works, counter);
+      return gradients();
+    },
+    step(header: number) {
+      if (step === null) throw new Error('internal: rawJets64.step without StepNeeds');
+      write();
+      new Int32Array(rt.buffer)[(net >> 2) + NET.STEP] = header;
+      rt.run(RUN64 + CMD.STEP, net, works, counter);
+      return { grads: gradients(), sums: chunkAcc.map((a) => a + stepAcc) };
     },
   };
 }

@@ -8,10 +8,11 @@ import type { Mlp } from '../nn/mlp.js';
 import { fusedJets } from './fused-jets.js';
 import { tfjsOps } from './tfjs-ops.js';
 import { wholeStep } from './whole-path.js';
+import { wgslStep } from './wgsl-step.js';
 import { KERNELS_OFF_BY_ENV, chooseStep, type StepChoice, type StepPath, type StepRun } from './registry.js';
 
 /** Most preferred first; the last supports every network. */
-export const STEP_PATHS: readonly StepPath[] = [wholeStep, fusedJets, tfjsOps];
+export const STEP_PATHS: readonly StepPath[] = [wgslStep, wholeStep, fusedJets, tfjsOps];
 
 export interface StepOptions {
   /** turn the kernel paths off, saying why (a run with `model.fused: false`); LAAF_FUSED=0 does it for the process */

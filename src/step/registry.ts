@@ -10,7 +10,7 @@ import type { JetPlan } from '../jet/plan.js';
 import type { Mlp, NetworkDescription } from '../nn/mlp.js';
 import type { Spec } from '../spec/schema.js';
 import type { Problem } from '../problem/build.js';
-import type { SlopeOptions, WholeStep } from './whole.js';
+import type { SlopeOptions, StepValues } from './whole.js';
 
 /** What a path is asked about. */
 export interface StepQuery {
@@ -53,7 +53,44 @@ export interface StepImpl {
   /** facts about the last run for summary.json (e.g. a kernel's threads) */
   details?(): Record<string, number>;
   /** a path for the whole training step: the loss and its gradient on a flat parameter buffer (the trainer uses it when present) */
-  whole?: WholeStep;
+  whole?: FlatStep;
+}
+
+/**
+ * The whole training step on a flat parameter buffer in PinnLoss.variables() order: the
+ * wasm kernel's (WholeStep, whole.ts) or the GPU's (GpuWholeStep, wgsl-step.ts).
+ */
+export interface FlatStep {
+  readonly sizes: number[];
+  readonly size: number;
+  readonly precision: 'float32' | 'float64';
+  /** first free byte of the kernel's memory after an evaluation (flat Adam's scratch; CPU only) */
+  memoryEnd: number;
+  newFlat(n?: number): Float32Array | Float64Array;
+  split<A extends Float32Array | Float64Array>(flat: A): A[];
+  setPoints(points: Map<string, Float64Array>): void;
+  /** J and its parts at `flat`; with `grad`, ∂J/∂flat written there; `slopeWeight` replaces W_a */
+  evaluate(flat: Float32Array | Float64Array, grad: Float64Array | null, slopeWeight?: number): StepValues;
+  /** set when the parameters can live on a device: the Adam phase then runs there (train/trainer.ts) */
+  resident?: ResidentStep;
+}
+
+/** Adam's state per variable: the shape of train/adam-optimizer.ts AdamState (train/ imports step/, not the reverse). */
+export interface MomentState { t: number; m: Float32Array[]; v: Float32Array[] }
+
+/** A flat step whose parameters, gradient and Adam moments live on a device between steps. */
+export interface ResidentStep {
+  /** parameters to and from the device */
+  upload(flat: Float32Array): void;
+  download(flat: Float32Array): void;
+  /** J and its gradient at the device's parameters (W_a as configured); the values only when `read` (else null, nothing read back) */
+  evaluateResident(read: boolean): StepValues | null;
+  /** J without gradient at the device's parameters, read back */
+  valuesResident(): StepValues;
+  /** one Adam update on the device with the gradient of the last evaluate */
+  adamApply(lr: number): void;
+  adamState(): MomentState;
+  adamLoad(s: MomentState): void;
 }
 
 export interface StepPath {
@@ -63,6 +100,8 @@ export interface StepPath {
   readonly kernel: boolean;
   /** true for a path of the whole training step: asked only when the query has `run` */
   readonly wholeStep?: boolean;
+  /** set for a path of some tfjs backends only (wgsl-step: webgpu): on others it is no candidate, so it is not listed as declined */
+  readonly backends?: readonly string[];
   supports(q: StepQuery): Support;
   /** the implementation for this network; called only after `supports` said ok to `q` (chooseStep always passes it) */
   create(model: Mlp, q?: StepQuery): StepImpl;
@@ -77,12 +116,14 @@ export interface StepChoice {
 
 /**
  * The first of `paths` (in order) that supports `q`. The last path must support everything.
- * Whole-step paths are candidates only when `q.run` asks for a training step.
+ * Whole-step paths are candidates only when `q.run` asks for a training step, and a path with
+ * `backends` only on those backends.
  */
 export function chooseStep(paths: readonly StepPath[], q: StepQuery, model: Mlp): StepChoice {
   const declined: StepChoice['declined'] = [];
   for (const path of paths) {
     if (path.wholeStep && q.run === undefined) continue;
+    if (path.backends && !path.backends.includes(q.backend)) continue;
     const s = path.supports(q);
     if (s.ok) return { path, impl: path.create(model, q), declined };
     declined.push({ path: path.name, reason: s.reason });

@@ -9,9 +9,14 @@
  * biases, slopes, then the unknown parameters' raw values), so checkpoints, Adam's state
  * and L-BFGS's vector mean the same things on both paths.
  *
- * Per evaluation: kernel forward (threads), one executor call per term (main thread),
- * kernel backward from the forward's tape (threads). Everything in between stays in the
- * kernel's memory.
+ * Per evaluation with a gradient: one kernel call (CMD.STEP, on the kernel's threads): per
+ * block of points the network's forward pass, the executor on the block's rows of every
+ * term, the backward pass. Without a gradient, or with a periodic term (a row reads two
+ * points, maybe in two blocks), or with LAAF_STEP_FUSED=0: kernel forward over all points
+ * (threads), one executor call per term (main thread), kernel backward from the forward's
+ * tape (threads). Both give the same network gradient bit for bit; the float64 sums over
+ * points (Σ r², ∂J/∂ unknown parameter) are added per block in the first, per term in the
+ * second. Everything stays in the kernel's memory.
  */
 import type { Problem } from '../problem/build.js';
 import type { Mlp } from '../nn/mlp.js';
@@ -113,28 +118,35 @@ export class WholeStep {
     const out = prog.outputs;
     const d = prog.inputs;
     const N = this.N;
-    // executor memory: per term its descriptor, code, constants, residual list, data; then
-    // shared parameters, scratch registers and adjoints, dY, dParams
-    const layout = this.stepLayout(E);
+    const nT = prog.terms.length;
+    // with a gradient and no periodic term, the whole step is one kernel call (CMD.STEP);
+    // otherwise forward, the executor per term, backward
+    const fused = grad !== null && prog.terms.every((t) => !t.partner) && process.env.LAAF_STEP_FUSED !== '0';
+    // executor memory: the step header, per term its descriptor, code, constants, residual
+    // list, data; then shared parameters (and without `fused`: scratch registers and
+    // adjoints, dY, dParams — with it they are per thread and per chunk in the kernel's layout)
+    const layout = this.stepLayout(E, fused);
+    const needs = fused ? { scratch: 2 * layout.maxIns * BP * E, acc: (nT + Math.max(1, prog.parameters)) * 8 } : null;
     const net = f64mode
-      ? rawJets64(this.model, prog.plan, N, netValues as Float64Array[], layout.bytes)
-      : rawJets(this.model, prog.plan, N, netValues as Float32Array[], layout.bytes);
+      ? rawJets64(this.model, prog.plan, N, netValues as Float64Array[], layout.bytes, needs)
+      : rawJets(this.model, prog.plan, N, netValues as Float32Array[], layout.bytes, needs);
     const base = Math.ceil(net.end / 64) * 64;
     this.memoryEnd = base + layout.bytes;
     const buf = rt.buffer;
     const fl = f64mode ? new Float64Array(buf) : new Float32Array(buf);
     fl.set(this.X, net.X >> sh);
-    net.forward();
     const i32 = new Int32Array(buf);
     const f64 = new Float64Array(buf);
     const at = (o: number) => base + o;
     fl.set(pvalues, at(layout.params) >> sh);
-    if (grad) {
-      fl.fill(0, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
-      f64.fill(0, at(layout.dParams) >> 3, (at(layout.dParams) >> 3) + prog.parameters);
+    if (!fused) {
+      net.forward();
+      if (grad) {
+        fl.fill(0, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
+        f64.fill(0, at(layout.dParams) >> 3, (at(layout.dParams) >> 3) + prog.parameters);
+      }
     }
-    const means: number[] = [];
-    let total = 0;
+    const sq = new Float64Array(nT);
     prog.terms.forEach((t, k) => {
       const L = layout.terms[k]!;
       const desc = at(L.desc);
@@ -144,17 +156,39 @@ export class WholeStep {
       i32.set(t.residuals, at(L.res) >> 2);
       t.data.forEach((col, j) => fl.set(col, (at(L.data) >> sh) + j * t.rows));
       const nIns = t.code.length / 4;
+      // (fused: Y, dY, the scratch and dParams come from the kernel per block and thread)
       const slots = [
-        at(L.code), nIns, at(L.consts), at(layout.params), net.X, net.Y, grad ? at(layout.dY) : 0, at(L.data),
+        at(L.code), nIns, at(L.consts), at(layout.params), net.X, fused ? 0 : net.Y, grad && !fused ? at(layout.dY) : 0, at(L.data),
         t.rows, t.start, t.partner ? t.rows : 0, d, N, out, at(L.res), t.residuals.length,
-        at(layout.regs), at(layout.adj), at(layout.dParams), BP,
+        fused ? 0 : at(layout.regs), fused ? 0 : at(layout.adj), fused ? 0 : at(layout.dParams), BP,
       ];
       i32.fill(0, s, s + DESC_BYTES / 4);
       i32.set(slots, s);
       const count = t.rows * t.residuals.length;
       f64[(desc + 80) >> 3] = count > 0 ? t.weight / count : 0;
-      const sq = count > 0 ? (f64mode ? rt.exports.stepTerm64(desc) : rt.exports.stepTerm32(desc)) : NaN;
-      const mean = round(sq / count);
+      if (!fused && count > 0) sq[k] = f64mode ? rt.exports.stepTerm64(desc) : rt.exports.stepTerm32(desc);
+    });
+    let gNet: Float64Array[] = [];
+    const dParams = new Float64Array(prog.parameters);
+    if (fused) {
+      // header (assembly/step.ts H_*): terms, first descriptor, sums' offset in a chunk's accumulators, registers
+      const h = at(layout.header) >> 2;
+      i32.set([nT, nT > 0 ? at(layout.terms[0]!.desc) : 0, net.stepAcc, layout.maxIns], h);
+      const r = net.step(at(layout.header));
+      gNet = r.grads;
+      // every chunk's sums, in chunk order (the same for any number of threads)
+      const f64b = new Float64Array(rt.buffer);
+      for (const a of r.sums) {
+        const o = a >> 3;
+        for (let k = 0; k < nT; k++) sq[k] = sq[k]! + f64b[o + k]!;
+        for (let k = 0; k < prog.parameters; k++) dParams[k] = dParams[k]! + f64b[o + nT + k]!;
+      }
+    }
+    const means: number[] = [];
+    let total = 0;
+    prog.terms.forEach((t, k) => {
+      const count = t.rows * t.residuals.length;
+      const mean = round(count > 0 ? sq[k]! / count : NaN);
       means.push(mean);
       total += t.weight * mean;
     });
@@ -163,9 +197,12 @@ export class WholeStep {
     const wa = slopeWeight > 0 ? slopeWeight : 0;
     if (wa > 0) total += wa * sr.value;
     if (grad) {
-      // dY into the kernel's Y slot, then the network's backward pass
-      fl.copyWithin(net.Y >> sh, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
-      const gNet = net.backward();
+      if (!fused) {
+        // dY into the kernel's Y slot, then the network's backward pass
+        fl.copyWithin(net.Y >> sh, at(layout.dY) >> sh, (at(layout.dY) >> sh) + C * N * out);
+        gNet = net.backward();
+        dParams.set(new Float64Array(rt.buffer, at(layout.dParams), prog.parameters));
+      }
       let off = 0;
       gNet.forEach((g, i) => {
         grad.set(g, off);
@@ -179,9 +216,8 @@ export class WholeStep {
           o += this.sizes[i]!;
         }
       }
-      const f64b = new Float64Array(rt.buffer);
       raw.forEach((r, k) => {
-        const dv = f64b[(at(layout.dParams) >> 3) + k]!;
+        const dv = dParams[k]!;
         const b = pspec[k]!.bounds;
         const sg = 1 / (1 + Math.exp(-r));
         grad[off + k] = round(b ? dv * (b[1] - b[0]) * sg * (1 - sg) : dv);
@@ -226,8 +262,8 @@ export class WholeStep {
     return { value, grad };
   }
 
-  private stepLayout(E: number): {
-    bytes: number; params: number; regs: number; adj: number; dY: number; dParams: number;
+  private stepLayout(E: number, fused: boolean): {
+    bytes: number; header: number; maxIns: number; params: number; regs: number; adj: number; dY: number; dParams: number;
     terms: { desc: number; code: number; consts: number; res: number; data: number }[];
   } {
     const prog = this.program;
@@ -237,19 +273,23 @@ export class WholeStep {
       at = Math.ceil((at + bytes) / 64) * 64;
       return p;
     };
+    const header = take(16);
+    // the descriptors one after the other, DESC_BYTES apart (the header's H_TERMS)
+    const descs = take(DESC_BYTES * prog.terms.length);
     let maxIns = 1;
-    const terms = prog.terms.map((t) => {
+    const terms = prog.terms.map((t, k) => {
       maxIns = Math.max(maxIns, t.code.length / 4);
       return {
-        desc: take(DESC_BYTES), code: take(t.code.byteLength), consts: take(t.consts.length * E),
+        desc: descs + DESC_BYTES * k, code: take(t.code.byteLength), consts: take(t.consts.length * E),
         res: take(t.residuals.length * 4), data: take(t.data.length * t.rows * E),
       };
     });
     const params = take(Math.max(1, prog.parameters) * E);
-    const regs = take(maxIns * BP * E);
-    const adj = take(maxIns * BP * E);
-    const dY = take(prog.plan.channels.length * this.N * prog.outputs * E);
-    const dParams = take(Math.max(1, prog.parameters) * 8);
-    return { bytes: at + 64, params, regs, adj, dY, dParams, terms };
+    // without `fused`: the executor's scratch, dY and dParams here (with it: the kernel's, per thread and chunk)
+    const regs = fused ? 0 : take(maxIns * BP * E);
+    const adj = fused ? 0 : take(maxIns * BP * E);
+    const dY = fused ? 0 : take(prog.plan.channels.length * this.N * prog.outputs * E);
+    const dParams = fused ? 0 : take(Math.max(1, prog.parameters) * 8);
+    return { bytes: at + 64, header, maxIns, params, regs, adj, dY, dParams, terms };
   }
 }

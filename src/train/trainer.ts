@@ -24,7 +24,7 @@ import { Lbfgs, type LbfgsState } from './lbfgs.js';
 import { learningRate, type Schedule } from './schedule.js';
 import { flatSize, flattenTensors, readFlat, readVariables, writeFlat, writeVariables } from './flat.js';
 import type { PointSets, PointState, RefineOptions, ResampleOptions } from './points.js';
-import type { WholeStep } from '../step/whole.js';
+import type { FlatStep } from '../step/registry.js';
 import { FlatAdam } from './flat-adam.js';
 import type { HistoryRow, LbfgsPhaseStop, Phase, PhaseReport, TrainStatus } from '../io/run-dir.js';
 
@@ -98,11 +98,16 @@ interface LossValues { total: number; terms: number[]; slope: number }
  * loss and gradient comes from the whole-step path on a flat parameter buffer, Adam runs
  * on that buffer in the kernel and L-BFGS evaluates through the same call; the tf
  * variables are brought up to date only where something reads them (log rows,
- * checkpoints, refinement, the end).
+ * checkpoints, refinement, the end). When the step is `resident` (the GPU step), the Adam
+ * phase keeps parameters, gradient and moments on the device: a step reads nothing back
+ * unless it is logged (the loss; a non-finite loss is found there) or checkpointed (the
+ * parameters and moments); L-BFGS evaluates through the same step, parameters up, loss and
+ * gradient back.
  */
-export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks, resume?: TrainCheckpoint, whole?: WholeStep): Promise<TrainResult> {
+export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks, resume?: TrainCheckpoint, whole?: FlatStep): Promise<TrainResult> {
   const vars = loss.variables();
-  const adam = whole ? new FlatAdam(whole.sizes, whole.precision === 'float64') : new AdamOptimizer(vars);
+  const res = whole?.resident;
+  const adam = res ? undefined : whole ? new FlatAdam(whole.sizes, whole.precision === 'float64') : new AdamOptimizer(vars);
   const elapsed0 = resume?.elapsed ?? 0;
   const t0 = performance.now();
   const elapsed = () => elapsed0 + (performance.now() - t0) / 1000;
@@ -115,7 +120,7 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
   if (resume) {
     // (a float64 whole-step checkpoint holds float64 values: the tf variables take them rounded)
     writeVariables(vars, resume.variables.map((v) => (v instanceof Float32Array ? v : Float32Array.from(v))));
-    if (resume.adam) adam.load(resume.adam);
+    if (resume.adam) adam?.load(resume.adam);
   }
   // the whole-step path's parameters, and bringing the tf variables up to date from them
   // (float64: from the checkpoint's float64 values when resuming, so that nothing is rounded)
@@ -128,10 +133,18 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     }
   } else if (whole) flat.set(readFlat(vars));
   const wgrad = whole ? new Float64Array(whole.size) : new Float64Array(0);
+  // resident: the parameters are on the device during the Adam phase (flat is a copy made when needed)
+  let onDevice = res !== undefined && resume?.phase !== 'lbfgs';
+  if (res && onDevice) {
+    res.upload(flat as Float32Array);
+    if (resume?.adam) res.adamLoad(resume.adam);
+  }
+  const adamState = (): AdamState => (res ? res.adamState() : adam!.state());
   const sync = () => {
+    if (res && onDevice) res.download(flat as Float32Array);
     if (whole) writeVariables(vars, whole.split(flat).map((a) => Float32Array.from(a)));
   };
-  const evaluate = (): LossValues => (whole ? whole.evaluate(flat, null) : evaluateNow(loss));
+  const evaluate = (): LossValues => (res && onDevice ? res.valuesResident() : whole ? whole.evaluate(flat, null) : evaluateNow(loss));
 
   const row = (step: number, phase: Phase, lr: number, v: LossValues): HistoryRow => (sync(), {
     step,
@@ -218,37 +231,41 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
         const stop = stopRequested();
         const final = s === N || stop;
         const logging = final || s % cfg.logEvery === 0;
-        let values: LossValues;
+        const checkpointing = cfg.checkpointEvery > 0 && s % cfg.checkpointEvery === 0 && (s > start || !resume);
+        let values: LossValues | null;
         let grads: tf.Tensor[] | undefined;
         if (final) values = evaluate();
+        else if (res) values = res.evaluateResident(logging || checkpointing);
         else if (whole) values = whole.evaluate(flat, wgrad);
         else ({ values, grads } = lossAndGrads(loss, vars, logging));
-        if (!Number.isFinite(values.total)) {
+        // (a resident step reads its loss only when logging or checkpointing: null otherwise)
+        if (values && !Number.isFinite(values.total)) {
           disposeAll(grads);
           phases.push({ phase: 'adam', first_step: 0, last_step: s, steps: s, stop: 'diverged' });
           return diverged(s, 'adam', values);
         }
-        hooks.onStep?.(s, values.total);
-        if (logging) log(s, 'adam', lrAt(s), values);
+        if (values) hooks.onStep?.(s, values.total);
+        if (logging) log(s, 'adam', lrAt(s), values!);
         if (final) {
           if (stop) {
             // The checkpoint lists finished phases only: a resumed run finishes this one.
-            checkpoint(s, 'adam', { adam: adam.state() });
+            checkpoint(s, 'adam', { adam: adamState() });
             phases.push({ phase: 'adam', first_step: 0, last_step: s, steps: s, stop: 'interrupted' });
             return done('interrupted', s);
           }
           phases.push({ phase: 'adam', first_step: 0, last_step: s, steps: s, stop: 'max_steps' });
           if (!hasLbfgs) {
-            checkpoint(s, 'adam', { adam: adam.state(), done: { status: 'completed' } });
+            checkpoint(s, 'adam', { adam: adamState(), done: { status: 'completed' } });
             return done('completed', s);
           }
           // The L-BFGS phase takes over from here; its first checkpoint comes after its first iteration.
           break;
         }
         // (A resumed run already has the checkpoint it starts from.)
-        if (cfg.checkpointEvery > 0 && s % cfg.checkpointEvery === 0 && (s > start || !resume)) checkpoint(s, 'adam', { adam: adam.state() });
-        if (adam instanceof FlatAdam) adam.apply(flat, wgrad, lrAt(s), whole!.memoryEnd);
-        else adam.apply(grads!, lrAt(s));
+        if (checkpointing) checkpoint(s, 'adam', { adam: adamState() });
+        if (res) res.adamApply(lrAt(s));
+        else if (adam instanceof FlatAdam) adam.apply(flat, wgrad, lrAt(s), whole!.memoryEnd);
+        else adam!.apply(grads!, lrAt(s));
         disposeAll(grads);
         // Let signal handlers and the progress display run between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -256,6 +273,11 @@ export async function train(loss: PinnLoss, cfg: TrainConfig, hooks: TrainHooks,
     }
 
     // ---------------------------------------------------------------- L-BFGS
+    // (a resident step's parameters come back once; L-BFGS sends them with each evaluation)
+    if (res && onDevice) {
+      res.download(flat as Float32Array);
+      onDevice = false;
+    }
     // (Resumed in the L-BFGS phase with no iterations left to do, it just stops.)
     const lb = cfg.lbfgs ?? { maxIterations: 0, maxEvaluations: 0, history: 1, lr: 1, toleranceGrad: 0, toleranceChange: 0, lineSearch: 'strong_wolfe' as const };
     const n = flatSize(vars);

@@ -1,10 +1,12 @@
 /**
  * `laaf solve --backend webgpu` end to end, on whatever adapter this machine has (CI
  * installs Mesa's lavapipe, a software Vulkan driver; slow, so the runs are short):
- * a problem from problems/ for 20 steps on webgpu against wasm, a lost device (clear
- * error, checkpoint kept) resumed to the same history as an uninterrupted run, and no
- * adapter at all (clear error, exit 2, nothing written). Where the machine has no
- * adapter the first two say so in one line and skip.
+ * a problem from problems/ for 20 steps on webgpu (the WGSL step path, `wgsl-step`) against
+ * wasm, a lost device (clear error, checkpoint kept) resumed to a history bit for bit equal
+ * to the uninterrupted run's, and no adapter at all (clear error, exit 2, nothing written).
+ * Where the machine has no adapter the others say so in one line and skip. (Every problem
+ * of problems/ runs 20 Adam steps on the GPU step against the wasm path in-process, in
+ * test/gpu-step.test.ts; the tfjs-webgpu fallback is measured by bench/webgpu.ts.)
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,9 +53,9 @@ function worstDifference(a: Row[], b: Row[]): { worst: number; where: string } {
   return { worst, where };
 }
 
-let gpuRun: { kernelCallsPerStep: number } | undefined;
+let gpuRun: { runsPerStep: number } | undefined;
 
-test('webgpu: poisson-1d for 20 steps matches wasm; summary.json names the adapter and the per-step GPU counts', { skip }, () => {
+test('webgpu: poisson-1d for 20 steps on the WGSL step matches wasm; summary.json names the adapter, the path and the per-step GPU counts', { skip }, () => {
   const w = laaf(['solve', PROBLEM, '--backend', 'wasm', '--out', 'wasm', ...SETTINGS]);
   assert.equal(w.code, 0, w.stderr);
   const g = laaf(['solve', PROBLEM, '--backend', 'webgpu', '--out', 'gpu', ...SETTINGS]);
@@ -61,11 +63,13 @@ test('webgpu: poisson-1d for 20 steps matches wasm; summary.json names the adapt
   const s = summary('gpu');
   assert.equal(s.backend, 'webgpu');
   assert.deepEqual(s.adapter, adapter);
+  assert.equal(s.step_path.ran, 'wgsl-step', JSON.stringify(s.step_path));
   assert.equal(s.gpu.steps, STEPS);
-  assert.ok(s.gpu.dispatches_per_step > 0 && s.gpu.bytes_read_per_step > 0, JSON.stringify(s.gpu));
-  console.log(`webgpu per step (tfjs kernels): ${s.gpu.kernel_calls_per_step} kernel calls, ${s.gpu.dispatches_per_step} dispatches, ${s.gpu.reads_per_step} reads, ${s.gpu.bytes_read_per_step} bytes read back`);
-  gpuRun = { kernelCallsPerStep: s.gpu.kernel_calls_per_step };
-  // float32 on both; wasm runs the fused SIMD kernel, webgpu tfjs ops: the sums differ in order only.
+  assert.ok(s.gpu.dispatches_per_step >= 8 && s.gpu.bytes_read_per_step > 0, JSON.stringify(s.gpu));
+  console.log(`webgpu per step, logging every step (WGSL step; the log rows' errors and slopes run tfjs kernels): ${s.gpu.kernel_calls_per_step} kernel calls, ${s.gpu.dispatches_per_step} dispatches, ${s.gpu.reads_per_step} reads, ${s.gpu.bytes_read_per_step} bytes read back`);
+  // the test hook counts tfjs kernel runs and GPU step evaluations (one per Adam step)
+  gpuRun = { runsPerStep: s.gpu.kernel_calls_per_step + 1 };
+  // float32 on both; the GPU sums rows, points and terms in another order.
   const { worst, where } = worstDifference(history('gpu'), history('wasm'));
   console.log(`webgpu vs wasm, every loss term of ${STEPS + 1} steps: worst relative difference ${worst.toExponential(2)} at ${where} (tolerance 1e-4)`);
   assert.ok(worst < 1e-4, where);
@@ -73,8 +77,8 @@ test('webgpu: poisson-1d for 20 steps matches wasm; summary.json names the adapt
 
 test('webgpu: a lost device stops the run with a clear error and keeps its checkpoint; --resume finishes it as an uninterrupted run', { skip }, () => {
   assert.ok(gpuRun, 'needs the run of the previous test');
-  // Lose the device in step 12 (the test hook destroys it after this many kernel calls).
-  const loseAfter = Math.round(gpuRun.kernelCallsPerStep * 12.5);
+  // Lose the device in step 12 (the test hook destroys it after this many kernel runs and evaluations).
+  const loseAfter = Math.round(gpuRun.runsPerStep * 12.5);
   const r = laaf(['solve', PROBLEM, '--backend', 'webgpu', '--out', 'lost', ...SETTINGS], { LAAF_WEBGPU_LOSE_AFTER: String(loseAfter) });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /laaf: error: the GPU device was lost \(destroyed.*checkpoint\.json keeps step 10; continue with laaf solve --resume /);
@@ -83,8 +87,24 @@ test('webgpu: a lost device stops the run with a clear error and keeps its check
   assert.equal(c.code, 0, c.stderr);
   assert.deepEqual(summary('lost').resumed_from, [10]);
   const { worst, where } = worstDifference(history('lost'), history('gpu'));
-  console.log(`webgpu lost at step 12 and resumed from 10 vs uninterrupted: worst relative difference ${worst.toExponential(2)}${where ? ` at ${where}` : ''} (tolerance 1e-6)`);
-  assert.ok(worst <= 1e-6, where);
+  console.log(`webgpu lost at step 12 and resumed from 10 vs uninterrupted: worst relative difference ${worst.toExponential(2)}${where ? ` at ${where}` : ''} (bit for bit expected)`);
+  assert.equal(summary('lost').step_path.ran, 'wgsl-step');
+  assert.equal(worst, 0, where);
+  assert.equal(readFileSync(join(dir, 'lost', 'solution.csv'), 'utf8'), readFileSync(join(dir, 'gpu', 'solution.csv'), 'utf8'));
+});
+
+test('webgpu: Adam then L-BFGS on the WGSL step (L-BFGS evaluates through the GPU step) matches wasm', { skip }, () => {
+  const set = ['--no-plots', '-q', '--set', 'training.log_every=1', '--set', 'training.adam.steps=5', '--set', 'training.lbfgs.max_iterations=8'];
+  const w = laaf(['solve', PROBLEM, '--backend', 'wasm', '--out', 'lbfgs-wasm', ...set]);
+  assert.equal(w.code, 0, w.stderr);
+  const g = laaf(['solve', PROBLEM, '--backend', 'webgpu', '--out', 'lbfgs-gpu', ...set]);
+  assert.equal(g.code, 0, g.stderr);
+  assert.equal(summary('lbfgs-gpu').step_path.ran, 'wgsl-step');
+  const h = history('lbfgs-gpu');
+  assert.ok(h.some((r) => r['phase'] === 'lbfgs'), 'an L-BFGS phase ran');
+  const { worst, where } = worstDifference(h, history('lbfgs-wasm'));
+  console.log(`webgpu vs wasm, 5 Adam steps + 8 L-BFGS iterations: worst relative difference ${worst.toExponential(2)} at ${where} (tolerance 1e-3: L-BFGS steps amplify float32 rounding differences more than Adam's)`);
+  assert.ok(worst < 1e-3, where);
 });
 
 test('webgpu without an adapter: exit 2 naming what to install, nothing written', () => {
