@@ -2,7 +2,7 @@
  * The `wgsl-step` step path: the whole training step on the GPU through WebGPU
  * (ARCHITECTURE.md, "The WGSL step path"). First in the registry; it supports a training
  * step on the webgpu backend when the network and problem are in WGSL (wgsl-source.ts says
- * why not otherwise: Rowdy/Kronecker, activations whose WGSL backward is untested,
+ * why not otherwise: Rowdy/Kronecker, activations without WGSL jets,
  * derivative order > 4), and then the training step falls back to the tfjs-webgpu kernels
  * (`tfjs-ops`), the reason recorded in summary.json `step_path.why_not`.
  *
