@@ -19,7 +19,7 @@ import { gpuStepCall, webgpuLimits } from '../backend/webgpu.js';
 import { bufferLimitProblem, type GpuRead, type GpuStepCommand } from '../gpu/step.js';
 import { gpuNetSpec, gpuPointSource, gpuStepSource, wgslStepUnsupported } from './wgsl-source.js';
 import { supported, unsupported, type FlatStep, type MomentState, type ResidentStep, type StepPath } from './registry.js';
-import type { SlopeOptions, StepValues } from './whole.js';
+import { splitFlat, type SlopeOptions, type StepValues } from './whole.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -51,13 +51,7 @@ export class GpuWholeStep implements FlatStep, ResidentStep {
   }
 
   split<A extends Float32Array | Float64Array>(flat: A): A[] {
-    const out: A[] = [];
-    let off = 0;
-    for (const n of this.sizes) {
-      out.push(flat.subarray(off, off + n) as A);
-      off += n;
-    }
-    return out;
+    return splitFlat(flat, this.sizes);
   }
 
   setPoints(points: Map<string, Float64Array>): void {
