@@ -14,13 +14,14 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
 import { makePlan } from '../src/jet/plan.js';
-import { Mlp } from '../src/nn/mlp.js';
+import { Mlp, type MlpConfig } from '../src/nn/mlp.js';
 import { Rng } from '../src/domain/rng.js';
 import { fusedStats } from '../src/kernel/fused.js';
 import { fusedJets } from '../src/step/fused-jets.js';
 import { openTestDevice } from './helpers/gpu.js';
 import type { BaseActivation } from '../src/nn/activations.js';
-import { WGSL_ACTIVATIONS, backwardJets, foldNet, forwardJets, unfoldGradients, type DispatchCount } from '../src/gpu/jets.js';
+import { WGSL_ACTIVATIONS, backwardJets, foldNet, forwardJets, unfoldGradients, type DispatchCount, type FoldedNet } from '../src/gpu/jets.js';
+import { perturbMixture } from './helpers/mixture.js';
 
 const { device, skip } = await openTestDevice('WGSL jet tests');
 
@@ -172,5 +173,82 @@ test('WGSL backward (2 dispatches) matches tfjs gradients through the wasm kerne
 test('WGSL backward matches tfjs gradients through the wasm kernel: elu, relu, leaky_relu × adaptive mode × order 1–4 (4×4 net)', { skip }, async () => {
   const { worst, cases } = await backwardCases(PIECEWISE, [4, 4]);
   console.log(`WGSL backward vs wasm kernel gradients, piecewise activations, ${cases} cases: worst error ${worst.err.toFixed(3)} of the tolerance (1e-4·max|gradient| + 1e-5) at ${worst.where}`);
+  assert.ok(worst.err <= 1, worst.where);
+});
+
+/** Rowdy and Kronecker shapes of the mixture tests (4×4 nets; the α, F/ω moved off init by perturbMixture). */
+const MIXTURES: [string, Partial<MlpConfig>][] = [
+  ['rowdy tanh+sin/layer', { activation: 'tanh', rowdy: { K: 3, family: 'sin' } }],
+  ['rowdy sigmoid+cos/neuron', { activation: 'sigmoid', rowdy: { K: 3, family: 'cos', mode: 'neuron', n: [10, 5] } }],
+  ['kronecker tanh,sin,gelu/layer', { kronecker: { functions: ['tanh', 'sin', 'gelu'] } }],
+  ['kronecker sin,sin,silu/neuron', { kronecker: { functions: ['sin', 'sin', 'silu'], mode: 'neuron' } }],
+];
+
+/** The folded network of `mlp` (slopes, input map, and its mixture's c, ω tiled per neuron), as gpu/jets.ts takes it. */
+function foldMlp(mlp: Mlp): { net: FoldedNet; slopes: (number[] | undefined)[]; map: { g: number[]; c: number[] } } {
+  const mode = mlp.cfg.adaptive.mode;
+  const hidden = mlp.cfg.hidden;
+  const slopes = hidden.map((_, k) => (mode === 'none' ? undefined : Array.from(mlp.slopes[mode === 'global' ? 0 : k]!.dataSync(), (x) => mlp.scales[k]! * x)));
+  const lo = mlp.cfg.inputLo!;
+  const hi = mlp.cfg.inputHi!;
+  const g = lo.map((l, i) => 2 / (hi[i]! - l));
+  const map = { g, c: lo.map((l, i) => -1 - l * g[i]!) };
+  const sizes = [mlp.cfg.inputs, ...hidden, mlp.cfg.outputs];
+  const net = foldNet(sizes, mlp.cfg.activation, mlp.weights.map((w) => w.dataSync() as Float32Array), mlp.biases.map((b) => b.dataSync() as Float32Array), slopes, map);
+  const plan = mlp.mixturePlan();
+  if (plan) {
+    const fns = plan.groups.flatMap((gr) => new Array<BaseActivation>(gr.count).fill(gr.fn));
+    const G = fns.length;
+    const tile = (t: tf.Tensor, width: number) => {
+      const v = t.dataSync();
+      return Float32Array.from({ length: width * G }, (_, e) => (v.length === G ? v[e % G]! : v[e]!));
+    };
+    // (tidy: for Kronecker c and ω are the variables themselves)
+    const coef = tf.tidy(() => hidden.map((width, k) => {
+      const cw = mlp.mixtureCoefficients(k);
+      return { c: tile(cw.c, width), w: tile(cw.w, width) };
+    }));
+    net.mixture = { kind: plan.kind, fns, c: coef.map((x) => x.c), w: coef.map((x) => x.w) };
+  }
+  return { net, slopes, map };
+}
+
+test('WGSL forward jets match the wasm kernel: Rowdy and Kronecker × adaptive mode × order 1–4 (4×4 nets)', { skip }, async () => {
+  await selectBackend('wasm');
+  const n = 48;
+  const rng = new Rng(13);
+  const X = Float32Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? -1 + 2 * rng.uniform() : 3 * rng.uniform()));
+  const Xt = tf.tensor2d(X, [n, 2]);
+  let worst = { err: 0, where: '' };
+  let cases = 0;
+  for (const [name, extra] of MIXTURES) {
+    for (const mode of MODES) {
+      const mlp = new Mlp({
+        inputs: 2, hidden: [4, 4], outputs: 2, activation: 'tanh', adaptive: { mode, n: 10 }, init: 'xavier',
+        inputLo: [-1, 0], inputHi: [1, 3], ...extra,
+      }, new Rng(5).derive(`${name}-${mode}`));
+      for (const v of mlp.slopes) v.assign(tf.add(tf.mul(tf.randomUniform(v.shape, 0, 0.1, 'float32', 7), 1), 0.06));
+      perturbMixture(mlp, 8);
+      const { net } = foldMlp(mlp);
+      for (const order of [1, 2, 3, 4]) {
+        const plan = makePlan(2, ORDER[order]!);
+        const before = fusedStats().forward;
+        const ref = fusedJets.create(mlp).forwardJet(plan, Xt).map((t) => t.dataSync() as Float32Array);
+        assert.ok(fusedStats().forward > before, 'the reference ran in the fused kernel');
+        const got = await forwardJets(device!, net, plan, X);
+        for (let c = 0; c < ref.length; c++) {
+          const scale = Math.max(...Array.from(ref[c]!, Math.abs));
+          for (let i = 0; i < ref[c]!.length; i++) {
+            const err = Math.abs(got[c]![i]! - ref[c]![i]!) / (2e-5 * scale + 1e-6);
+            if (!(err <= worst.err)) worst = { err: Number.isNaN(err) ? Infinity : err, where: `${name} ${mode} order ${order} channel [${plan.channels[c]}] point ${i >> 1}: wgsl ${got[c]![i]} vs wasm ${ref[c]![i]} (channel max ${scale.toPrecision(3)})` };
+          }
+        }
+        cases++;
+      }
+      mlp.dispose();
+    }
+  }
+  Xt.dispose();
+  console.log(`WGSL vs wasm kernel, Rowdy/Kronecker forward, ${cases} cases: worst error ${worst.err.toFixed(3)} of the tolerance (2e-5·max|channel| + 1e-6) at ${worst.where}`);
   assert.ok(worst.err <= 1, worst.where);
 });

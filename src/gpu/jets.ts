@@ -43,6 +43,82 @@ export interface FoldedNet {
   W: Float32Array[];
   /** per layer: biases [N], folded */
   b: Float32Array[];
+  /** Rowdy/Kronecker terms of the hidden layers; absent for a plain activation */
+  mixture?: FoldedMixture;
+}
+
+/**
+ * A hidden layer's activation as a mixture (src/nn/rowdy.ts): σ(u) = base(u) + Σ_g c_g f_g(ω_g u)
+ * per neuron, base = the network's activation (Rowdy) or none (Kronecker), with the
+ * coefficients c, ω in units of u (Mlp.mixtureCoefficients, tiled per neuron), float32.
+ */
+export interface FoldedMixture {
+  kind: 'rowdy' | 'kronecker';
+  /** each term's function (length G) */
+  fns: BaseActivation[];
+  /** per hidden layer: c [width × G] row-major */
+  c: Float32Array[];
+  /** per hidden layer: ω [width × G] */
+  w: Float32Array[];
+}
+
+/** Offsets of each hidden layer's c and ω in the mixture buffer (floats): c at c[l], ω at w[l] = c[l] + width·G. */
+export function mixtureLayout(sizes: number[], G: number): { c: number[]; w: number[]; total: number } {
+  const c: number[] = [];
+  const w: number[] = [];
+  let off = 0;
+  for (let l = 1; l + 1 < sizes.length; l++) {
+    c.push(off);
+    off += sizes[l]! * G;
+    w.push(off);
+    off += sizes[l]! * G;
+  }
+  return { c, w, total: off };
+}
+
+/** The mixture buffer's contents: c then ω per hidden layer (mixtureLayout). */
+export function mixtureData(sizes: number[], mix: FoldedMixture): Float32Array {
+  const lay = mixtureLayout(sizes, mix.fns.length);
+  const out = new Float32Array(Math.max(lay.total, 4));
+  mix.c.forEach((c, l) => out.set(c, lay.c[l]!));
+  mix.w.forEach((w, l) => out.set(w, lay.w[l]!));
+  return out;
+}
+
+/** The shape of a mixture, what the shaders are generated from (the coefficients are data). */
+export interface MixtureShape { kind: 'rowdy' | 'kronecker'; fns: BaseActivation[] }
+
+/**
+ * WGSL of the activation's tower: fn tower(u) for a plain σ; for a mixture also
+ * fn mtower(l, j, u) = base tower + Σ_g c ω^m f_g^(m)(ω u) (m = 0…5) of hidden layer l, neuron
+ * j, reading c and ω from the storage buffer MIX (binding `binding`), and the call to use.
+ */
+function activationWgsl(sizes: number[], activation: BaseActivation, mix: MixtureShape | undefined, binding: number): { decl: string; call: (l: string, j: string, u: string) => string } {
+  if (!mix) return { decl: towerWgsl(activation), call: (_l, _j, u) => `tower(${u})` };
+  const G = mix.fns.length;
+  const lay = mixtureLayout(sizes, G);
+  const fns = [...new Set(mix.fns)];
+  const decl: string[] = [
+    `@group(0) @binding(${binding}) var<storage, read> MIX: array<f32>;`,
+    `const MCOFF = array<u32, ${lay.c.length}>(${lay.c.map((v) => `${v}u`).join(', ')});`,
+    `const MWOFF = array<u32, ${lay.w.length}>(${lay.w.map((v) => `${v}u`).join(', ')});`,
+  ];
+  if (mix.kind === 'rowdy') decl.push(towerWgsl(activation, 'tower'));
+  for (const fn of fns) if (!(mix.kind === 'rowdy' && fn === activation)) decl.push(towerWgsl(fn, `tower_${fn}`));
+  const term = (fn: BaseActivation) => (mix.kind === 'rowdy' && fn === activation ? 'tower' : `tower_${fn}`);
+  decl.push(`fn mtower(l: u32, j: u32, u: f32) -> array<f32, 6> {
+  var t = ${mix.kind === 'rowdy' ? 'tower(u)' : 'array<f32, 6>()'};
+  let oc = MCOFF[l] + j * ${G}u;
+  let ow = MWOFF[l] + j * ${G}u;`);
+  mix.fns.forEach((fn, g) => decl.push(`  {
+    let c = MIX[oc + ${g}u];
+    let w = MIX[ow + ${g}u];
+    let f = ${term(fn)}(w * u);
+    var cw = c;
+    for (var m = 0u; m < 6u; m++) { t[m] += cw * f[m]; cw *= w; }
+  }`));
+  decl.push('  return t;\n}');
+  return { decl: decl.join('\n'), call: (l, j, u) => `mtower(${l}, ${j}, ${u})` };
 }
 
 /** Fold slopes s_k (length 1 or width, per hidden layer; undefined = none) and the input map x' = g·x + c into W, b. */
@@ -96,7 +172,11 @@ const f = wgslFloat;
  * order-4 jet needs: tanh^(5) = p (16 − 120t² + 120t⁴), sigmoid^(5) = q (1 − 30q + 120q²),
  * gelu^(5) = φ (u⁵ − 11u³ + 18u)).
  */
-function towerWgsl(act: BaseActivation): string {
+function towerWgsl(act: BaseActivation, name = 'tower'): string {
+  return towerBody(act).replace('fn tower(', `fn ${name}(`);
+}
+
+function towerBody(act: BaseActivation): string {
   const sig = `
   let s = 1.0 / (1.0 + exp(-u));
   let c = 1.0 / (1.0 + exp(u));
@@ -187,8 +267,9 @@ export function paramLayout(sizes: number[]): { W: number[]; b: number[]; total:
  * The forward shader for this network shape and plan. Bindings: 0 params (read), 1 X
  * [N × d] (read), 2 out [C × N × outputs] channel-major (write), 3 uniforms { N }.
  */
-export function forwardShader(sizes: number[], activation: BaseActivation, plan: JetPlan): string {
+export function forwardShader(sizes: number[], activation: BaseActivation, plan: JetPlan, mix?: MixtureShape): string {
   const C = plan.channels.length;
+  const act = activationWgsl(sizes, activation, mix, 4);
   const L = sizes.length - 2;
   const d = sizes[0]!;
   const maxW = Math.max(...sizes.slice(1));
@@ -201,7 +282,7 @@ export function forwardShader(sizes: number[], activation: BaseActivation, plan:
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(3) var<uniform> u: U;
-${towerWgsl(activation)}
+${act.decl}
 const SIZES = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});
 const WOFF = array<u32, ${L + 1}>(${lay.W.map((s) => `${s}u`).join(', ')});
 const BOFF = array<u32, ${L + 1}>(${lay.b.map((s) => `${s}u`).join(', ')});
@@ -224,7 +305,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var l = 0u; l < ${L}u; l++) {
     let K = SIZES[l + 1u];
     for (var j = 0u; j < K; j++) {
-      let t = tower(z[j]);
+      let t = ${act.call('l', 'j', 'z[j]')};
       h[j] = t[0];`);
   for (let c = 1; c < C; c++) {
     const terms = plan.faa[c]!.map((term) => {
@@ -280,7 +361,8 @@ export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPl
   const params = new Float32Array(lay.total);
   net.W.forEach((w, k) => params.set(w, lay.W[k]!));
   net.b.forEach((b, k) => params.set(b, lay.b[k]!));
-  const pipeline = pipelineFor(device, forwardShader(net.sizes, net.activation, plan));
+  const mix = net.mixture;
+  const pipeline = pipelineFor(device, forwardShader(net.sizes, net.activation, plan, mix && { kind: mix.kind, fns: mix.fns }));
   const storage = (data: Float32Array) => {
     const buf = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buf, 0, data as Float32Array<ArrayBuffer>);
@@ -293,9 +375,11 @@ export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPl
   const uBuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(uBuf, 0, new Uint32Array([n, 0, 0, 0]));
   const readBuf = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const bufs = [pBuf, xBuf, outBuf, uBuf];
+  if (mix) bufs.push(storage(mixtureData(net.sizes, mix)));
   const bind = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [pBuf, xBuf, outBuf, uBuf].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
@@ -308,7 +392,7 @@ export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPl
   await readBuf.mapAsync(GPUMapMode.READ);
   const all = new Float32Array(readBuf.getMappedRange().slice(0));
   readBuf.unmap();
-  for (const b of [pBuf, xBuf, outBuf, uBuf, readBuf]) b.destroy();
+  for (const b of [...bufs, readBuf]) b.destroy();
   if (counts) {
     counts.dispatches += 1;
     counts.bytesRead += outBytes;
