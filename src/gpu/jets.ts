@@ -21,7 +21,15 @@
  * Covered: every base activation, every adaptive mode (folded), derivatives to order 4.
  * Backward: backwardJets, two dispatches (per point, then per parameter), tested for every
  * base activation (test/gpu-jets.test.ts). The training step built on these shaders is
- * gpu/step.ts. Not yet: Rowdy/Kronecker mixtures.
+ * gpu/step.ts.
+ *
+ * Rowdy and Kronecker mixtures (FoldedNet.mixture): the hidden activation's tower is
+ * generated as `mtower(l, j, u)` = base tower + Σ_g c ω^m f_g^(m)(ω u), reading c, ω from
+ * one more storage buffer (MIX); backward A also writes ∂/∂c, ∂/∂ω per point, neuron and
+ * term (DMIX) and a third dispatch sums them; unfoldMixture chains them to α, F/ω and the
+ * slopes as kernel/fused.ts rawMixture does. Forward and backward are tested against the
+ * kernel; the GPU training step (gpu/step.ts) does not use them yet (no fold of α, F into
+ * c, ω on the device, no mixture variables in its flat layout).
  */
 import type { JetPlan } from '../jet/plan.js';
 import type { BaseActivation } from '../nn/activations.js';
@@ -146,15 +154,6 @@ export function foldNet(
     bf.push(Float32Array.from(bb));
   }
   return { inputs: sizes[0]!, sizes, activation, W: Wf, b: bf };
-}
-
-/** Why the WGSL jets do not cover this network and plan, or null when they do. */
-export function wgslUnsupported(activation: string, hidden: number, plan: JetPlan, mixture: boolean): string | null {
-  if (mixture) return 'Rowdy/Kronecker activations (not yet in WGSL)';
-  if (!WGSL_ACTIVATIONS.includes(activation as BaseActivation)) return `activation ${activation}`;
-  if (hidden === 0) return 'no hidden layer';
-  if (plan.maxOrder > WGSL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${WGSL_MAX_ORDER}`;
-  return null;
 }
 
 /** A float32 literal in WGSL that parses back to Math.fround(x) (WGSL has no literal for a non-finite value). */

@@ -16,7 +16,7 @@ import type { SlopeOptions } from './whole.js';
 
 /** Why the GPU step cannot run this network and problem on these points (null: it can). */
 export function wgslStepUnsupported(problem: Problem, net: NetworkDescription, points: Map<string, Float64Array>): string | null {
-  if (net.mixture) return `${net.mixture.kind === 'rowdy' ? 'Rowdy' : 'Kronecker'} activations are not in WGSL`;
+  if (net.mixture) return `${net.mixture.kind === 'rowdy' ? 'Rowdy' : 'Kronecker'} activations are not in the GPU step (their WGSL jets are, gpu/jets.ts)`;
   if (!WGSL_ACTIVATIONS.includes(net.activation)) return `activation ${net.activation} has no WGSL jets`;
   if (net.hidden.length === 0) return 'no hidden layer';
   const plan = makePlan(problem.inputs.length, problem.derivs.map((d) => d.channel));
