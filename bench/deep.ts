@@ -1,7 +1,8 @@
 /**
  * `npm run bench`, data-set networks: ms per training step of the papers' LeNet variant
  * and of a 784-256-256-10 MLP (batch 64, SGD momentum, softmax cross-entropy) on laaf's
- * wasm backend, beside the PyTorch peer bench/torch_deep_step.py on 1 and 2 threads.
+ * wasm backend (conv, dense and pool kernels from src/kernel/deep.ts on LAAF_THREADS = 1
+ * and 2 threads), beside the PyTorch peer bench/torch_deep_step.py on 1 and 2 threads.
  *
  * Each case runs in its own process on random inputs of Fashion-MNIST's shape: laaf
  * through its real training loop (src/deep/trainer.ts: batch assembly, forward,
@@ -56,10 +57,11 @@ async function child(c: DeepCase): Promise<void> {
 }
 
 function runCase(c: DeepCase): number | null {
+  const env = { ...process.env, ...(c.kind === 'laaf' ? { LAAF_THREADS: String(c.threads ?? 1) } : {}) };
   const args = c.kind === 'torch'
     ? ['/usr/bin/python3', [join(ROOT, 'bench', 'torch_deep_step.py'), '--model', c.model, '--adaptive', c.adaptive, '--threads', String(c.threads ?? 1), '--steps', String(c.steps), '--warmup', String(c.warmup)]] as const
     : [process.execPath, [fileURLToPath(import.meta.url), '--child', JSON.stringify(c)]] as const;
-  const r = spawnSync(args[0], [...args[1]], { encoding: 'utf8', cwd: ROOT, timeout: 3_600_000 });
+  const r = spawnSync(args[0], [...args[1]], { encoding: 'utf8', cwd: ROOT, timeout: 3_600_000, env });
   const m = /ms_per_step ([\d.eE+-]+)/.exec(r.stdout ?? '');
   if (!m) process.stderr.write(`bench ${c.name}: ${r.stderr?.split('\n').slice(-3).join(' ')}\n`);
   return m ? Number(m[1]) : null;
@@ -82,16 +84,16 @@ export async function deepBench(argv: string[]): Promise<string[]> {
   say('## Data-set networks (laaf train): LeNet variant and MLP on Fashion-MNIST-shaped batches of 64');
   say();
   say(`Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}; ${new Date().toISOString()}.`);
-  say(`ms per SGD step (momentum 0.9), median of ${steps} timed steps after 3 warm-up steps; an epoch = ${STEPS_PER_EPOCH} steps, **extrapolated** from that median (a slice, not a whole epoch). laaf: wasm backend (1 thread: tfjs-backend-wasm runs single-threaded in Node).`);
+  say(`ms per SGD step (momentum 0.9), median of ${steps} timed steps after 3 warm-up steps; an epoch = ${STEPS_PER_EPOCH} steps, **extrapolated** from that median (a slice, not a whole epoch). laaf: wasm backend, its conv/dense/pool kernels replaced by laaf's own (src/kernel/deep.ts) on LAAF_THREADS threads; the rest of tfjs-backend-wasm runs single-threaded in Node.`);
   say();
   say('| network | adaptive | path | ms/step | epoch (s, extrapolated) | × PyTorch best |');
   say('|---|---|---|---|---|---|');
   for (const model of ['lenet', 'mlp'] as const) {
     for (const adaptive of ['none', 'neuron'] as const) {
-      const cases: DeepCase[] = [{ name: 'laaf wasm', kind: 'laaf', model, adaptive, steps, warmup: 3 }];
+      const cases: DeepCase[] = [1, 2].map((t) => ({ name: `laaf wasm, ${t} thread${t > 1 ? 's' : ''}`, kind: 'laaf' as const, model, adaptive, threads: t, steps, warmup: 3 }));
       if (torch) for (const t of [1, 2]) cases.push({ name: `PyTorch ${t} thread${t > 1 ? 's' : ''}`, kind: 'torch', model, adaptive, threads: t, steps: model === 'mlp' ? steps * 4 : steps, warmup: 3 });
       const ms = cases.map(runCase);
-      const torchMs = ms.slice(1).filter((v): v is number => v !== null);
+      const torchMs = ms.filter((v, i): v is number => v !== null && cases[i]!.kind === 'torch');
       const best = torchMs.length ? Math.min(...torchMs) : null;
       cases.forEach((c, i) => {
         const v = ms[i]!;

@@ -14,6 +14,7 @@ const { error, stderr } = await asc.main([
   join(root, 'assembly', 'kernel.ts'),
   join(root, 'assembly', 'step.ts'), // the step-program executor (src/step/), same module and memory
   join(root, 'assembly', 'net64.ts'), // the float64 network jets (training.precision: float64)
+  join(root, 'assembly', 'deep.ts'), // data-set networks: matrix products, im2col, pool gradient (src/kernel/deep.ts)
   '--outFile', out,
   '-O3', '--noAssert',
   '--runtime', 'stub',

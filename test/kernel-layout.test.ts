@@ -13,7 +13,7 @@ import { ACTIVATIONS as SPEC_ACTIVATIONS } from '../src/spec/schema.js';
 import { BASE_ACTIVATIONS } from '../src/nn/activations.js';
 import { KERNEL_ACTIVATIONS } from '../src/kernel/fused.js';
 import {
-  activationId, CHUNK, CMD, LAYER, LAYER_SLOTS, MIX, NET, TERM, WORK, WORK_LAYER, WORK_LAYER_SLOTS,
+  activationId, CHUNK, CMD, DEEP, DEEP_CMD, LAYER, LAYER_SLOTS, MIX, NET, TERM, WORK, WORK_LAYER, WORK_LAYER_SLOTS,
 } from '../src/kernel/layout.js';
 import { repoRoot } from './helpers.js';
 
@@ -52,6 +52,19 @@ test('kernel layout: every descriptor slot, record field, kind, command and acti
   assert.ok(contract.length >= 60, `found ${contract.length} layout constants in assembly/kernel.ts`);
   for (const k of contract) assert.equal(ts.get(k), as.get(k), `${k}: assembly/kernel.ts says ${as.get(k)}, src/kernel/layout.ts ${ts.get(k)}`);
   for (const [k, v] of ts) assert.equal(as.get(k), v, `${k} = ${v} in src/kernel/layout.ts is not in assembly/kernel.ts`);
+});
+
+test('kernel layout: the data-set kernels\' descriptor slots and commands are the same numbers in assembly/deep.ts and src/kernel/layout.ts', () => {
+  const text = readFileSync(join(repoRoot(), 'assembly', 'deep.ts'), 'utf8');
+  const as = new Map<string, number>();
+  for (const m of text.matchAll(/\b((?:D|DEEP)_[A-Z0-9_]+): i32 = (\d+)/g)) as.set(m[1]!, Number(m[2]));
+  const ts = new Map<string, number>();
+  for (const [k, v] of Object.entries(DEEP)) if (k !== 'SLOTS') ts.set(`D_${k}`, v);
+  for (const [k, v] of Object.entries(DEEP_CMD)) ts.set(`DEEP_${k}`, v);
+  assert.ok(as.size >= 25, `found ${as.size} constants in assembly/deep.ts`);
+  for (const [k, v] of as) assert.equal(ts.get(k), v, `${k}: assembly/deep.ts says ${v}, src/kernel/layout.ts ${ts.get(k)}`);
+  for (const [k, v] of ts) assert.equal(as.get(k), v, `${k} = ${v} in src/kernel/layout.ts is not in assembly/deep.ts`);
+  assert.ok(Math.max(...Object.values(DEEP).filter((v) => v !== DEEP.SLOTS)) < DEEP.SLOTS);
 });
 
 test('kernel layout: record strides in assembly/kernel.ts match the record sizes', () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  COLUMN_KINDS, historyColumns, isHistoryName, measureColumns, readHistoryColumns, RUN_FILES, type HistoryShape,
+  COLUMN_KINDS, columnRises, historyColumns, isHistoryName, measureColumns, readHistoryColumns, RUN_FILES, type HistoryShape,
 } from '../src/io/run-dir.js';
 import { historyShape, solve, checkSpec } from '../src/run/solve.js';
 import { planSweep } from '../src/sweep/sweep.js';
@@ -48,6 +48,9 @@ test('history columns: every shape reads back from its header as written (terms 
   assert.deepEqual(all.filter((c) => !COLUMN_KINDS[c.kind].measure).map((c) => c.name), ['step', 'phase', 'elapsed_s', 'lr']);
   assert.ok(all.every((c) => COLUMN_KINDS[c.kind].measure === (COLUMN_KINDS[c.kind].panel !== null)));
   assert.deepEqual(readHistoryColumns(['step', 'loss', 'slope_recovery', 'mystery']).at(-1), { name: 'mystery', kind: 'other' });
+  // Thresholds read a rising column (test accuracy) at or above, every other one at or below.
+  assert.ok(columnRises('test_accuracy'));
+  for (const name of ['loss', 'rel_l2', 'test_loss', 'objective', 'na_1', 'mystery']) assert.ok(!columnRises(name), name);
   // A term may not take a column's name (solve would write two columns of that name): the spec is refused.
   for (const name of ['loss', 'rel_l2', 'na', 'na_1', 'na_2_max', 'rowdy_1_amp', 'kron_3_lead', 'rel_l2_u', 'step', 'slope_recovery']) assert.ok(isHistoryName(name), name);
   for (const name of ['pde', 'walls', 'na_1x', 'loss2', 'rel_l2x']) assert.ok(!isHistoryName(name), name);

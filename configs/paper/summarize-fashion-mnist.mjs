@@ -17,11 +17,14 @@ const rows = [];
 const curves = [];
 for (const variant of plan.variants) {
   const runs = plan.runs.filter((r) => r.variant === variant.label).map((r) => join(dir, ...r.id.split('/')));
-  const hist = runs.filter((d) => existsSync(join(d, 'summary.json')) && JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).status === 'completed')
-    .map((d) => ({ h: parse(readFileSync(join(d, 'history.csv'), 'utf8'), { columns: true }), s: JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')) }));
+  // Per seed in plan order; a seed without a completed run is null (NaN in `bySeed`).
+  const perSeed = runs.map((d) => (existsSync(join(d, 'summary.json')) && JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')).status === 'completed'
+    ? { h: parse(readFileSync(join(d, 'history.csv'), 'utf8'), { columns: true }), s: JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')) } : null));
+  const hist = perSeed.filter((x) => x !== null);
   if (hist.length === 0) continue;
   const steps = hist[0].h.map((r) => Number(r.step));
-  const at = (step) => hist.map(({ h }) => Number(h.find((r) => Number(r.step) === step)?.loss));
+  const bySeed = (step) => perSeed.map((x) => (x ? Number(x.h.find((r) => Number(r.step) === step)?.loss) : NaN));
+  const at = (step) => bySeed(step).filter(Number.isFinite);
   for (const step of steps) {
     const v = at(step).filter(Number.isFinite);
     const m = mean(v);
@@ -29,14 +32,33 @@ for (const variant of plan.variants) {
     curves.push({ variant: variant.label, step, mean: m, lo: Math.max(m - 2 * sd, 1e-3), hi: m + 2 * sd });
   }
   const acc = hist.map(({ s }) => s.final.terms.test_accuracy);
-  rows.push({ label: variant.label, seeds: hist.length, steps, at, acc, wall: mean(hist.map(({ s }) => s.wall_time_s)) });
+  rows.push({ label: variant.label, seeds: hist.length, steps, at, bySeed, acc, wall: mean(hist.map(({ s }) => s.wall_time_s)) });
 }
-const pick = rows[0].steps.filter((s, i, all) => i === all.length - 1 || s % 10 === 0);
+// About six loss columns: logged steps at a round spacing, and the last one.
+const all = rows[0].steps;
+const last = all[all.length - 1];
+const spacing = all.find((s) => s >= last / 6) ?? last;
+const pick = all.filter((s, i) => i === all.length - 1 || s % spacing === 0);
 const f = (v) => `${mean(v).toFixed(3)} ± ${std(v).toFixed(3)}`;
 console.log(`| variant | seeds | ${pick.map((s) => `loss @ ${s}`).join(' | ')} | test accuracy | wall s / run |`);
 console.log(`|---|---|${pick.map(() => '---').join('|')}|---|---|`);
 for (const r of rows) {
   console.log(`| ${r.label} | ${r.seeds} | ${pick.map((s) => f(r.at(s))).join(' | ')} | ${(100 * mean(r.acc)).toFixed(1)} ± ${(100 * std(r.acc)).toFixed(1)} % | ${r.wall.toFixed(0)} |`);
+}
+// Seed for seed (the same seed gives every variant the same initial network and batches):
+// how many of each adaptive variant's seeds are below the fixed run's loss at each step.
+const fixed = rows.find((r) => r.label === 'fixed');
+if (fixed) {
+  console.log(`\n| below fixed, same seed | ${pick.map((s) => `@ ${s}`).join(' | ')} |`);
+  console.log(`|---|${pick.map(() => '---').join('|')}|`);
+  for (const r of rows.filter((x) => x !== fixed)) {
+    console.log(`| ${r.label} | ${pick.map((s) => {
+      const a = r.bySeed(s);
+      const b = fixed.bySeed(s);
+      const both = a.map((v, i) => [v, b[i]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+      return `${both.filter(([x, y]) => x < y).length} of ${both.length}`;
+    }).join(' | ')} |`);
+  }
 }
 if (out) {
   const color = { field: 'variant', type: 'nominal', title: 'variant', sort: rows.map((r) => r.label) };

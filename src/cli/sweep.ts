@@ -56,7 +56,7 @@ export function registerSweep(program: Command): void {
     .option('-z, --zip <key=v1,v2>', 'lists walked together (all --zip flags form one axis), e.g. --zip model.adaptive.mode=none,layer --zip model.slope_recovery=0,1 (repeatable)', repeat)
     .option('-s, --set <key=value>', 'override a spec value in every run (repeatable)', repeat)
     .option('--seeds <n|list>', 'N seeds derived from the spec\'s seed (the first is the spec\'s own), or a list 1,2,3')
-    .option('--threshold <column=v1,v2>', 'also report the first logged step at which a history column (loss, rel_l2, a term) is <= each value (repeatable)', repeat)
+    .option('--threshold <column=v1,v2>', 'also report the first logged step at which a history column (loss, rel_l2, a term) is <= each value (>= for test_accuracy, which rises) (repeatable)', repeat)
     .option('-o, --out <dir>', 'sweep directory (default runs/<sweep name>); rerunning into it resumes the sweep')
     .addOption(new Option('-j, --jobs <n>', 'runs at a time, each its own process').argParser(wholeNumber(1)).default(availableParallelism(), `the number of cores, ${availableParallelism()}`))
     .option('--plan', 'list the runs (index, directory, seed, status, variant) and stop')

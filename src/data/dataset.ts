@@ -86,10 +86,17 @@ function readCsv(src: DataSource, path: (string | number)[], baseDir: string): R
   if (!existsSync(file)) throw missing(file, [...path, 'csv']);
   if (src.target === undefined) throw new SpecError(`${path.join('.')}: a CSV data set needs target: (the label or target column)`, path);
   const targets = typeof src.target === 'string' ? [src.target] : src.target;
+  const header = (parse(readFileSync(file, 'utf8'), { to_line: 1, trim: true }) as string[][])[0] ?? [];
+  // Columns the spec names but the header lacks: an error at the spec key that names them.
+  for (const [key, names] of [['target', targets], ['features', src.features ?? []]] as const) {
+    const absent = names.filter((c) => !header.includes(c));
+    if (absent.length > 0) {
+      throw new SpecError(`${file} has no column ${absent.map((c) => `'${c}'`).join(', ')}`, [...path, key], `its header has ${header.join(', ')}`);
+    }
+  }
   let features = src.features;
   if (!features) {
-    const first = parse(readFileSync(file, 'utf8'), { to_line: 1, trim: true }) as string[][];
-    features = (first[0] ?? []).filter((c) => !targets.includes(c));
+    features = header.filter((c) => !targets.includes(c));
     if (features.length === 0) throw new SpecError(`${file}: no input columns besides ${targets.join(', ')}`, [...path, 'csv']);
   }
   const t = readPointTable(file, file, features, targets);

@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SpecError } from '../spec/errors.js';
 import type { LayerSpec, TrainSpec } from '../spec/train-schema.js';
 import type { Rng } from '../domain/rng.js';
+import { registerDeepKernels } from '../kernel/deep.js';
 
 export type Layer =
   | { kind: 'conv'; filters: number; size: number; stride: number; padding: 'valid' | 'same'; w: tf.Variable; b: tf.Variable }
@@ -93,6 +94,8 @@ export class Network {
 
   constructor(readonly cfg: NetworkConfig, rng: Rng) {
     const m = cfg.spec;
+    // On wasm, conv/dense/pool run on the project's SIMD kernels (kernel/deep.ts; threads by LAAF_THREADS).
+    if (tf.getBackend() === 'wasm') registerDeepKernels();
     this.mode = m.adaptive.mode;
     this.n = m.adaptive.n;
     const a0 = m.adaptive.init ?? 1 / m.adaptive.n;

@@ -76,7 +76,8 @@ export interface PhaseReport {
 /**
  * What a history column holds. Each kind says where the plots draw it (`panel`, null: not
  * drawn) and whether a sweep threshold may use it (`measure`: a quantity that falls as
- * training goes, or is watched; bookkeeping columns are not).
+ * training goes, or is watched; bookkeeping columns are not). A threshold asks for the
+ * first logged step at or below its value, or at or above it for a kind that `rises`.
  */
 export const COLUMN_KINDS = {
   step: { panel: null, measure: false },
@@ -97,10 +98,10 @@ export const COLUMN_KINDS = {
   /** laaf train: test-set loss, at each epoch's end (empty on the other rows) */
   test_loss: { panel: 'loss', measure: true },
   /** laaf train: test-set accuracy, at each epoch's end (drawn by plots/epochs.svg) */
-  accuracy: { panel: null, measure: false }, // rises: a threshold (first step at or below) would read it the wrong way
+  accuracy: { panel: null, measure: true, rises: true },
   /** a column this laaf does not know (a newer or older run directory): kept, not drawn */
   other: { panel: null, measure: false },
-} as const satisfies Record<string, { panel: string | null; measure: boolean }>;
+} as const satisfies Record<string, { panel: string | null; measure: boolean; rises?: true }>;
 
 export type ColumnKind = keyof typeof COLUMN_KINDS;
 
@@ -245,6 +246,12 @@ export function readHistoryColumns(header: string[]): HistoryColumn[] {
 /** Is `name` one of laaf's own history.csv column names (so a loss term may not take it)? */
 export function isHistoryName(name: string): boolean {
   return name in FIXED || NAMED.some((r) => r.re.test(name)) || /^rel_l2_/.test(name);
+}
+
+/** Does history column `name` rise as training goes (a threshold then means at or above)? */
+export function columnRises(name: string): boolean {
+  const kind = readHistoryColumns([name])[0]!.kind;
+  return 'rises' in COLUMN_KINDS[kind];
 }
 
 /** Names of the columns a sweep threshold may use. */

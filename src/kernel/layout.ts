@@ -82,3 +82,17 @@ export function activationId(name: BaseActivation): number {
   if (id < 0) throw new Error(`internal: no kernel id for activation ${String(name)}`);
   return id;
 }
+
+/**
+ * The data-set network kernels (assembly/deep.ts, driven by src/kernel/deep.ts): op
+ * descriptor slots (i32) and commands (deepRun's cmd). A thread's work is two i32
+ * slots: its rows [r0, r1).
+ */
+export const DEEP = {
+  A: 0, LDA: 1, B: 2, LDB: 3, C: 4, LDC: 5, M: 6, N: 7, K: 8, BIAS: 9, ACC: 10,
+  H: 11, W: 12, CH: 13, KH: 14, KW: 15, S: 16, PT: 17, PL: 18, OH: 19, OW: 20,
+  /** GEMM: B's 8-column blocks packed as panels of K×8 floats (written by PACK) */
+  BP: 21,
+  SLOTS: 24,
+} as const;
+export const DEEP_CMD = { GEMM: 0, GEMM_TN: 1, IM2COL: 2, COL2IM: 3, TRANSPOSE: 4, POOL_GRAD: 5, COLSUM: 6, PACK: 7 } as const;

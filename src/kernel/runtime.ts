@@ -32,6 +32,8 @@ const INITIAL_PAGES = 17;
 export const MIN_POINTS_PER_THREAD = 512;
 /** cmd offset that sends a call to the float64 network kernel (run64) instead of run */
 export const RUN64 = 16;
+/** cmd offset that sends a call to the data-set network kernels (deepRun, assembly/deep.ts) */
+export const RUN_DEEP = 32;
 const STALL_MS = 600_000;
 
 interface Exports {
@@ -53,6 +55,8 @@ interface Exports {
   splatWeights(W: number, K: number, Nn: number, Wsp: number, WTsp: number): void;
   splatWeights64(W: number, K: number, Nn: number, Wsp: number, WTsp: number): void;
   adam64(x: number, g: number, m: number, v: number, n: number, lr: number, b1: number, ob1: number, b2: number, ob2: number, eps: number, c1: number, c2: number): void;
+  /** the data-set network kernels (assembly/deep.ts); runtime.run takes them as cmd + RUN_DEEP */
+  deepRun(cmd: number, desc: number, work: number): void;
 }
 
 export function kernelPath(): string {
@@ -136,7 +140,8 @@ export class KernelRuntime {
   }
 
   private call(cmd: number, net: number, work: number): void {
-    if (cmd >= RUN64) this.exports.run64(cmd - RUN64, net, work);
+    if (cmd >= RUN_DEEP) this.exports.deepRun(cmd - RUN_DEEP, net, work);
+    else if (cmd >= RUN64) this.exports.run64(cmd - RUN64, net, work);
     else this.exports.run(cmd, net, work);
   }
 

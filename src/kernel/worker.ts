@@ -14,8 +14,10 @@ const inst = new WebAssembly.Instance(module, {
 });
 const run32 = inst.exports.run as (cmd: number, net: number, work: number) => void;
 const run64 = inst.exports.run64 as (cmd: number, net: number, work: number) => void;
-const RUN64 = 16; // runtime.ts
-const run = (cmd: number, net: number, work: number) => (cmd >= RUN64 ? run64(cmd - RUN64, net, work) : run32(cmd, net, work));
+const deepRun = inst.exports.deepRun as (cmd: number, desc: number, work: number) => void;
+const RUN64 = 16, RUN_DEEP = 32; // runtime.ts
+const run = (cmd: number, net: number, work: number) =>
+  (cmd >= RUN_DEEP ? deepRun(cmd - RUN_DEEP, net, work) : cmd >= RUN64 ? run64(cmd - RUN64, net, work) : run32(cmd, net, work));
 const ctrl = new Int32Array(memory.buffer as unknown as SharedArrayBuffer, ctrlOffset, 128);
 let gen = Atomics.load(ctrl, GEN);
 Atomics.add(ctrl, READY, 1);

@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { csvText, writeFileAtomic } from '../io/files.js';
 import { column, readTable } from '../plot/read.js';
-import { RUN_FILES, type SummaryFile } from '../io/run-dir.js';
+import { columnRises, RUN_FILES, type SummaryFile } from '../io/run-dir.js';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { runDirOf, runState, type RunRecord, type RunState } from './execute.js';
@@ -35,16 +35,17 @@ export interface Tables {
 }
 
 export function thresholdColumn(col: string, v: number): string {
-  return `steps_to_${col}<=${v}`;
+  return `steps_to_${col}${columnRises(col) ? '>=' : '<='}${v}`;
 }
 
-/** First logged step at which history column `col` is at or below `v`. */
+/** First logged step at which history column `col` is at or below `v` (at or above for a column that rises: io/run-dir.ts). */
 function stepsTo(history: ReturnType<typeof readTable>, col: string, v: number): number | undefined {
   if (!history) return undefined;
   const c = column(history, col);
   const steps = column(history, 'step');
   if (!c || !steps) return undefined;
-  const i = c.findIndex((x) => x <= v);
+  const rises = columnRises(col);
+  const i = c.findIndex((x) => (rises ? x >= v : x <= v));
   return i < 0 ? undefined : steps[i];
 }
 

@@ -151,15 +151,72 @@ test('bad data: missing files, malformed IDX, labels outside the classes — exi
   assert.match(r.stderr, new RegExp(`bad.yaml:${at.line}:${at.col}: unknown key 'epoch' in training — did you mean 'epochs'\\?`));
 });
 
-test('laaf sweep runs a data-set spec unchanged and tabulates test accuracy', () => {
+test('laaf sweep runs a data-set spec unchanged and tabulates test accuracy, and the steps to an accuracy (at or above)', () => {
   const dir = generatedDir();
-  writeFileSync(join(dir, 'gen.yaml'), GENERATED().replace('epochs: 6', 'epochs: 1'));
-  const r = laaf(['sweep', 'gen.yaml', '--grid', 'model.adaptive.mode=none,layer', '--seeds', '1', '--jobs', '1', '--out', 'sw', '--no-plots', '--quiet'], dir);
+  writeFileSync(join(dir, 'gen.yaml'), GENERATED().replace('epochs: 6', 'epochs: 2'));
+  const r = laaf(['sweep', 'gen.yaml', '--grid', 'model.adaptive.mode=none,layer', '--seeds', '1', '--jobs', '1', '--out', 'sw', '--no-plots', '--quiet',
+    '--threshold', 'test_accuracy=0.3,1.01', '--threshold', 'loss=0.9'], dir);
   assert.equal(r.code, 0, r.stderr);
   const rows = readCsv(join(dir, 'sw', 'sweep.csv'));
   assert.equal(rows.length, 2);
   for (const row of rows) {
     assert.equal(row['status'], 'completed');
     assert.ok(Number(row['test_accuracy']) > 0, JSON.stringify(row));
+    // A rising column's threshold is the first logged step at or above it; a falling one's at or below.
+    const h = readCsv(join(dir, 'sw', ...row['run']!.split('/'), 'history.csv'));
+    const firstAt = (col: string, ok: (v: number) => boolean) => h.find((x) => x[col] !== '' && ok(Number(x[col])))?.['step'] ?? '';
+    assert.equal(row['steps_to_test_accuracy>=0.3'], firstAt('test_accuracy', (v) => v >= 0.3), JSON.stringify(row));
+    assert.notEqual(row['steps_to_test_accuracy>=0.3'], '', 'the generated classes are learned past 30 % within 2 epochs');
+    assert.equal(row['steps_to_test_accuracy>=1.01'], '', 'never reached');
+    assert.equal(row['steps_to_loss<=0.9'], firstAt('loss', (v) => v <= 0.9));
   }
+});
+
+test('a CSV regression data set: two targets learned with MSE, a held-out split, no accuracy; a missing target column is exit 2 at the key', () => {
+  const dir = tempDir('laaf-train-csv-');
+  // y1 = sin(2·x1) + x2/2, y2 = x1·x2 on 400 rows of x1, x2 ∈ [-1, 1] (a fixed grid walk, no randomness needed).
+  const rows = ['x1,x2,y1,y2'];
+  for (let i = 0; i < 400; i++) {
+    const x1 = -1 + 2 * ((i * 37) % 400) / 399;
+    const x2 = -1 + 2 * ((i * 113) % 400) / 399;
+    rows.push(`${x1},${x2},${Math.sin(2 * x1) + x2 / 2},${x1 * x2}`);
+  }
+  writeFileSync(join(dir, 'data.csv'), `${rows.join('\n')}\n`);
+  const spec = `name: csv-regression
+dataset:
+  task: regression
+  train: { csv: data.csv, target: [y1, y2] }
+  test: { split: 0.25 }
+  scaling: none
+model:
+  hidden: [32, 32]
+  activation: tanh
+  adaptive: { mode: layer, n: 1 }
+  slope_recovery: 1
+training:
+  epochs: 40
+  batch: 30
+  optimizer: adam
+  adam: { lr: 0.01 }
+  log_every: 10
+`;
+  writeFileSync(join(dir, 'reg.yaml'), spec);
+  const r = laaf(['train', 'reg.yaml', '--out', 'run', '--quiet'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const s = readJson(join(dir, 'run', 'summary.json'));
+  assert.equal(s.status, 'completed');
+  const h = readCsv(join(dir, 'run', 'history.csv'));
+  const tested = h.filter((row) => row['test_loss'] !== '');
+  assert.equal(tested.length, 40, 'one test evaluation per epoch');
+  assert.ok(tested.every((row) => row['test_accuracy'] === undefined || row['test_accuracy'] === ''), 'regression has no accuracy');
+  // Predicting the mean would give an MSE of about Var(y) ≈ 0.3 (y1) and 0.11 (y2), ~0.2 averaged; require a tenth of it.
+  const last = Number(tested.at(-1)!['test_loss']);
+  assert.ok(last < 0.02, `held-out MSE ${last} is not below 0.02`);
+  assert.ok(last < Number(tested[0]!['test_loss']) / 5, 'the held-out MSE fell at least 5×');
+  // A target column the file does not have: exit 2 at the spec key, nothing written.
+  writeFileSync(join(dir, 'bad.yaml'), spec.replace('target: [y1, y2]', 'target: [y1, y3]'));
+  const bad = laaf(['train', 'bad.yaml', '--out', 'badrun'], dir);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /^laaf: error: .*bad\.yaml:4:\d+: .*data\.csv has no column 'y3' — its header has x1, x2, y1, y2/m);
+  assert.ok(!existsSync(join(dir, 'badrun')), 'nothing written');
 });
