@@ -38,6 +38,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '../src/backend/gradients.js';
+import { perturbMixture } from './helpers/mixture.js';
 import { BASE_ACTIVATIONS, towerNumber, type BaseActivation } from '../src/nn/activations.js';
 import { Mlp, mlpForwardNumber, type AdaptiveMode, type MlpConfig } from '../src/nn/mlp.js';
 import { makePlan, type Channel, type JetPlan } from '../src/jet/plan.js';
@@ -397,20 +398,6 @@ const MIXTURES: [string, Partial<MlpConfig>][] = [
   ['kronecker tanh,sin,sin/neuron', { kronecker: { functions: ['tanh', 'sin', 'sin'], mode: 'neuron' } }],
   ['kronecker sin,tanh,cos,sigmoid/layer', { kronecker: { functions: ['sin', 'tanh', 'cos', 'sigmoid'] } }],
 ];
-
-/**
- * Move α and F (Rowdy) / α and ω (Kronecker) away from their init, where the sinusoids'
- * amplitudes are 0 (their F gradients vanish and the terms contribute nothing).
- * Rowdy: α_k ∈ ±[0.02, 0.08] (amplitudes n_R·α ≈ 0.2–0.8), F_k ∈ F_k⁰·[0.6, 1.4];
- * Kronecker: α ∈ α⁰ ± 0.4, ω ∈ ω⁰·[0.7, 1.3].
- */
-function perturbMixture(m: Mlp, seed: number): void {
-  const rng = new Rng(seed);
-  const rowdy = m.activationKind === 'rowdy';
-  const draw = (v: tf.Variable, f: (x: number) => number) => v.assign(tf.tensor(Array.from(v.dataSync(), f), v.shape));
-  for (const a of m.alphas) draw(a, (x) => (rowdy ? (rng.uniform() < 0.5 ? -1 : 1) * (0.02 + 0.06 * rng.uniform()) : x + 0.8 * (rng.uniform() - 0.5)));
-  for (const f of m.freqs) draw(f, (x) => x * (rowdy ? 0.6 + 0.8 * rng.uniform() : 0.7 + 0.6 * rng.uniform()));
-}
 
 /**
  * The same function as `m` with one slope and one α, F/ω per neuron: its (composite)

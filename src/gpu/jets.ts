@@ -19,9 +19,17 @@
  * model (one output tensor per program, uniforms per call) would split it again.
  *
  * Covered: every base activation, every adaptive mode (folded), derivatives to order 4.
- * Backward: backwardJets, two dispatches (per point, then per parameter), tested for the
- * smooth activations. Not yet: Rowdy/Kronecker mixtures, and the step in training (the
- * training path on --backend webgpu still runs tfjs kernels).
+ * Backward: backwardJets, two dispatches (per point, then per parameter), tested for every
+ * base activation (test/gpu-jets.test.ts). The training step built on these shaders is
+ * gpu/step.ts.
+ *
+ * Rowdy and Kronecker mixtures (FoldedNet.mixture): the hidden activation's tower is
+ * generated as `mtower(l, j, u)` = base tower + Σ_g c ω^m f_g^(m)(ω u), reading c, ω from
+ * one more storage buffer (MIX); backward A also writes ∂/∂c, ∂/∂ω per point, neuron and
+ * term (DMIX) and a third dispatch sums them; unfoldMixture chains them to α, F/ω and the
+ * slopes as kernel/fused.ts rawMixture does. Forward and backward are tested against the
+ * kernel; the GPU training step (gpu/step.ts) does not use them yet (no fold of α, F into
+ * c, ω on the device, no mixture variables in its flat layout).
  */
 import type { JetPlan } from '../jet/plan.js';
 import type { BaseActivation } from '../nn/activations.js';
@@ -43,6 +51,82 @@ export interface FoldedNet {
   W: Float32Array[];
   /** per layer: biases [N], folded */
   b: Float32Array[];
+  /** Rowdy/Kronecker terms of the hidden layers; absent for a plain activation */
+  mixture?: FoldedMixture;
+}
+
+/**
+ * A hidden layer's activation as a mixture (src/nn/rowdy.ts): σ(u) = base(u) + Σ_g c_g f_g(ω_g u)
+ * per neuron, base = the network's activation (Rowdy) or none (Kronecker), with the
+ * coefficients c, ω in units of u (Mlp.mixtureCoefficients, tiled per neuron), float32.
+ */
+export interface FoldedMixture {
+  kind: 'rowdy' | 'kronecker';
+  /** each term's function (length G) */
+  fns: BaseActivation[];
+  /** per hidden layer: c [width × G] row-major */
+  c: Float32Array[];
+  /** per hidden layer: ω [width × G] */
+  w: Float32Array[];
+}
+
+/** Offsets of each hidden layer's c and ω in the mixture buffer (floats): c at c[l], ω at w[l] = c[l] + width·G. */
+export function mixtureLayout(sizes: number[], G: number): { c: number[]; w: number[]; total: number } {
+  const c: number[] = [];
+  const w: number[] = [];
+  let off = 0;
+  for (let l = 1; l + 1 < sizes.length; l++) {
+    c.push(off);
+    off += sizes[l]! * G;
+    w.push(off);
+    off += sizes[l]! * G;
+  }
+  return { c, w, total: off };
+}
+
+/** The mixture buffer's contents: c then ω per hidden layer (mixtureLayout). */
+export function mixtureData(sizes: number[], mix: FoldedMixture): Float32Array {
+  const lay = mixtureLayout(sizes, mix.fns.length);
+  const out = new Float32Array(Math.max(lay.total, 4));
+  mix.c.forEach((c, l) => out.set(c, lay.c[l]!));
+  mix.w.forEach((w, l) => out.set(w, lay.w[l]!));
+  return out;
+}
+
+/** The shape of a mixture, what the shaders are generated from (the coefficients are data). */
+export interface MixtureShape { kind: 'rowdy' | 'kronecker'; fns: BaseActivation[] }
+
+/**
+ * WGSL of the activation's tower: fn tower(u) for a plain σ; for a mixture also
+ * fn mtower(l, j, u) = base tower + Σ_g c ω^m f_g^(m)(ω u) (m = 0…5) of hidden layer l, neuron
+ * j, reading c and ω from the storage buffer MIX (binding `binding`), and the call to use.
+ */
+function activationWgsl(sizes: number[], activation: BaseActivation, mix: MixtureShape | undefined, binding: number): { decl: string; call: (l: string, j: string, u: string) => string } {
+  if (!mix) return { decl: towerWgsl(activation), call: (_l, _j, u) => `tower(${u})` };
+  const G = mix.fns.length;
+  const lay = mixtureLayout(sizes, G);
+  const fns = [...new Set(mix.fns)];
+  const decl: string[] = [
+    `@group(0) @binding(${binding}) var<storage, read> MIX: array<f32>;`,
+    `const MCOFF = array<u32, ${lay.c.length}>(${lay.c.map((v) => `${v}u`).join(', ')});`,
+    `const MWOFF = array<u32, ${lay.w.length}>(${lay.w.map((v) => `${v}u`).join(', ')});`,
+  ];
+  if (mix.kind === 'rowdy') decl.push(towerWgsl(activation, 'tower'));
+  for (const fn of fns) if (!(mix.kind === 'rowdy' && fn === activation)) decl.push(towerWgsl(fn, `tower_${fn}`));
+  const term = (fn: BaseActivation) => (mix.kind === 'rowdy' && fn === activation ? 'tower' : `tower_${fn}`);
+  decl.push(`fn mtower(l: u32, j: u32, u: f32) -> array<f32, 6> {
+  var t = ${mix.kind === 'rowdy' ? 'tower(u)' : 'array<f32, 6>()'};
+  let oc = MCOFF[l] + j * ${G}u;
+  let ow = MWOFF[l] + j * ${G}u;`);
+  mix.fns.forEach((fn, g) => decl.push(`  {
+    let c = MIX[oc + ${g}u];
+    let w = MIX[ow + ${g}u];
+    let f = ${term(fn)}(w * u);
+    var cw = c;
+    for (var m = 0u; m < 6u; m++) { t[m] += cw * f[m]; cw *= w; }
+  }`));
+  decl.push('  return t;\n}');
+  return { decl: decl.join('\n'), call: (l, j, u) => `mtower(${l}, ${j}, ${u})` };
 }
 
 /** Fold slopes s_k (length 1 or width, per hidden layer; undefined = none) and the input map x' = g·x + c into W, b. */
@@ -72,15 +156,6 @@ export function foldNet(
   return { inputs: sizes[0]!, sizes, activation, W: Wf, b: bf };
 }
 
-/** Why the WGSL jets do not cover this network and plan, or null when they do. */
-export function wgslUnsupported(activation: string, hidden: number, plan: JetPlan, mixture: boolean): string | null {
-  if (mixture) return 'Rowdy/Kronecker activations (not yet in WGSL)';
-  if (!WGSL_ACTIVATIONS.includes(activation as BaseActivation)) return `activation ${activation}`;
-  if (hidden === 0) return 'no hidden layer';
-  if (plan.maxOrder > WGSL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${WGSL_MAX_ORDER}`;
-  return null;
-}
-
 /** A float32 literal in WGSL that parses back to Math.fround(x) (WGSL has no literal for a non-finite value). */
 export function wgslFloat(x: number): string {
   const v = Math.fround(x);
@@ -96,7 +171,11 @@ const f = wgslFloat;
  * order-4 jet needs: tanh^(5) = p (16 − 120t² + 120t⁴), sigmoid^(5) = q (1 − 30q + 120q²),
  * gelu^(5) = φ (u⁵ − 11u³ + 18u)).
  */
-function towerWgsl(act: BaseActivation): string {
+function towerWgsl(act: BaseActivation, name = 'tower'): string {
+  return towerBody(act).replace('fn tower(', `fn ${name}(`);
+}
+
+function towerBody(act: BaseActivation): string {
   const sig = `
   let s = 1.0 / (1.0 + exp(-u));
   let c = 1.0 / (1.0 + exp(u));
@@ -149,7 +228,9 @@ fn tower(u: f32) -> array<f32, 6> {
   return array<f32, 6>(u * Phi, Phi + u * phi, phi * (2.0 - u2), phi * u * (u2 - 4.0), phi * (7.0 * u2 - u2 * u2 - 4.0), phi * u * (u2 * u2 - 11.0 * u2 + 18.0));
 }`;
     case 'elu':
-      // branch-free: an early return here makes lavapipe's compiler take minutes on the unrolled backward shader
+      // branch-free (select, no early return), as relu's: with an early return lavapipe's
+      // compiler took minutes on the unrolled backward shader; branch-free, backward A of a
+      // 4×4 net at order 4 JIT-compiles in ≈8 s at its first dispatch (pipeline creation 0.3 s)
       return `fn tower(u: f32) -> array<f32, 6> {
   let e = exp(min(u, 0.0));
   let pos = u > 0.0;
@@ -185,8 +266,9 @@ export function paramLayout(sizes: number[]): { W: number[]; b: number[]; total:
  * The forward shader for this network shape and plan. Bindings: 0 params (read), 1 X
  * [N × d] (read), 2 out [C × N × outputs] channel-major (write), 3 uniforms { N }.
  */
-export function forwardShader(sizes: number[], activation: BaseActivation, plan: JetPlan): string {
+export function forwardShader(sizes: number[], activation: BaseActivation, plan: JetPlan, mix?: MixtureShape): string {
   const C = plan.channels.length;
+  const act = activationWgsl(sizes, activation, mix, 4);
   const L = sizes.length - 2;
   const d = sizes[0]!;
   const maxW = Math.max(...sizes.slice(1));
@@ -199,7 +281,7 @@ export function forwardShader(sizes: number[], activation: BaseActivation, plan:
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> OUT: array<f32>;
 @group(0) @binding(3) var<uniform> u: U;
-${towerWgsl(activation)}
+${act.decl}
 const SIZES = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});
 const WOFF = array<u32, ${L + 1}>(${lay.W.map((s) => `${s}u`).join(', ')});
 const BOFF = array<u32, ${L + 1}>(${lay.b.map((s) => `${s}u`).join(', ')});
@@ -222,7 +304,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var l = 0u; l < ${L}u; l++) {
     let K = SIZES[l + 1u];
     for (var j = 0u; j < K; j++) {
-      let t = tower(z[j]);
+      let t = ${act.call('l', 'j', 'z[j]')};
       h[j] = t[0];`);
   for (let c = 1; c < C; c++) {
     const terms = plan.faa[c]!.map((term) => {
@@ -278,7 +360,8 @@ export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPl
   const params = new Float32Array(lay.total);
   net.W.forEach((w, k) => params.set(w, lay.W[k]!));
   net.b.forEach((b, k) => params.set(b, lay.b[k]!));
-  const pipeline = pipelineFor(device, forwardShader(net.sizes, net.activation, plan));
+  const mix = net.mixture;
+  const pipeline = pipelineFor(device, forwardShader(net.sizes, net.activation, plan, mix && { kind: mix.kind, fns: mix.fns }));
   const storage = (data: Float32Array) => {
     const buf = device.createBuffer({ size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
     device.queue.writeBuffer(buf, 0, data as Float32Array<ArrayBuffer>);
@@ -291,9 +374,11 @@ export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPl
   const uBuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(uBuf, 0, new Uint32Array([n, 0, 0, 0]));
   const readBuf = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+  const bufs = [pBuf, xBuf, outBuf, uBuf];
+  if (mix) bufs.push(storage(mixtureData(net.sizes, mix)));
   const bind = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [pBuf, xBuf, outBuf, uBuf].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })),
   });
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
@@ -306,7 +391,7 @@ export async function forwardJets(device: GPUDevice, net: FoldedNet, plan: JetPl
   await readBuf.mapAsync(GPUMapMode.READ);
   const all = new Float32Array(readBuf.getMappedRange().slice(0));
   readBuf.unmap();
-  for (const b of [pBuf, xBuf, outBuf, uBuf, readBuf]) b.destroy();
+  for (const b of [...bufs, readBuf]) b.destroy();
   if (counts) {
     counts.dispatches += 1;
     counts.bytesRead += outBytes;
@@ -340,8 +425,9 @@ function backwardLayout(sizes: number[], C: number, n: number): { dz: number[]; 
  * over the points. Faà di Bruno backward, per hidden neuron and channel term
  * coef·σ^(m)(Z_0)·Π_f Z_f: ∂/∂Z_0 += coef·σ^(m+1)·Π_f Z_f, ∂/∂Z_f += coef·σ^(m)·Π_{f'≠f} Z_f'.
  */
-export function backwardShaderA(sizes: number[], activation: BaseActivation, plan: JetPlan): string {
+export function backwardShaderA(sizes: number[], activation: BaseActivation, plan: JetPlan, mix?: MixtureShape): string {
   const C = plan.channels.length;
+  const act = activationWgsl(sizes, activation, mix, 6);
   const L = sizes.length - 2;
   const d = sizes[0]!;
   const maxW = Math.max(...sizes.slice(1));
@@ -356,7 +442,7 @@ export function backwardShaderA(sizes: number[], activation: BaseActivation, pla
 @group(0) @binding(3) var<uniform> u: U;
 @group(0) @binding(4) var<storage, read_write> DZ: array<f32>;
 @group(0) @binding(5) var<storage, read_write> HA: array<f32>;
-${towerWgsl(activation)}
+${act.decl}${mix ? `\n@group(0) @binding(7) var<storage, read_write> DMIX: array<f32>;` : ''}
 const SIZES = array<u32, ${sizes.length}>(${sizes.map((s) => `${s}u`).join(', ')});
 const WOFF = array<u32, ${L + 1}>(${lay.W.map((s) => `${s}u`).join(', ')});
 const BOFF = array<u32, ${L + 1}>(${lay.b.map((s) => `${s}u`).join(', ')});
@@ -377,8 +463,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (let c = 1; c < C; c++) out.push(seeds[c]! >= 0 ? `    zs[${c * maxW}u + j] = P[WOFF[0] + ${seeds[c]}u * N0 + j];` : `    zs[${c * maxW}u + j] = 0.0;`);
   out.push(`  }`);
   // forward: H from zs[l], then zs[l + 1]
-  const hidden = (zBase: string, target: 'h') => {
-    const lines = [`      let t = tower(zs[${zBase} + j]);`, `      ${target}[j] = t[0];`];
+  const hidden = (zBase: string, target: 'h', layer: string) => {
+    const lines = [`      let t = ${act.call(layer, 'j', `zs[${zBase} + j]`)};`, `      ${target}[j] = t[0];`];
     for (let c = 1; c < C; c++) {
       const terms = plan.faa[c]!.map((term) => {
         const prod = term.factors.map((fc) => `zs[${zBase} + ${fc * maxW}u + j]`).join(' * ');
@@ -392,7 +478,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let K = SIZES[l + 1u];
     let zb = l * ${CW}u;
     for (var j = 0u; j < K; j++) {
-${hidden('zb', 'h')}
+${hidden('zb', 'h', 'l')}
     }
     let N = SIZES[l + 2u];
     let zn = (l + 1u) * ${CW}u;
@@ -418,7 +504,7 @@ ${hidden('zb', 'h')}
     }
     let zb = (l - 1u) * ${CW}u;
     for (var j = 0u; j < K; j++) {
-${hidden('zb', 'h')}
+${hidden('zb', 'h', 'l - 1u')}
     }
     for (var c = 0u; c < ${C}u; c++) {
       for (var i = 0u; i < K; i++) { HA[HAOFF(l) + (p * ${C}u + c) * K + i] = h[c * ${maxW}u + i]; }
@@ -433,14 +519,17 @@ ${hidden('zb', 'h')}
     }
     // Faà di Bruno backward through layer l-1's activation: g = dZ_{l-1}
     for (var j = 0u; j < K; j++) {
-      let t = tower(zs[zb + j]);
+      let t = ${act.call('l - 1u', 'j', 'zs[zb + j]')};
       var g0 = t[1] * dh[j];`);
+  // a mixture's coefficients: S[m] = ∂L/∂σ^(m) at this point and neuron (the Faà di Bruno terms' weights)
+  if (mix) out.push('      var S = array<f32, 5>();\n      S[0] = dh[j];');
   for (let c = 1; c < C; c++) out.push(`      var g${c} = 0.0;`);
   for (let c = 1; c < C; c++) {
     for (const term of plan.faa[c]!) {
       const zf = (fc: number) => `zs[zb + ${fc * maxW}u + j]`;
       const prodAll = term.factors.map(zf).join(' * ');
       out.push(`      g0 += dh[${c * maxW}u + j] * ${f(term.coef)} * t[${term.order + 1}]${prodAll ? ` * ${prodAll}` : ''};`);
+      if (mix) out.push(`      S[${term.order}] += dh[${c * maxW}u + j] * ${f(term.coef)}${prodAll ? ` * ${prodAll}` : ''};`);
       term.factors.forEach((fc, q) => {
         const others = term.factors.filter((_, r) => r !== q).map(zf).join(' * ');
         out.push(`      g${fc} += dh[${c * maxW}u + j] * ${f(term.coef)} * t[${term.order}]${others ? ` * ${others}` : ''};`);
@@ -448,6 +537,31 @@ ${hidden('zb', 'h')}
     }
   }
   for (let c = 0; c < C; c++) out.push(`      g[${c * maxW}u + j] = g${c};`);
+  if (mix) {
+    // term c·f(ω u) of σ^(m): ∂/∂c = ω^m f^(m)(ω u), ∂/∂ω = c (m ω^(m−1) f^(m)(ω u) + ω^m u f^(m+1)(ω u))
+    const G = mix.fns.length;
+    const MT = mixtureLayout(sizes, G).total;
+    out.push(`      let u0 = zs[zb + j];
+      let oc = MCOFF[l - 1u] + j * ${G}u;
+      let ow = MWOFF[l - 1u] + j * ${G}u;`);
+    mix.fns.forEach((fn, g) => out.push(`      {
+        let c = MIX[oc + ${g}u];
+        let w = MIX[ow + ${g}u];
+        let fw = ${mix.kind === 'rowdy' && fn === activation ? 'tower' : `tower_${fn}`}(w * u0);
+        var dc = 0.0;
+        var dw = 0.0;
+        var wm = 1.0;
+        var dwm = 0.0;
+        for (var m = 0u; m < 5u; m++) {
+          dc += S[m] * wm * fw[m];
+          dw += S[m] * c * (dwm * fw[m] + wm * u0 * fw[m + 1u]);
+          dwm = f32(m + 1u) * wm;
+          wm *= w;
+        }
+        DMIX[p * ${MT}u + oc + ${g}u] = dc;
+        DMIX[p * ${MT}u + ow + ${g}u] = dw;
+      }`));
+  }
   out.push(`    }
   }
   let N = SIZES[1];
@@ -544,9 +658,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 }`;
 }
 
+/** M[q] = Σ_p DMIX[p · total + q]: a mixture's coefficient gradients summed over the points. Bindings 0 DMIX (read), 1 U (uniform n), 2 M. */
+export function mixtureSumShader(total: number): string {
+  return `struct U { n: u32 }
+@group(0) @binding(0) var<storage, read> DMIX: array<f32>;
+@group(0) @binding(1) var<uniform> u: U;
+@group(0) @binding(2) var<storage, read_write> M: array<f32>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  if (q >= ${total}u) { return; }
+  var acc = 0.0;
+  for (var p = 0u; p < u.n; p++) { acc += DMIX[p * ${total}u + q]; }
+  M[q] = acc;
+}`;
+}
+
 /**
  * The gradient of Σ_c ⟨dOut_c, jet_c⟩ with respect to the folded parameters (the flat
- * layout of paramLayout), in two dispatches; reads back only the gradient.
+ * layout of paramLayout), in two dispatches; reads back only the gradient. With a mixture,
+ * a third dispatch sums ∂/∂c, ∂/∂ω per neuron and term over the points: they follow the
+ * parameters' gradient in the result, laid out as mixtureLayout.
  */
 export async function backwardJets(device: GPUDevice, net: FoldedNet, plan: JetPlan, X: Float32Array, dOut: Float32Array, counts?: DispatchCount): Promise<Float32Array> {
   const d = net.inputs;
@@ -557,7 +689,9 @@ export async function backwardJets(device: GPUDevice, net: FoldedNet, plan: JetP
   net.W.forEach((w, k) => params.set(w, lay.W[k]!));
   net.b.forEach((b, k) => params.set(b, lay.b[k]!));
   const blay = backwardLayout(net.sizes, C, n);
-  const pa = pipelineFor(device, backwardShaderA(net.sizes, net.activation, plan));
+  const mix = net.mixture;
+  const MT = mix ? mixtureLayout(net.sizes, mix.fns.length).total : 0;
+  const pa = pipelineFor(device, backwardShaderA(net.sizes, net.activation, plan, mix && { kind: mix.kind, fns: mix.fns }));
   const pb = pipelineFor(device, backwardShaderB(net.sizes, plan));
   const created: GPUBuffer[] = [];
   const buffer = (size: number, usage: number, data?: Float32Array | Uint32Array) => {
@@ -575,28 +709,36 @@ export async function backwardJets(device: GPUDevice, net: FoldedNet, plan: JetP
   const dzBuf = buffer(blay.dzTotal * 4, S);
   const haBuf = buffer(blay.haTotal * 4, S);
   const gBuf = buffer(lay.total * 4, S | GPUBufferUsage.COPY_SRC);
-  const rBuf = buffer(lay.total * 4, GPUBufferUsage.MAP_READ | D);
+  const rBuf = buffer((lay.total + MT) * 4, GPUBufferUsage.MAP_READ | D);
+  const mixBufs = mix ? [buffer(MT * 4, S | D, mixtureData(net.sizes, mix)), buffer(n * MT * 4, S), buffer(MT * 4, S | GPUBufferUsage.COPY_SRC)] : [];
   const bind = (p: GPUComputePipeline, bufs: GPUBuffer[]) => device.createBindGroup({
     layout: p.getBindGroupLayout(0), entries: bufs.map((b, binding) => ({ binding, resource: { buffer: b } })),
   });
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   pass.setPipeline(pa);
-  pass.setBindGroup(0, bind(pa, [pBuf, xBuf, oBuf, uBuf, dzBuf, haBuf]));
+  pass.setBindGroup(0, bind(pa, [pBuf, xBuf, oBuf, uBuf, dzBuf, haBuf, ...mixBufs.slice(0, 2)]));
   pass.dispatchWorkgroups(Math.ceil(n / WORKGROUP));
   pass.setPipeline(pb);
   pass.setBindGroup(0, bind(pb, [xBuf, dzBuf, haBuf, uBuf, gBuf]));
   pass.dispatchWorkgroups(Math.ceil(lay.total / WORKGROUP));
+  if (mix) {
+    const pm = pipelineFor(device, mixtureSumShader(MT));
+    pass.setPipeline(pm);
+    pass.setBindGroup(0, bind(pm, [mixBufs[1]!, uBuf, mixBufs[2]!]));
+    pass.dispatchWorkgroups(Math.ceil(MT / WORKGROUP));
+  }
   pass.end();
   enc.copyBufferToBuffer(gBuf, 0, rBuf, 0, lay.total * 4);
+  if (mix) enc.copyBufferToBuffer(mixBufs[2]!, 0, rBuf, lay.total * 4, MT * 4);
   device.queue.submit([enc.finish()]);
   await rBuf.mapAsync(GPUMapMode.READ);
   const grad = new Float32Array(rBuf.getMappedRange().slice(0));
   rBuf.unmap();
   for (const b of created) b.destroy();
   if (counts) {
-    counts.dispatches += 2;
-    counts.bytesRead += lay.total * 4;
+    counts.dispatches += mix ? 3 : 2;
+    counts.bytesRead += (lay.total + MT) * 4;
   }
   return grad;
 }
@@ -643,4 +785,52 @@ export function unfoldGradients(
     db.push(gb);
   }
   return { dW, db, ds };
+}
+
+/**
+ * Gradients of a mixture's variables from ∂/∂c, ∂/∂ω per neuron and term (backwardJets,
+ * laid out as mixtureLayout), by the chain of fused.ts's rawMixture: Kronecker c = α,
+ * ω = ω; Rowdy c = n_R α, ω = n_R k F / s (s = the folded slope, 1 without), so
+ * dα = n_R dc, dF = dω n_R k / s and ds_j −= Σ_g dω ω / s. Per layer mode (`perNeuron`
+ * false) the neurons are summed. Returns dα, dF/dω per hidden layer ([G] or [width × G])
+ * and the slopes' share ds per neuron (Rowdy with slopes; added to unfoldGradients's ds).
+ */
+export function unfoldMixture(
+  sizes: number[], grad: Float32Array, mix: FoldedMixture, rowdyScales: number[], slopes: (number[] | undefined)[], perNeuron: boolean,
+): { dAlpha: Float64Array[]; dFreq: Float64Array[]; ds: (Float64Array | undefined)[] } {
+  const G = mix.fns.length;
+  const lay = mixtureLayout(sizes, G);
+  const base = paramLayout(sizes).total;
+  const dAlpha: Float64Array[] = [];
+  const dFreq: Float64Array[] = [];
+  const ds: (Float64Array | undefined)[] = [];
+  for (let l = 0; l + 2 < sizes.length; l++) {
+    const width = sizes[l + 1]!;
+    const nR = rowdyScales[l]!;
+    const s = slopes[l];
+    const sj = (j: number) => (s === undefined ? 1 : s.length === 1 ? s[0]! : s[j]!);
+    const da = new Float64Array(perNeuron ? width * G : G);
+    const dF = new Float64Array(da.length);
+    const dsl = new Float64Array(width);
+    for (let j = 0; j < width; j++) {
+      for (let g = 0; g < G; g++) {
+        const e = j * G + g;
+        const dc = grad[base + lay.c[l]! + e]!;
+        const dw = grad[base + lay.w[l]! + e]!;
+        const dst = perNeuron ? e : g;
+        if (mix.kind === 'rowdy') {
+          da[dst] = da[dst]! + nR * dc;
+          dF[dst] = dF[dst]! + dw * Math.fround(nR * (g + 1)) / sj(j);
+          dsl[j] = dsl[j]! - dw * mix.w[l]![e]! / sj(j);
+        } else {
+          da[dst] = da[dst]! + dc;
+          dF[dst] = dF[dst]! + dw;
+        }
+      }
+    }
+    dAlpha.push(da);
+    dFreq.push(dF);
+    ds.push(mix.kind === 'rowdy' && s !== undefined ? dsl : undefined);
+  }
+  return { dAlpha, dFreq, ds };
 }

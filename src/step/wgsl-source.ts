@@ -8,24 +8,16 @@ import type { Problem } from '../problem/build.js';
 import type { Mlp, NetworkDescription } from '../nn/mlp.js';
 import { layoutPoints } from '../problem/layout.js';
 import { makePlan } from '../jet/plan.js';
-import { WGSL_MAX_ORDER } from '../gpu/jets.js';
+import { WGSL_ACTIVATIONS, WGSL_MAX_ORDER } from '../gpu/jets.js';
 import { flatLayout, type GpuNetSpec, type GpuStepSource } from '../gpu/step.js';
-import type { BaseActivation } from '../nn/activations.js';
 import { compileStep } from './program.js';
 import { termSource, wgslProgramUnsupported } from './wgsl-program.js';
 import type { SlopeOptions } from './whole.js';
 
-/**
- * Activations whose WGSL backward pass is tested against the kernel (test/gpu-jets.test.ts).
- * elu, relu and leaky_relu have WGSL forward jets, but their backward shaders never finished
- * compiling on lavapipe, so they are untested and not used in training.
- */
-export const WGSL_STEP_ACTIVATIONS: readonly BaseActivation[] = ['tanh', 'sin', 'cos', 'sigmoid', 'softplus', 'silu', 'gelu'];
-
 /** Why the GPU step cannot run this network and problem on these points (null: it can). */
 export function wgslStepUnsupported(problem: Problem, net: NetworkDescription, points: Map<string, Float64Array>): string | null {
-  if (net.mixture) return `${net.mixture.kind === 'rowdy' ? 'Rowdy' : 'Kronecker'} activations are not in WGSL`;
-  if (!WGSL_STEP_ACTIVATIONS.includes(net.activation)) return `activation ${net.activation}: its WGSL backward pass is untested`;
+  if (net.mixture) return `${net.mixture.kind === 'rowdy' ? 'Rowdy' : 'Kronecker'} activations are not in the GPU step (their WGSL jets are, gpu/jets.ts)`;
+  if (!WGSL_ACTIVATIONS.includes(net.activation)) return `activation ${net.activation} has no WGSL jets`;
   if (net.hidden.length === 0) return 'no hidden layer';
   const plan = makePlan(problem.inputs.length, problem.derivs.map((d) => d.channel));
   if (plan.maxOrder > WGSL_MAX_ORDER) return `derivative order ${plan.maxOrder} > ${WGSL_MAX_ORDER}`;

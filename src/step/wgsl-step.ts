@@ -2,7 +2,7 @@
  * The `wgsl-step` step path: the whole training step on the GPU through WebGPU
  * (ARCHITECTURE.md, "The WGSL step path"). First in the registry; it supports a training
  * step on the webgpu backend when the network and problem are in WGSL (wgsl-source.ts says
- * why not otherwise: Rowdy/Kronecker, activations whose WGSL backward is untested,
+ * why not otherwise: Rowdy/Kronecker, activations without WGSL jets,
  * derivative order > 4), and then the training step falls back to the tfjs-webgpu kernels
  * (`tfjs-ops`), the reason recorded in summary.json `step_path.why_not`.
  *
@@ -19,7 +19,7 @@ import { gpuStepCall, webgpuLimits } from '../backend/webgpu.js';
 import { bufferLimitProblem, type GpuRead, type GpuStepCommand } from '../gpu/step.js';
 import { gpuNetSpec, gpuPointSource, gpuStepSource, wgslStepUnsupported } from './wgsl-source.js';
 import { supported, unsupported, type FlatStep, type MomentState, type ResidentStep, type StepPath } from './registry.js';
-import type { SlopeOptions, StepValues } from './whole.js';
+import { splitFlat, type SlopeOptions, type StepValues } from './whole.js';
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -51,13 +51,7 @@ export class GpuWholeStep implements FlatStep, ResidentStep {
   }
 
   split<A extends Float32Array | Float64Array>(flat: A): A[] {
-    const out: A[] = [];
-    let off = 0;
-    for (const n of this.sizes) {
-      out.push(flat.subarray(off, off + n) as A);
-      off += n;
-    }
-    return out;
+    return splitFlat(flat, this.sizes);
   }
 
   setPoints(points: Map<string, Float64Array>): void {

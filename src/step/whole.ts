@@ -40,6 +40,17 @@ export interface SlopeOptions { weight: number; form: 'paper' | 'script' }
 const BP = 64;
 const DESC_BYTES = 128;
 
+/** A flat parameter vector split per variable of `sizes` (views): the one layout of every FlatStep. */
+export function splitFlat<A extends Float32Array | Float64Array>(flat: A, sizes: readonly number[]): A[] {
+  const out: A[] = [];
+  let off = 0;
+  for (const n of sizes) {
+    out.push(flat.subarray(off, off + n) as A);
+    off += n;
+  }
+  return out;
+}
+
 /** Why the whole-step path cannot run this problem and model (null: it can). */
 export function wholeStepUnsupported(problem: Problem, mlp: Mlp, program?: StepProgram): string | null {
   if (process.env.LAAF_WHOLE_STEP === '0') return 'LAAF_WHOLE_STEP=0';
@@ -84,13 +95,7 @@ export class WholeStep {
 
   /** The flat vector split per variable (views). */
   split<A extends Float32Array | Float64Array>(flat: A): A[] {
-    const out: A[] = [];
-    let off = 0;
-    for (const n of this.sizes) {
-      out.push(flat.subarray(off, off + n) as A);
-      off += n;
-    }
-    return out;
+    return splitFlat(flat, this.sizes);
   }
 
   /**
