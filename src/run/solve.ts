@@ -4,7 +4,7 @@
  * The CLI's `solve` and sweeps call this; it prints nothing itself and reports
  * through `Reporter`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { LoadedSpec } from '../spec/load.js';
 import { SpecError, UserError } from '../spec/errors.js';
@@ -19,7 +19,7 @@ import { train, type HistoryRow, type TrainCheckpoint, type TrainConfig } from '
 import { PointSets } from '../train/points.js';
 import type { Schedule } from '../train/schedule.js';
 import { predict } from '../train/evaluate.js';
-import { historyCells, historyColumns, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
+import { historyCells, historyColumns, readSummary, RUN_FILES, type HistoryShape, type RunSummary } from '../io/run-dir.js';
 import { CsvLogError, DiskFullError } from '../io/files.js';
 import { RunDirectory } from './lifecycle.js';
 import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
@@ -186,8 +186,8 @@ export function openRun(dir: string, doing: string): SavedRun {
 function prepareResume(opts: SolveOptions): Prepared {
   const dir = opts.resume!;
   const { loaded, problem, record, checkpoint } = openRun(dir, 'resume');
-  const summary = readJson(join(dir, RUN_FILES.summary));
-  if (checkpoint.done && summary?.['status'] === 'completed') {
+  const summary = readSummary(dir);
+  if (checkpoint.done && summary?.status === 'completed') {
     throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more steps');
   }
   if (opts.backend && opts.backend !== record.backend && !(opts.backend === 'auto')) {
@@ -403,14 +403,6 @@ async function solveLocked(opts: SolveOptions, prep: Prepared, run: RunDirectory
   model.dispose();
   opts.reporter?.end?.(summary);
   return summary;
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
 
 function parameterSummary(problem: Problem, values: number[]): NonNullable<RunSummary['final']['parameters']> {

@@ -4,7 +4,7 @@
  * summary.json, checkpoint.json), or the continuation of such a run (`resume`).
  * Prints nothing; reports through TrainReporter.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { loadSpecWith, toUserError, type LoadedSpec } from '../spec/load.js';
@@ -20,7 +20,7 @@ import { CheckpointError, readCheckpoint } from '../io/checkpoint.js';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/select.js';
 import { versions } from './versions.js';
 import { isTrainSpecFile } from '../spec/train-file.js';
-import { trainHistoryColumns, type HistoryColumn, type TrainSummary } from '../io/run-dir.js';
+import { readSummary, trainHistoryColumns, type HistoryColumn, type TrainSummary } from '../io/run-dir.js';
 
 /** A spec for `laaf train` (rather than `laaf solve`): its top level has a `dataset:` key. */
 export { isTrainSpecFile };
@@ -153,8 +153,8 @@ export async function trainRun(opts: TrainOptions): Promise<TrainSummary> {
     }
     await selectBackend(record.backend as BackendChoice);
     ({ loaded, data } = checkTrainSpec(specFile, [], record.base_dir));
-    const summary = readJson(join(dir, 'summary.json'));
-    if (checkpoint.done && summary?.['status'] === 'completed') throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more epochs');
+    const summary = readSummary(dir);
+    if (checkpoint.done && summary?.status === 'completed') throw new UserError(`run ${dir} has completed; there is nothing to resume`, 'start a new run, e.g. with more epochs');
     const max = opts.maxSteps ?? record.max_steps;
     record = { ...record, ...(max !== undefined ? { max_steps: max } : {}), resumed_from: [...(record.resumed_from ?? []), checkpoint.step] };
   } else {
@@ -269,12 +269,4 @@ async function trainLocked(opts: TrainOptions, prep: PreparedTrain, run: RunDire
   net.dispose();
   opts.reporter?.end?.(summary);
   return summary;
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }
