@@ -15,19 +15,9 @@ import { finiteReference } from '../src/problem/reference.js';
 import { EXPRESSION_LIMITS, MAX_DERIVATIVE_ORDER } from '../src/expr/index.js';
 import { tokenize } from '../src/expr/compile.js';
 import { EXIT, reportError } from '../src/cli/report.js';
-import { lineColOf, tempDir } from './helpers.js';
+import { TINY_BURGERS, lineColOf, tempDir } from './helpers.js';
 
-const BASE = `name: tiny
-inputs: { x: [-1, 1], t: [0, 1] }
-outputs: [u]
-constants:
-  nu: 0.01/pi
-equations:
-  burgers: u_t + u*u_x - nu*u_xx
-conditions:
-  initial: { on: t = 0, require: u = -sin(pi*x) }
-  walls: { on: [x = -1, x = 1], require: u = 0 }
-model:
+const BASE = `${TINY_BURGERS}model:
   hidden: [8, 8]
 sampling: { interior: 100 }
 training:

@@ -6,19 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { laaf, lineColOf, tempDir } from '../helpers.js';
+import { TINY_BURGERS, laaf, lineColOf, tempDir } from '../helpers.js';
 
-const BASE = `name: tiny
-inputs: { x: [-1, 1], t: [0, 1] }
-outputs: [u]
-constants:
-  nu: 0.01/pi
-equations:
-  burgers: u_t + u*u_x - nu*u_xx
-conditions:
-  initial: { on: t = 0, require: u = -sin(pi*x) }
-  walls: { on: [x = -1, x = 1], require: u = 0 }
-model:
+const BASE = `${TINY_BURGERS}model:
   hidden: [8, 8]
   activation: tanh
   adaptive: { mode: layer, n: 10 }

@@ -11,6 +11,19 @@ conditions:
   ends: { on: boundary, require: u = 0, points: 2 }
 `;
 
+/** A small Burgers spec's head (name `tiny`, inputs, constants, equation, conditions); add model:, sampling:, training:. */
+export const TINY_BURGERS = `name: tiny
+inputs: { x: [-1, 1], t: [0, 1] }
+outputs: [u]
+constants:
+  nu: 0.01/pi
+equations:
+  burgers: u_t + u*u_x - nu*u_xx
+conditions:
+  initial: { on: t = 0, require: u = -sin(pi*x) }
+  walls: { on: [x = -1, x = 1], require: u = 0 }
+`;
+
 /** Regression of sin(20x) on [-1, 1], a 1-8-8-1 L-LAAF tanh network; append model.rowdy / model.kronecker lines. */
 export const HIGHFREQ_1D = `name: hf
 inputs: { x: [-1, 1] }
